@@ -1,0 +1,70 @@
+// fwmc command line: subcommands run / theory / oracle / sweep. Exit 0 ok, 2 bad input, 1 runtime failure.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "fwmc/devices.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/version.hpp"
+#include "host/cli/commands.hpp"
+
+namespace fwmc::cli {
+
+std::string version_text() {
+  std::string s = std::string("fwmc ") + kVersion + "\nCUDA backend: " + (cuda_compiled() ? "compiled in" : "not compiled in");
+  auto devs = cuda_devices();
+  s += "\nCUDA devices: " + std::to_string(devs.size());
+  for (std::size_t i = 0; i < devs.size(); ++i) s += "\n  [" + std::to_string(i) + "] " + devs[i];
+  return s + "\n";
+}
+
+}  // namespace fwmc::cli
+
+int main(int argc, char** argv) {
+  using namespace fwmc;
+  CLI::App app{"fwmc: finite-width Monte Carlo. Samples the weight posterior of finite-width Bayesian networks\n"
+               "with many parallel MCMC chains and compares each layer's posterior mean kernel with the NNGP\n"
+               "kernel and the leading-order 1/width theory."};
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version, whether CUDA is compiled in, and the devices seen");
+
+  cli::CommonArgs args;
+  long draws = 0;
+  std::string widths;
+  auto add_common = [&](CLI::App* s, bool config_required) {
+    auto* o = s->add_option("config", args.config_path, "TOML config file (see configs/default.toml)");
+    if (config_required) o->required();
+    s->add_option("--out", args.out_dir, "Output directory (overrides [output] dir)");
+    s->add_option("--set", args.overrides, "Override a config key: section.key=value (TOML value syntax)")
+        ->allow_extra_args(false);
+  };
+  auto* run = app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
+  add_common(run, false);
+  auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
+  add_common(theory, false);
+  auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (THEORY.md 8)");
+  add_common(oracle, true);
+  oracle->add_option("--draws", draws, "Number of prior draws M")->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    if (show_version) { std::fputs(cli::version_text().c_str(), stdout); return 0; }
+    if (*theory) return cli::cmd_theory(args);
+    if (*run) return cli::cmd_run(args);
+    if (*oracle) return cli::cmd_oracle(args, draws);
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "fwmc: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fwmc: failure: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,185 @@
+// TOML -> Config: overrides, per-key validation and cross-field rules.
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/config.hpp"
+#include "fwmc/default_config.hpp"
+#include "fwmc/errors.hpp"
+#include "host/config/toml_reader.hpp"
+
+namespace fwmc {
+
+namespace {
+
+void apply_override(toml::table& root, const std::string& item) {
+  auto eq = item.find('=');
+  auto dot = item.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+    throw InputError("--set " + item + ": expected section.key=value");
+  std::string section = item.substr(0, dot), key = item.substr(dot + 1, eq - dot - 1);
+  std::string value = item.substr(eq + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", value}};  // bare words are strings: --set sampler.method=mala
+  }
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  auto* t = root[section].as_table();
+  if (!t) throw InputError("--set " + item + ": [" + section + "] is not a table");
+  t->insert_or_assign(key, *parsed.get("v"));
+}
+
+void read_sections(const toml::table& root, const std::string& src, Config& c) {
+  {
+    SectionReader r(root, "data", src, {});
+    auto& d = c.data;
+    r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx"});
+    r.get("x", d.x);
+    r.get("y", d.y);
+    r.get("x_test", d.x_test);
+    r.get("n_train", d.n_train, 1, 1000000);
+    r.get("n_test", d.n_test, 0, 1000000);
+    r.get("input_dim", d.input_dim, 1, 10000000);
+    r.get("input_shape", d.input_shape, 1, 100000);
+    r.get("output_dim", d.output_dim, 1, 100000);
+    r.get("seed", d.seed);
+    r.get("targets", d.targets, {"teacher", "noise"});
+    r.get("noise", d.noise, 0.0, 1e6);
+    r.get("normalize", d.normalize, {"none", "center_unit", "standardize"});
+    r.get("resize", d.resize, 1, 100000);
+    if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
+    if (d.kind != "synthetic" && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
+    if (d.kind != "synthetic" && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
+  }
+  {
+    SectionReader r(root, "model", src, {});
+    auto& m = c.model;
+    r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
+    r.get("widths", m.widths, 1, 1000000);
+    if (m.widths.empty()) r.fail("widths", "at least one hidden layer is needed");
+    r.get("activation", m.activation, {"linear", "relu", "erf", "tanh", "quadratic"});
+    r.get("window", m.window, 1, 100001);
+    if (m.window % 2 == 0) r.fail("window", "must be odd");
+    const std::size_t L = m.widths.size();
+    std::vector<double> sigma = {1.0};
+    r.get("sigma", sigma, 0.0, 1e6, true);
+    const toml::node* sn = root["model"]["sigma"].node();
+    if (sn && sn->is_array() && sigma.size() != L + 1)
+      r.fail("sigma", "needs L+1 = " + std::to_string(L + 1) + " entries (one per hidden layer, readout last)");
+    m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
+  }
+  {
+    SectionReader r(root, "posterior", src, {});
+    r.get("beta", c.posterior.beta, 0.0, 1e12);
+  }
+  {
+    SectionReader r(root, "sampler", src, {});
+    auto& s = c.sampler;
+    r.get("method", s.method, {"ula", "mala", "hmc"});
+    r.get("chains", s.chains, 1, 10000000);
+    r.get("warmup", s.warmup, 0, 1000000000);
+    r.get("samples", s.samples, 1, 1000000000);
+    r.get("thin", s.thin, 1, 1000000);
+    r.get("step_size", s.step_size, 0.0, 1e3, true);
+    r.get("leapfrog_steps", s.leapfrog_steps, 1, 100000);
+    r.get("target_accept", s.target_accept, 0.0, 0.99);
+    r.get("adapt", s.adapt);
+    r.get("groups", s.groups, 2, 1000000);
+    r.get("seed", s.seed);
+    r.get("device", s.device, {"auto", "cpu", "cuda"});
+    r.get("precision", s.precision, {"float", "double"});
+    if (s.groups > s.chains)
+      r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
+    if (s.chains % s.groups != 0)
+      r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
+  }
+  {
+    SectionReader r(root, "theory", src, {});
+    r.get("method", c.theory.method, {"auto", "closed_form", "prior_moments"});
+    r.get("draws", c.theory.draws, 100, 1000000000000L);
+    r.get("seed", c.theory.seed);
+    r.get("cnn_form", c.theory.cnn_form, {"propagated", "unpropagated"});
+  }
+  {
+    SectionReader r(root, "output", src, {});
+    r.get("dir", c.output.dir);
+    if (c.output.dir.empty()) r.fail("dir", "must not be empty");
+    r.get("checkpoint_every", c.output.checkpoint_every, 0.0, 1e9, true);
+  }
+  // Cross-section rules that need both data and model.
+  const auto& d = c.data;
+  const auto& m = c.model;
+  if (d.kind == "synthetic" && m.arch != "fcn") {
+    std::size_t want = m.arch == "cnn1d" ? 2 : 3;
+    SectionReader r(root, "data", src, {});
+    if (d.input_shape.size() != want)
+      r.fail("input_shape", "arch = \"" + m.arch + "\" needs input_shape = " +
+                                (want == 2 ? "[D, c0]" : "[H, W, c0]"));
+    for (std::size_t i = 0; i + 1 < want; ++i)
+      if (m.window > d.input_shape[i]) {
+        SectionReader rm(root, "model", src, {});
+        rm.fail("window", "larger than the input's spatial size " + std::to_string(d.input_shape[i]));
+      }
+  }
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw InputError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
+                     ": TOML syntax error: " + std::string(e.description()));
+  }
+  check_known_keys(root, source);
+  for (const auto& o : overrides) {
+    apply_override(root, o);
+    check_known_keys(root, "--set " + o);
+  }
+  Config c;
+  c.source = source;
+  read_sections(root, source, c);
+  return c;
+}
+
+Config load_config_file(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, overrides);
+}
+
+Config load_default_config(const std::vector<std::string>& overrides) {
+  return parse_config(kDefaultConfigToml, "<embedded default>", overrides);
+}
+
+std::string config_to_json(const Config& c) {
+  nlohmann::ordered_json j;
+  const auto& d = c.data;
+  j["data"] = {{"kind", d.kind}, {"x", d.x}, {"y", d.y}, {"x_test", d.x_test}, {"n_train", d.n_train},
+               {"n_test", d.n_test}, {"input_dim", d.input_dim}, {"input_shape", d.input_shape},
+               {"output_dim", d.output_dim}, {"seed", d.seed}, {"targets", d.targets}, {"noise", d.noise},
+               {"normalize", d.normalize}, {"resize", d.resize}};
+  const auto& m = c.model;
+  j["model"] = {{"arch", m.arch}, {"widths", m.widths}, {"activation", m.activation}, {"sigma", m.sigma},
+                {"window", m.window}};
+  j["posterior"] = {{"beta", c.posterior.beta}};
+  const auto& s = c.sampler;
+  j["sampler"] = {{"method", s.method}, {"chains", s.chains}, {"warmup", s.warmup}, {"samples", s.samples},
+                  {"thin", s.thin}, {"step_size", s.step_size}, {"leapfrog_steps", s.leapfrog_steps},
+                  {"target_accept", s.target_accept}, {"adapt", s.adapt}, {"groups", s.groups},
+                  {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
+  j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
+                 {"cnn_form", c.theory.cnn_form}};
+  j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every}};
+  return j.dump(2);
+}
+
+}  // namespace fwmc

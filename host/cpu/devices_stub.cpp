@@ -1,0 +1,9 @@
+// Device query for builds without the CUDA backend.
+#include "fwmc/devices.hpp"
+
+#ifndef FWMC_WITH_CUDA
+namespace fwmc {
+bool cuda_compiled() { return false; }
+std::vector<std::string> cuda_devices() { return {}; }
+}  // namespace fwmc
+#endif

@@ -1,0 +1,181 @@
+// load_dataset: files or synthetic data -> validated, normalised Dataset.
+#include <cmath>
+#include <random>
+
+#include "fwmc/data.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/model.hpp"
+#include "fwmc/reference_net.hpp"
+
+namespace fwmc {
+
+namespace {
+
+NpyArray read_any(const std::string& kind, const std::string& path) {
+  if (kind == "npy") return read_npy(path);
+  if (kind == "csv") return read_csv(path);
+  return read_idx(path);
+}
+
+void check_finite(const NpyArray& a, const std::string& path) {
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    if (!std::isfinite(a.data[i])) {
+      // Report the multi-index of the first bad value.
+      std::string idx;
+      std::size_t r = i;
+      std::vector<std::size_t> ix(a.shape.size());
+      for (std::size_t k = a.shape.size(); k-- > 0;) { ix[k] = r % a.shape[k]; r /= a.shape[k]; }
+      for (auto v : ix) idx += (idx.empty() ? "" : ", ") + std::to_string(v);
+      throw InputError(path + ": non-finite value (" + std::to_string(a.data[i]) + ") at index (" + idx + ")");
+    }
+}
+
+// Expected per-example input rank for the architecture (fcn accepts anything and flattens).
+void check_input_rank(const NpyArray& a, const std::string& arch, const std::string& path) {
+  if (a.shape.size() < 2 && arch == "fcn") return;
+  const std::size_t want = arch == "cnn1d" ? 3 : 4;
+  if (arch != "fcn" && a.shape.size() != want && !(arch == "cnn2d" && a.shape.size() == 3))
+    throw InputError(path + ": arch = \"" + arch + "\" needs inputs of shape " +
+                     (arch == "cnn1d" ? "(P, D, c0)" : "(P, H, W, c0)") + ", got rank " +
+                     std::to_string(a.shape.size()));
+}
+
+Eigen::MatrixXd rows_of(const NpyArray& a, std::size_t n) {
+  const std::size_t d = a.shape.empty() || a.shape[0] == 0 ? 0 : a.data.size() / a.shape[0];
+  Eigen::MatrixXd X(static_cast<long>(n), static_cast<long>(d));
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < d; ++c) X(long(r), long(c)) = a.data[r * d + c];
+  return X;
+}
+
+Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& path) {
+  if (y.shape.empty() || y.shape[0] < P)
+    throw InputError(path + ": has " + std::to_string(y.shape.empty() ? 0 : y.shape[0]) +
+                     " rows, the inputs need " + std::to_string(P));
+  if (y.shape.size() == 1 && y.integer) {  // class labels -> one-hot targets
+    long classes = 0;
+    for (std::size_t i = 0; i < P; ++i) {
+      if (y.data[i] < 0) throw InputError(path + ": negative class label at index " + std::to_string(i));
+      classes = std::max(classes, static_cast<long>(y.data[i]) + 1);
+    }
+    Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(long(P), classes);
+    for (std::size_t i = 0; i < P; ++i) Y(long(i), static_cast<long>(y.data[i])) = 1.0;
+    return Y;
+  }
+  if (y.shape.size() > 2) throw InputError(path + ": targets must have shape (P,) or (P, n_d)");
+  return rows_of(y, P);
+}
+
+Dataset synthetic(const Config& c) {
+  const auto& d = c.data;
+  Dataset ds;
+  ds.P = d.n_train;
+  ds.P_test = d.n_test;
+  ds.input_shape = c.model.arch == "fcn" ? std::vector<int>{d.input_dim} : d.input_shape;
+  long dim = 1;
+  for (int v : ds.input_shape) dim *= v;
+  std::mt19937_64 rng(d.seed);
+  std::normal_distribution<double> nd;
+  ds.X.resize(ds.N(), dim);
+  for (long j = 0; j < dim; ++j)
+    for (long i = 0; i < ds.N(); ++i) ds.X(i, j) = nd(rng);
+  ds.description = "synthetic: Gaussian inputs, " + d.targets + " targets";
+  return ds;
+}
+
+void make_synthetic_targets(const Config& c, Dataset& ds) {
+  std::mt19937_64 rng(c.data.seed ^ 0x9e3779b97f4a7c15ULL);
+  std::normal_distribution<double> nd;
+  const int nd_out = c.data.output_dim;
+  ds.Y = Eigen::MatrixXd::Zero(ds.P, nd_out);
+  if (c.data.targets == "teacher") {
+    ModelSpec m = make_model_spec(c.model, ds.input_shape, nd_out);
+    NetWeights w = sample_prior(m, rng);
+    Forward fw = reference_forward(m, w, ds.X.topRows(ds.P));
+    ds.Y = fw.f;
+  }
+  for (long j = 0; j < nd_out; ++j)
+    for (long i = 0; i < ds.P; ++i) ds.Y(i, j) += c.data.noise * nd(rng);
+}
+
+}  // namespace
+
+Dataset load_dataset(const Config& c) {
+  const auto& d = c.data;
+  Dataset ds;
+  if (d.kind == "synthetic") {
+    if (d.n_train < 1) throw InputError(c.source + ": [data] n_train must be >= 1 for synthetic data");
+    if (c.model.arch == "fcn" && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
+    ds = synthetic(c);
+    normalize_inputs(ds, d.normalize);
+    make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
+  } else {
+    NpyArray x = read_any(d.kind, d.x);
+    if (x.shape.size() < 2) throw InputError(d.x + ": inputs need shape (P, ...), got rank " +
+                                             std::to_string(x.shape.size()));
+    if (d.kind == "csv" && !d.input_shape.empty()) {
+      std::size_t prod = 1;
+      for (int v : d.input_shape) prod *= v;
+      if (prod != x.shape[1]) throw InputError(d.x + ": rows have " + std::to_string(x.shape[1]) +
+                                               " values, [data] input_shape needs " + std::to_string(prod));
+      x.shape.resize(1);
+      for (int v : d.input_shape) x.shape.push_back(v);
+    }
+    NpyArray xt;
+    if (!d.x_test.empty()) xt = read_any(d.kind, d.x_test);
+    if (!d.resize.empty()) {
+      x = box_resize(x, d.resize[0], d.resize[1]);
+      if (!d.x_test.empty()) xt = box_resize(xt, d.resize[0], d.resize[1]);
+    }
+    check_finite(x, d.x);
+    check_input_rank(x, c.model.arch, d.x);
+    std::size_t P = d.n_train > 0 ? static_cast<std::size_t>(d.n_train) : x.shape[0];
+    if (P > x.shape[0])
+      throw InputError(d.x + ": [data] n_train = " + std::to_string(P) + " but the file has " +
+                       std::to_string(x.shape[0]) + " rows");
+    ds.input_shape.assign(x.shape.begin() + 1, x.shape.end());
+    Eigen::MatrixXd Xtr = rows_of(x, P);
+    Eigen::MatrixXd Xte(0, Xtr.cols());
+    if (!d.x_test.empty()) {
+      check_finite(xt, d.x_test);
+      if (std::vector<std::size_t>(xt.shape.begin() + 1, xt.shape.end()) !=
+          std::vector<std::size_t>(x.shape.begin() + 1, x.shape.end()))
+        throw InputError(d.x_test + ": test inputs must have the same per-example shape as " + d.x);
+      std::size_t Pt = d.n_test > 0 ? std::min<std::size_t>(d.n_test, xt.shape[0]) : xt.shape[0];
+      Xte = rows_of(xt, Pt);
+    }
+    ds.P = static_cast<int>(P);
+    ds.P_test = static_cast<int>(Xte.rows());
+    ds.X.resize(ds.N(), Xtr.cols());
+    ds.X << Xtr, Xte;
+    NpyArray y = read_any(d.kind, d.y);
+    check_finite(y, d.y);
+    ds.Y = targets_of(y, P, d.y);
+    ds.description = d.kind + ": " + d.x;
+    normalize_inputs(ds, d.normalize);
+  }
+  make_model_spec(c.model, ds.input_shape, ds.n_out());  // validates shape against the architecture
+  return ds;
+}
+
+void normalize_inputs(Dataset& d, const std::string& mode) {
+  if (mode == "center_unit") {
+    // Per example: subtract its mean, scale so that x.x / dim = 1 (unit norm in the kernel's inner product).
+    for (long i = 0; i < d.X.rows(); ++i) {
+      d.X.row(i).array() -= d.X.row(i).mean();
+      const double n = d.X.row(i).norm();
+      if (n > 0) d.X.row(i) *= std::sqrt(double(d.X.cols())) / n;
+    }
+  } else if (mode == "standardize") {
+    // Per feature, with the training rows' mean and std (applied to test rows too).
+    for (long j = 0; j < d.X.cols(); ++j) {
+      auto tr = d.X.col(j).head(d.P);
+      const double mu = tr.mean();
+      const double sd = std::sqrt((tr.array() - mu).square().mean());
+      d.X.col(j).array() -= mu;
+      if (sd > 0) d.X.col(j) /= sd;
+    }
+  }
+}
+
+}  // namespace fwmc

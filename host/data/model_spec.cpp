@@ -1,0 +1,94 @@
+#include "fwmc/errors.hpp"
+#include "fwmc/model.hpp"
+
+namespace fwmc {
+
+Activation parse_activation(const std::string& n) {
+  if (n == "linear") return Activation::linear;
+  if (n == "relu") return Activation::relu;
+  if (n == "erf") return Activation::erf;
+  if (n == "tanh") return Activation::tanh;
+  if (n == "quadratic") return Activation::quadratic;
+  throw InputError("unknown activation '" + n + "'");
+}
+
+const char* activation_name(Activation a) {
+  static const char* names[] = {"linear", "relu", "erf", "tanh", "quadratic"};
+  return names[static_cast<int>(a)];
+}
+
+int ModelSpec::positions() const {
+  int d = 1;
+  for (int s : spatial) d *= s;
+  return d;
+}
+
+int ModelSpec::window_size() const {
+  int s = 1;
+  for (std::size_t i = 0; i < spatial.size(); ++i) s *= window;
+  return s;
+}
+
+int ModelSpec::neighbor(int i, int s) const {
+  const int r = window / 2;
+  if (spatial.size() == 1) {
+    const int D = spatial[0];
+    return ((i + s - r) % D + D) % D;
+  }
+  if (spatial.size() == 2) {
+    const int H = spatial[0], W = spatial[1];
+    const int i1 = i / W, i2 = i % W;
+    const int s1 = s / window - r, s2 = s % window - r;
+    return ((i1 + s1) % H + H) % H * W + ((i2 + s2) % W + W) % W;
+  }
+  return i;
+}
+
+long ModelSpec::layer_params(int l) const {
+  const int L = depth();
+  if (l == L + 1) return static_cast<long>(n_out) * widths[L - 1] * positions();
+  return static_cast<long>(layer_width(l)) * layer_width(l - 1) * window_size();
+}
+
+long ModelSpec::total_params() const {
+  long t = 0;
+  for (int l = 1; l <= depth() + 1; ++l) t += layer_params(l);
+  return t;
+}
+
+ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, int n_out) {
+  ModelSpec s;
+  s.activation = parse_activation(m.activation);
+  s.widths = m.widths;
+  s.sigma = m.sigma;
+  s.n_out = n_out;
+  if (m.arch == "fcn") {
+    s.arch = Arch::fcn;
+    long n0 = 1;
+    for (int v : shape) n0 *= v;  // images are flattened for fcn
+    s.in_channels = static_cast<int>(n0);
+    s.window = 1;
+  } else {
+    const std::size_t dims = m.arch == "cnn1d" ? 1 : 2;
+    s.arch = m.arch == "cnn1d" ? Arch::cnn1d : Arch::cnn2d;
+    if (shape.size() == dims) {  // single-channel images: (H, W) -> (H, W, 1)
+      s.spatial = shape;
+      s.in_channels = 1;
+    } else if (shape.size() == dims + 1) {
+      s.spatial.assign(shape.begin(), shape.end() - 1);
+      s.in_channels = shape.back();
+    } else {
+      throw InputError("[model] arch = \"" + m.arch + "\": input examples must have shape " +
+                       (dims == 1 ? "(D, c0)" : "(H, W, c0)") + ", got " + std::to_string(shape.size()) +
+                       " axes");
+    }
+    s.window = m.window;
+    for (int v : s.spatial)
+      if (m.window > v)
+        throw InputError("[model] window = " + std::to_string(m.window) +
+                         ": larger than the input's spatial size " + std::to_string(v));
+  }
+  return s;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,97 @@
+// .npy reader/writer (format version 1.0/2.0/3.0, little-endian, C order).
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "fwmc/data.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/io.hpp"
+
+namespace fwmc {
+
+NpyArray read_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    throw InputError(path + ": not an .npy file (bad magic)");
+  std::uint32_t hlen = 0;
+  if (magic[6] == 1) {
+    unsigned char b[2];
+    if (!in.read(reinterpret_cast<char*>(b), 2)) throw InputError(path + ": truncated header");
+    hlen = b[0] | (b[1] << 8);
+  } else {
+    unsigned char b[4];
+    if (!in.read(reinterpret_cast<char*>(b), 4)) throw InputError(path + ": truncated header");
+    hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
+  }
+  if (hlen > (1u << 20)) throw InputError(path + ": header too long");
+  std::string header(hlen, '\0');
+  if (!in.read(header.data(), hlen)) throw InputError(path + ": truncated header");
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'")))
+    throw InputError(path + ": header has no descr");
+  const std::string descr = m[1];
+  if (std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*(True|False)")) && m[1] == "True")
+    throw InputError(path + ": Fortran-order arrays are not supported (save with np.ascontiguousarray)");
+  if (!std::regex_search(header, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)")))
+    throw InputError(path + ": header has no shape");
+  NpyArray a;
+  std::string dims = m[1];
+  std::stringstream ss(dims);
+  std::string tok;
+  std::size_t count = 1;
+  while (std::getline(ss, tok, ',')) {
+    if (tok.find_first_not_of(" ") == std::string::npos) continue;
+    long v = std::stol(tok);
+    if (v < 0) throw InputError(path + ": negative dimension");
+    a.shape.push_back(static_cast<std::size_t>(v));
+    count *= static_cast<std::size_t>(v);
+  }
+  if (count > (std::size_t(1) << 34)) throw InputError(path + ": array too large");
+  std::size_t item = 0;
+  char kind = 0;
+  if (descr == "<f8" || descr == "=f8") { item = 8; kind = 'd'; }
+  else if (descr == "<f4" || descr == "=f4") { item = 4; kind = 'f'; }
+  else if (descr == "<i8" || descr == "=i8") { item = 8; kind = 'l'; }
+  else if (descr == "<i4" || descr == "=i4") { item = 4; kind = 'i'; }
+  else if (descr == "|u1") { item = 1; kind = 'b'; }
+  else throw InputError(path + ": unsupported dtype '" + descr + "' (use float32, float64, int32, int64 or uint8)");
+  std::vector<char> raw(count * item);
+  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+    throw InputError(path + ": truncated data (expected " + std::to_string(count) + " values)");
+  a.data.resize(count);
+  a.integer = kind == 'l' || kind == 'i' || kind == 'b';
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* p = raw.data() + i * item;
+    switch (kind) {
+      case 'd': { double v; std::memcpy(&v, p, 8); a.data[i] = v; break; }
+      case 'f': { float v; std::memcpy(&v, p, 4); a.data[i] = v; break; }
+      case 'l': { std::int64_t v; std::memcpy(&v, p, 8); a.data[i] = static_cast<double>(v); break; }
+      case 'i': { std::int32_t v; std::memcpy(&v, p, 4); a.data[i] = v; break; }
+      default: a.data[i] = static_cast<unsigned char>(*p);
+    }
+  }
+  return a;
+}
+
+void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data) {
+  std::string dims;
+  std::size_t count = 1;
+  for (auto s : shape) { dims += std::to_string(s) + ", "; count *= s; }
+  if (shape.size() > 1) dims.resize(dims.size() - 2);
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::string blob("\x93NUMPY\x01\x00", 8);
+  blob.push_back(static_cast<char>(header.size() & 0xff));
+  blob.push_back(static_cast<char>(header.size() >> 8));
+  blob += header;
+  blob.append(reinterpret_cast<const char*>(data), count * sizeof(double));
+  write_file_atomic(path, blob);
+}
+
+}  // namespace fwmc

@@ -1,0 +1,52 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "fwmc/data.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/io.hpp"
+
+namespace fwmc {
+
+void write_file_atomic(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw RuntimeError(path + ": cannot write");
+  std::size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t w = ::write(fd, contents.data() + done, contents.size() - done);
+    if (w <= 0) { ::close(fd); std::remove(tmp.c_str()); throw RuntimeError(path + ": write failed"); }
+    done += static_cast<std::size_t>(w);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw RuntimeError(path + ": rename failed");
+  }
+}
+
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
+  write_npy(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())}, r.data());
+}
+
+void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v) {
+  write_npy(path, shape, v.data());
+}
+
+void prepare_output_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw InputError("[output] dir = \"" + dir + "\": cannot create directory (" + ec.message() + ")");
+  const std::string probe = dir + "/.fwmc_write_probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw InputError("[output] dir = \"" + dir + "\": not writable");
+  ::close(fd);
+  std::remove(probe.c_str());
+}
+
+}  // namespace fwmc

@@ -1,0 +1,56 @@
+#include "host/io/theory_output.hpp"
+
+#include <cmath>
+
+#include "fwmc/io.hpp"
+
+namespace fwmc {
+
+void write_theory_arrays(const std::string& dir, const TheoryResult& t) {
+  for (const auto& lt : t.layers) {
+    const std::string l = std::to_string(lt.layer);
+    write_tensor_npy(dir + "/K" + l + "_nngp.npy", lt.nngp.shape(), lt.nngp.v);
+    if (lt.has_theory) write_tensor_npy(dir + "/K" + l + "_theory.npy", lt.theory.shape(), lt.theory.v);
+    if (!lt.theory_se.v.empty())
+      write_tensor_npy(dir + "/K" + l + "_theory_se.npy", lt.theory_se.shape(), lt.theory_se.v);
+  }
+}
+
+void theory_correction_norm(const LayerTheory& lt, double& norm, double& se) {
+  norm = se = 0;
+  if (!lt.has_theory) return;
+  const KernelTensor d = lt.theory - lt.nngp;
+  norm = d.frobenius();
+  if (lt.theory_se.v.empty() || norm == 0) return;
+  double v = 0;
+  for (std::size_t i = 0; i < d.v.size(); ++i) v += std::pow(d.v[i] / norm * lt.theory_se.v[i], 2);
+  se = std::sqrt(v);
+}
+
+nlohmann::ordered_json theory_json(const TheoryResult& t) {
+  nlohmann::ordered_json j;
+  j["available"] = t.available;
+  j["method"] = t.available ? t.method : "none";
+  if (!t.available) j["unavailable_reason"] = t.unavailable_reason;
+  j["draws"] = t.draws;
+  j["gamma_condition_number"] = t.phi.gamma_cond;
+  j["sum_nd_over_n"] = t.sum_nd_over_n;
+  j["p_depth_over_n"] = t.p_depth_over_n;
+  j["warnings"] = t.warnings;
+  j["layers"] = nlohmann::ordered_json::array();
+  for (const auto& lt : t.layers) {
+    double norm, se;
+    theory_correction_norm(lt, norm, se);
+    nlohmann::ordered_json l;
+    l["layer"] = lt.layer;
+    l["frob_nngp"] = lt.nngp.frobenius();
+    if (lt.has_theory) {
+      l["frob_dK_th"] = norm;
+      l["frob_dK_th_se"] = se;
+    }
+    j["layers"].push_back(l);
+  }
+  return j;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,100 @@
+// Infinite-width kernels K^(0)_l (THEORY.md 2): activation maps and the layer recursion for fcn and cnn.
+#include <algorithm>
+#include <cmath>
+
+#include "fwmc/theory.hpp"
+
+namespace fwmc {
+
+double activation_kernel(Activation a, double s11, double s22, double s12) {
+  switch (a) {
+    case Activation::linear: return s12;
+    case Activation::quadratic: return s11 * s22 + 2 * s12 * s12;
+    case Activation::relu: {
+      const double n = std::sqrt(s11 * s22);
+      if (n <= 0) return 0.0;
+      const double t = std::acos(std::clamp(s12 / n, -1.0, 1.0));
+      return n / (2 * M_PI) * (std::sin(t) + (M_PI - t) * std::cos(t));
+    }
+    case Activation::erf:
+      return 2 / M_PI * std::asin(std::clamp(2 * s12 / std::sqrt((1 + 2 * s11) * (1 + 2 * s22)), -1.0, 1.0));
+    case Activation::tanh: return gauss_hermite_kernel(a, s11, s22, s12, 64);
+  }
+  return s12;
+}
+
+std::vector<std::size_t> KernelTensor::shape() const {
+  if (D == 1) return {std::size_t(N), std::size_t(N)};
+  return {std::size_t(N), std::size_t(N), std::size_t(D), std::size_t(D)};
+}
+
+double KernelTensor::frobenius() const {
+  double s = 0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+Eigen::MatrixXd KernelTensor::spatial_trace() const {
+  Eigen::MatrixXd t(N, N);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) {
+      double s = 0;
+      for (int i = 0; i < D; ++i) s += at(a, b, i, i);
+      t(a, b) = s / D;
+    }
+  return t;
+}
+
+KernelTensor operator-(const KernelTensor& a, const KernelTensor& b) {
+  KernelTensor r = a;
+  for (std::size_t i = 0; i < r.v.size(); ++i) r.v[i] -= b.v[i];
+  return r;
+}
+
+namespace {
+
+// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}.
+KernelTensor window_average(const ModelSpec& m, const KernelTensor& K) {
+  const int S = m.window_size();
+  KernelTensor r(K.N, K.D);
+  for (int a = 0; a < K.N; ++a)
+    for (int b = 0; b < K.N; ++b)
+      for (int i = 0; i < K.D; ++i)
+        for (int j = 0; j < K.D; ++j) {
+          double s = 0;
+          for (int t = 0; t < S; ++t) s += K.at(a, b, m.neighbor(i, t), m.neighbor(j, t));
+          r.at(a, b, i, j) = s / S;
+        }
+  return r;
+}
+
+}  // namespace
+
+KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K) { return window_average(m, K); }
+
+std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X) {
+  const int N = static_cast<int>(X.rows()), D = m.positions(), c0 = m.in_channels;
+  KernelTensor K0(N, D);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b)
+      for (int i = 0; i < D; ++i)
+        for (int j = 0; j < D; ++j)
+          K0.at(a, b, i, j) = X.row(a).segment(i * c0, c0).dot(X.row(b).segment(j * c0, c0)) / c0;
+  std::vector<KernelTensor> out{K0};
+  for (int l = 1; l <= m.depth(); ++l) {
+    const double s2 = m.sigma[l - 1] * m.sigma[l - 1];
+    KernelTensor C = D == 1 ? out.back() : window_average(m, out.back());
+    for (double& x : C.v) x *= s2;
+    if (m.activation == Activation::linear) { out.push_back(C); continue; }
+    KernelTensor K(N, D);
+    for (int a = 0; a < N; ++a)
+      for (int b = 0; b < N; ++b)
+        for (int i = 0; i < D; ++i)
+          for (int j = 0; j < D; ++j)
+            K.at(a, b, i, j) = activation_kernel(m.activation, C.at(a, a, i, i), C.at(b, b, j, j), C.at(a, b, i, j));
+    out.push_back(K);
+  }
+  return out;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,130 @@
+// One nonlinear hidden layer (THEORY.md 6): <K_1> = K0_1 + (n_d sigma_2^2 / (2 n_1)) Cov_w[phi_a phi_b, Q(w)].
+#include <cmath>
+#include <random>
+
+#include "fwmc/reference_net.hpp"
+#include "fwmc/theory.hpp"
+
+namespace fwmc {
+
+namespace {
+
+// All perfect matchings of {0..n-1} (n even), as lists of pairs.
+void matchings(std::vector<int> rest, std::vector<std::pair<int, int>>& cur,
+               std::vector<std::vector<std::pair<int, int>>>& out) {
+  if (rest.empty()) { out.push_back(cur); return; }
+  const int first = rest[0];
+  for (std::size_t k = 1; k < rest.size(); ++k) {
+    std::vector<int> r2;
+    for (std::size_t t = 1; t < rest.size(); ++t)
+      if (t != k) r2.push_back(rest[t]);
+    cur.emplace_back(first, rest[k]);
+    matchings(r2, cur, out);
+    cur.pop_back();
+  }
+}
+
+const std::vector<std::vector<std::pair<int, int>>>& matchings_of(int n) {
+  static std::vector<std::vector<std::pair<int, int>>> m4, m8;
+  auto& m = n == 4 ? m4 : m8;
+  if (m.empty()) {
+    std::vector<int> idx(n);
+    for (int i = 0; i < n; ++i) idx[i] = i;
+    std::vector<std::pair<int, int>> cur;
+    matchings(idx, cur, m);
+  }
+  return m;
+}
+
+// Isserlis: E[prod_k u_{ix[k]}] for a zero-mean Gaussian with covariance C.
+double isserlis(const Eigen::MatrixXd& C, const int* ix, int n) {
+  double s = 0;
+  for (const auto& mt : matchings_of(n)) {
+    double p = 1;
+    for (const auto& pr : mt) p *= C(ix[pr.first], ix[pr.second]);
+    s += p;
+  }
+  return s;
+}
+
+}  // namespace
+
+KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
+                                           const Eigen::MatrixXd& phi, int P) {
+  const int N = K0_1.N;
+  const double s1 = m.sigma[0] * m.sigma[0];
+  const Eigen::MatrixXd C = s1 * X * X.transpose() / double(X.cols());
+  const double coef = m.n_out * m.sigma[1] * m.sigma[1] / (2.0 * m.widths[0]);
+  KernelTensor K = K0_1;
+  #pragma omp parallel for collapse(2) schedule(dynamic)
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) {
+      const int i4[4] = {a, a, b, b};
+      const double eab = isserlis(C, i4, 4);
+      double cov = 0;
+      for (int mu = 0; mu < P; ++mu)
+        for (int nu = 0; nu < P; ++nu) {
+          if (phi(mu, nu) == 0) continue;
+          const int i8[8] = {a, a, b, b, mu, mu, nu, nu};
+          const int j4[4] = {mu, mu, nu, nu};
+          cov += phi(mu, nu) * (isserlis(C, i8, 8) - eab * isserlis(C, j4, 4));
+        }
+      K.at(a, b) += coef * cov;
+    }
+  return K;
+}
+
+void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
+                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
+                            KernelTensor& mean, KernelTensor& se) {
+  const int N = static_cast<int>(X.rows()), n0 = static_cast<int>(X.cols());
+  const long B = 2048;
+  // Moments of X_ab = phi_a phi_b and Y = Q - y0 (y0: a pilot mean, to keep the sums well conditioned).
+  Eigen::MatrixXd sX = Eigen::MatrixXd::Zero(N, N), sX2 = sX, sXY = sX, sX2Y = sX, sX2Y2 = sX, sXY2 = sX;
+  double sY = 0, sY2 = 0, y0 = 0;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> nd;
+  const Eigen::MatrixXd Xs = X * (m.sigma[0] / std::sqrt(double(n0)));
+  long done = 0;
+  bool first = true;
+  while (done < draws) {
+    const long b = std::min(B, draws - done);
+    Eigen::MatrixXd W(n0, b);
+    for (long j = 0; j < b; ++j)
+      for (int i = 0; i < n0; ++i) W(i, j) = nd(rng);
+    Eigen::MatrixXd F = (Xs * W).unaryExpr([&](double z) { return apply_activation(m.activation, z); });
+    const Eigen::MatrixXd FT = F.topRows(P);
+    Eigen::VectorXd Q = ((phi * FT).array() * FT.array()).colwise().sum().transpose();
+    if (first) { y0 = Q.mean(); first = false; }
+    Q.array() -= y0;
+    const Eigen::MatrixXd F2 = F.array().square().matrix();
+    const Eigen::VectorXd Q2 = Q.array().square().matrix();
+    sX.noalias() += F * F.transpose();
+    sX2.noalias() += F2 * F2.transpose();
+    sXY.noalias() += F * Q.asDiagonal() * F.transpose();
+    sXY2.noalias() += F * Q2.asDiagonal() * F.transpose();
+    sX2Y.noalias() += F2 * Q.asDiagonal() * F2.transpose();
+    sX2Y2.noalias() += F2 * Q2.asDiagonal() * F2.transpose();
+    sY += Q.sum();
+    sY2 += Q2.sum();
+    done += b;
+  }
+  const double M = double(draws);
+  const double coef = m.n_out * m.sigma[1] * m.sigma[1] / (2.0 * m.widths[0]);
+  const double mY = sY / M, eY2 = sY2 / M;
+  mean = K0_1;
+  se = KernelTensor(N, 1);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) {
+      const double mX = sX(a, b) / M, eXY = sXY(a, b) / M;
+      const double cov = eXY - mX * mY;
+      const double eX2Yc2 = sX2Y2(a, b) / M - 2 * mY * sX2Y(a, b) / M + mY * mY * sX2(a, b) / M;
+      const double eXYc2 = sXY2(a, b) / M - 2 * mY * eXY + mY * mY * mX;
+      const double eYc2 = eY2 - mY * mY;
+      const double var = std::max(0.0, eX2Yc2 - 2 * mX * eXYc2 + mX * mX * eYc2 - cov * cov);
+      mean.at(a, b) += coef * cov;
+      se.at(a, b) = std::abs(coef) * std::sqrt(var / M);
+    }
+}
+
+}  // namespace fwmc

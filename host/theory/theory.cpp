@@ -1,0 +1,73 @@
+// compute_theory: picks the closed form that applies to the architecture, or says none does.
+#include <algorithm>
+#include <sstream>
+
+#include "fwmc/errors.hpp"
+#include "fwmc/theory.hpp"
+
+namespace fwmc {
+
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c) {
+  TheoryResult r;
+  const int L = m.depth(), P = d.P;
+  std::vector<KernelTensor> K0 = nngp_kernels(m, d.X);
+  r.phi = compute_phi(m, K0[L], P, d.Y, c.posterior.beta);
+  for (int l = 1; l <= L; ++l) {
+    LayerTheory lt;
+    lt.layer = l;
+    lt.nngp = K0[l];
+    r.layers.push_back(lt);
+  }
+  // Regime of the expansion: n >> P and sum_l n_d / n_l << 1.
+  const int nmin = *std::min_element(m.widths.begin(), m.widths.end());
+  for (int w : m.widths) r.sum_nd_over_n += double(m.n_out) / w;
+  r.p_depth_over_n = double(P) * L / nmin;
+  if (r.sum_nd_over_n > 0.2) {
+    std::ostringstream os;
+    os << "sum_l n_d/n_l = " << r.sum_nd_over_n << " is not small: the leading-order theory may be inaccurate";
+    r.warnings.push_back(os.str());
+  }
+  if (r.p_depth_over_n > 1.0) {
+    std::ostringstream os;
+    os << "P*L/n = " << r.p_depth_over_n << " is not small: widths are not large against data and depth";
+    r.warnings.push_back(os.str());
+  }
+  const std::string& method = c.theory.method;
+  if (method == "prior_moments")
+    throw InputError(c.source + ": [theory] method = \"prior_moments\": the prior-moment estimator is not "
+                     "implemented in this version; use \"auto\" or \"closed_form\"");
+  const bool linear = m.activation == Activation::linear;
+  std::vector<KernelTensor> th;
+  if (linear && m.arch == Arch::fcn) {
+    th = deep_linear_fcn_theory(m, K0, r.phi.phi, P);
+    r.method = "closed_form:deep_linear_fcn";
+  } else if (linear) {
+    const bool prop = c.theory.cnn_form == "propagated";
+    th = deep_linear_cnn_theory(m, K0, r.phi.phi, P, prop);
+    r.method = std::string("closed_form:deep_linear_cnn_") + (prop ? "propagated" : "unpropagated");
+  } else if (L == 1 && m.arch == Arch::fcn && m.activation == Activation::quadratic) {
+    th = {quadratic_single_layer_theory(m, K0[1], d.X, r.phi.phi, P)};
+    r.method = "closed_form:single_layer_quadratic";
+  } else if (L == 1 && m.arch == Arch::fcn) {
+    KernelTensor mean, se;
+    single_layer_mc_theory(m, K0[1], d.X, r.phi.phi, P, c.theory.draws, c.theory.seed, mean, se);
+    th = {mean};
+    r.layers[0].theory_se = se;
+    r.draws = c.theory.draws;
+    r.method = std::string("monte_carlo:single_layer_") + activation_name(m.activation);
+  } else {
+    r.unavailable_reason = std::string("no closed form for a ") + (m.arch == Arch::fcn ? "fcn" : "cnn") +
+                           " with " + std::to_string(L) + " " + activation_name(m.activation) +
+                           " hidden layer(s); the prior-moment estimator (THEORY.md 7) is not implemented yet";
+    if (method == "closed_form") throw InputError(c.source + ": [theory] method = \"closed_form\": " + r.unavailable_reason);
+    return r;
+  }
+  for (int l = 1; l <= L; ++l) {
+    r.layers[l - 1].theory = th[l - 1];
+    r.layers[l - 1].has_theory = true;
+  }
+  r.available = true;
+  return r;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,86 @@
+// The resolved run configuration (DESIGN.md "Config"), parsed from TOML and validated key by key.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fwmc {
+
+struct DataConfig {
+  std::string kind = "synthetic";       // synthetic | npy | csv | idx
+  std::string x, y, x_test;             // paths (npy/csv/idx)
+  int n_train = 8, n_test = 2;          // synthetic sizes
+  int input_dim = 16;                   // synthetic fcn input dimension
+  std::vector<int> input_shape;         // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
+  int output_dim = 1;                   // synthetic n_d
+  std::uint64_t seed = 1;
+  std::string targets = "teacher";      // synthetic: teacher (random net of the same arch + noise) | noise
+  double noise = 0.1;                   // synthetic: std of the target noise
+  std::string normalize = "none";       // none | center_unit | standardize
+  std::vector<int> resize;              // [h, w] box down-sampling of images
+};
+
+struct ModelConfig {
+  std::string arch = "fcn";             // fcn | cnn1d | cnn2d
+  std::vector<int> widths = {64, 64};   // hidden widths (fcn) or channels (cnn)
+  std::string activation = "linear";    // linear | relu | erf | tanh | quadratic
+  std::vector<double> sigma;            // L+1 prior stds, readout last (a scalar is broadcast)
+  int window = 3;                       // cnn window (odd)
+};
+
+struct PosteriorConfig {
+  double beta = 1.0;
+};
+
+struct SamplerConfig {
+  std::string method = "hmc";           // ula | mala | hmc
+  int chains = 64;
+  int warmup = 500;
+  int samples = 1000;
+  int thin = 1;
+  double step_size = 0.01;
+  int leapfrog_steps = 10;
+  double target_accept = 0.0;           // 0: method default (MALA 0.574, HMC 0.8)
+  bool adapt = true;                    // dual averaging during warm-up (ULA: never)
+  int groups = 32;                      // chain groups for MCSE
+  std::uint64_t seed = 0;
+  std::string device = "auto";          // auto | cpu | cuda
+  std::string precision = "float";      // float | double
+};
+
+struct TheoryConfig {
+  std::string method = "auto";          // auto | closed_form | prior_moments
+  long draws = 200000;                  // Monte Carlo draws where the theory needs them
+  std::uint64_t seed = 7;
+  std::string cnn_form = "propagated";  // propagated | unpropagated
+};
+
+struct OutputConfig {
+  std::string dir = "fwmc_out";
+  double checkpoint_every = 600;        // seconds
+};
+
+struct Config {
+  DataConfig data;
+  ModelConfig model;
+  PosteriorConfig posterior;
+  SamplerConfig sampler;
+  TheoryConfig theory;
+  OutputConfig output;
+  std::string source;                   // file name, or "<embedded default>", for messages
+};
+
+// Parses TOML text, applies `section.key=value` overrides (values in TOML syntax), validates every key.
+// Throws InputError naming the source, key and value.
+Config parse_config(const std::string& toml_text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
+Config load_config_file(const std::string& path, const std::vector<std::string>& overrides = {});
+Config load_default_config(const std::vector<std::string>& overrides = {});
+
+// The fully resolved config as a JSON string (echoed into outputs).
+std::string config_to_json(const Config& c);
+
+// Levenshtein distance, for did-you-mean hints.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace fwmc

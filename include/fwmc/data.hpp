@@ -1,0 +1,44 @@
+// Training/test data: loaders (npy, csv, IDX), the synthetic generator and normalisations.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "fwmc/config.hpp"
+
+namespace fwmc {
+
+struct Dataset {
+  std::vector<int> input_shape;  // per example: {n0}, {D, c0} or {H, W, c0}
+  Eigen::MatrixXd X;             // N x d, training rows first, then test rows; d = prod(input_shape)
+  Eigen::MatrixXd Y;             // P x n_d (training targets)
+  int P = 0, P_test = 0;
+  int N() const { return P + P_test; }
+  int dim() const { return static_cast<int>(X.cols()); }
+  int n_out() const { return static_cast<int>(Y.cols()); }
+  std::string description;
+};
+
+// Loads (or generates) the data a config describes, validates it against the model and normalises it.
+Dataset load_dataset(const Config& c);
+
+// .npy array: shape and values as double (float32/float64/int inputs accepted where noted).
+struct NpyArray {
+  std::vector<std::size_t> shape;
+  std::vector<double> data;  // C order
+  bool integer = false;      // the file held an integer dtype
+};
+NpyArray read_npy(const std::string& path);
+// Writes float64, C order, via a temporary file and rename (never a half-written file).
+void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
+
+NpyArray read_csv(const std::string& path);
+NpyArray read_idx(const std::string& path);
+
+// Area-weighted box down-sampling of (P, H, W[, C]) images to (P, h, w[, C]).
+NpyArray box_resize(const NpyArray& images, int h, int w);
+void normalize_inputs(Dataset& d, const std::string& mode);
+
+}  // namespace fwmc

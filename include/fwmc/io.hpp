@@ -1,0 +1,18 @@
+// Output files: atomic writes (temp + fsync + rename) so a crash never leaves a half-written file.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace fwmc {
+
+void write_file_atomic(const std::string& path, const std::string& contents);
+// Writes an (N, N) matrix or an (N, N, D, D) tensor stored as N*N blocks of D x D (row-major) as float64 .npy.
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
+void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v);
+
+// Creates the output directory (and parents). The caller must have finished all validation first.
+void prepare_output_dir(const std::string& dir);
+
+}  // namespace fwmc

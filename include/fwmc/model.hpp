@@ -1,0 +1,41 @@
+// Architecture spec shared by theory, sampler and data: sizes, activation, priors.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "fwmc/config.hpp"
+
+namespace fwmc {
+
+enum class Arch { fcn, cnn1d, cnn2d };
+enum class Activation { linear = 0, relu = 1, erf = 2, tanh = 3, quadratic = 4 };
+
+Activation parse_activation(const std::string& name);
+const char* activation_name(Activation a);
+
+struct ModelSpec {
+  Arch arch = Arch::fcn;
+  Activation activation = Activation::linear;
+  std::vector<int> widths;       // n_1..n_L (channels for cnn)
+  std::vector<double> sigma;     // sigma_1..sigma_{L+1}
+  int window = 1;                // cnn window extent per axis (odd)
+  std::vector<int> spatial;      // cnn: {D} or {H, W}; fcn: empty
+  int in_channels = 0;           // n0 (fcn) or c0 (cnn)
+  int n_out = 1;                 // n_d
+
+  int depth() const { return static_cast<int>(widths.size()); }
+  int positions() const;         // D (1 for fcn)
+  int window_size() const;       // |S| (1 for fcn)
+  int layer_width(int l) const { return l == 0 ? in_channels : widths[l - 1]; }
+  // Spatial offsets of the window as flat position shifts, computed per position (circular padding).
+  // neighbor(i, s) = index of position i + offset s (mod size per axis).
+  int neighbor(int i, int s) const;
+  // Number of weights of layer l = 1..L+1 (readout last).
+  long layer_params(int l) const;
+  long total_params() const;
+};
+
+// Builds the spec from the config plus the data's per-example input shape ({n0}, {D, c0} or {H, W, c0}).
+ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& input_shape, int n_out);
+
+}  // namespace fwmc

@@ -1,0 +1,80 @@
+// Infinite-width (NNGP) kernels and the leading-order 1/width posterior correction (THEORY.md 2-6), host double.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "fwmc/config.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/model.hpp"
+
+namespace fwmc {
+
+// A layer kernel over N inputs: fcn (N, N) with D = 1, cnn (N, N, D, D); index ((a*N+b)*D+i)*D+j.
+struct KernelTensor {
+  int N = 0, D = 1;
+  std::vector<double> v;
+  KernelTensor() = default;
+  KernelTensor(int n, int d) : N(n), D(d), v(static_cast<std::size_t>(n) * n * d * d, 0.0) {}
+  double& at(int a, int b, int i = 0, int j = 0) { return v[((std::size_t(a) * N + b) * D + i) * D + j]; }
+  double at(int a, int b, int i = 0, int j = 0) const { return v[((std::size_t(a) * N + b) * D + i) * D + j]; }
+  std::vector<std::size_t> shape() const;
+  double frobenius() const;
+  // Spatial trace (1/D) sum_i K(a,b)_ii as an N x N matrix (what the readout sees).
+  Eigen::MatrixXd spatial_trace() const;
+};
+KernelTensor operator-(const KernelTensor& a, const KernelTensor& b);
+
+// E[phi(u) phi(v)] for (u, v) ~ N(0, [[s11, s12], [s12, s22]]).
+double activation_kernel(Activation a, double s11, double s22, double s12);
+// 2-D Gauss-Hermite expectation of phi(u) phi(v) with n x n nodes (reference for the closed forms).
+double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, int n = 64);
+// Nodes and weights of n-point Gauss-Hermite (physicists', weight exp(-x^2)).
+void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
+
+// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s,j+s} (THEORY.md 1); identity for fcn.
+KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K);
+
+// K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
+std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X);
+
+// Gamma = K_out(T,T) + I/beta and Phi = Gamma^{-1} (G_yy - Gamma) Gamma^{-1} (THEORY.md 3). beta = 0: Phi = 0.
+struct PhiResult {
+  Eigen::MatrixXd gamma, phi;
+  double gamma_cond = 1.0;
+};
+PhiResult compute_phi(const ModelSpec& m, const KernelTensor& K_L, int P, const Eigen::MatrixXd& Y, double beta);
+
+struct LayerTheory {
+  int layer = 0;
+  KernelTensor nngp, theory, theory_se;  // theory_se empty (v.size()==0) for closed forms
+  bool has_theory = false;
+};
+
+struct TheoryResult {
+  std::vector<LayerTheory> layers;     // l = 1..L
+  PhiResult phi;
+  std::string method;                  // e.g. "closed_form:deep_linear_fcn"
+  bool available = false;
+  std::string unavailable_reason;
+  std::vector<std::string> warnings;
+  double sum_nd_over_n = 0, p_depth_over_n = 0;
+  long draws = 0;
+};
+
+// Closed forms (inputs: NNGP kernels, Phi). Each returns the posterior kernel of layers 1..L.
+std::vector<KernelTensor> deep_linear_fcn_theory(const ModelSpec& m, const std::vector<KernelTensor>& K0,
+                                                 const Eigen::MatrixXd& phi, int P);
+std::vector<KernelTensor> deep_linear_cnn_theory(const ModelSpec& m, const std::vector<KernelTensor>& K0,
+                                                 const Eigen::MatrixXd& phi, int P, bool propagated);
+KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
+                                           const Eigen::MatrixXd& phi, int P);
+// THEORY.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry.
+void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
+                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
+                            KernelTensor& mean, KernelTensor& se);
+
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c);
+
+}  // namespace fwmc
