@@ -40,7 +40,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     r.get("x", d.x);
     r.get("y", d.y);
     r.get("x_test", d.x_test);
-    r.get("n_train", d.n_train, 1, 1000000);
+    r.get("n_train", d.n_train, 0, 1000000);
     r.get("n_test", d.n_test, 0, 1000000);
     r.get("input_dim", d.input_dim, 1, 10000000);
     r.get("input_shape", d.input_shape, 1, 100000);

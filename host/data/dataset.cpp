@@ -104,7 +104,7 @@ Dataset load_dataset(const Config& c) {
   const auto& d = c.data;
   Dataset ds;
   if (d.kind == "synthetic") {
-    if (d.n_train < 1) throw InputError(c.source + ": [data] n_train must be >= 1 for synthetic data");
+    if (d.n_train < 1) throw InputError(c.source + ": [data] n_train = " + std::to_string(d.n_train) + ": synthetic data needs n_train >= 1");
     if (c.model.arch == "fcn" && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
     ds = synthetic(c);
     normalize_inputs(ds, d.normalize);

@@ -24,16 +24,19 @@ void matchings(std::vector<int> rest, std::vector<std::pair<int, int>>& cur,
   }
 }
 
+std::vector<std::vector<std::pair<int, int>>> all_matchings(int n) {
+  std::vector<int> idx(n);
+  for (int i = 0; i < n; ++i) idx[i] = i;
+  std::vector<std::pair<int, int>> cur;
+  std::vector<std::vector<std::pair<int, int>>> out;
+  matchings(idx, cur, out);
+  return out;
+}
+
+// Thread-safe (magic statics): called from inside OpenMP loops.
 const std::vector<std::vector<std::pair<int, int>>>& matchings_of(int n) {
-  static std::vector<std::vector<std::pair<int, int>>> m4, m8;
-  auto& m = n == 4 ? m4 : m8;
-  if (m.empty()) {
-    std::vector<int> idx(n);
-    for (int i = 0; i < n; ++i) idx[i] = i;
-    std::vector<std::pair<int, int>> cur;
-    matchings(idx, cur, m);
-  }
-  return m;
+  static const auto m4 = all_matchings(4), m8 = all_matchings(8);
+  return n == 4 ? m4 : m8;
 }
 
 // Isserlis: E[prod_k u_{ix[k]}] for a zero-mean Gaussian with covariance C.

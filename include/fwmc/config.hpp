@@ -9,7 +9,7 @@ namespace fwmc {
 struct DataConfig {
   std::string kind = "synthetic";       // synthetic | npy | csv | idx
   std::string x, y, x_test;             // paths (npy/csv/idx)
-  int n_train = 8, n_test = 2;          // synthetic sizes
+  int n_train = 0, n_test = 0;          // synthetic sizes; files: 0 = all rows
   int input_dim = 16;                   // synthetic fcn input dimension
   std::vector<int> input_shape;         // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
   int output_dim = 1;                   // synthetic n_d
