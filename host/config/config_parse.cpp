@@ -95,6 +95,16 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
       r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
     if (s.chains % s.groups != 0)
       r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
+    r.get("chain_batch", s.chain_batch, 0, 10000000);
+    if (s.chain_batch > 0 && (s.chains % s.chain_batch != 0 || s.chain_batch % (s.chains / s.groups) != 0))
+      r.fail("chain_batch", "must divide chains and be a multiple of the group size chains/groups = " +
+                                std::to_string(s.chains / s.groups));
+    std::vector<double> mass;
+    r.get("mass", mass, 0.0, 1e12, true);
+    const std::size_t nb = c.model.widths.size() + 1;
+    if (mass.size() > 1 && mass.size() != nb)
+      r.fail("mass", "needs L+1 = " + std::to_string(nb) + " entries (one per layer, readout last)");
+    s.mass = mass.size() == 1 ? std::vector<double>(nb, mass[0]) : mass;
   }
   {
     SectionReader r(root, "theory", src, {});
@@ -175,6 +185,7 @@ std::string config_to_json(const Config& c) {
   j["sampler"] = {{"method", s.method}, {"chains", s.chains}, {"warmup", s.warmup}, {"samples", s.samples},
                   {"thin", s.thin}, {"step_size", s.step_size}, {"leapfrog_steps", s.leapfrog_steps},
                   {"target_accept", s.target_accept}, {"adapt", s.adapt}, {"groups", s.groups},
+                  {"chain_batch", s.chain_batch}, {"mass", s.mass},
                   {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
   j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
                  {"cnn_form", c.theory.cnn_form}};

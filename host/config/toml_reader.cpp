@@ -21,7 +21,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
       {"model", {"arch", "widths", "activation", "sigma", "window"}},
       {"posterior", {"beta"}},
       {"sampler", {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps",
-                   "target_accept", "adapt", "groups", "seed", "device", "precision"}},
+                   "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision"}},
       {"theory", {"method", "draws", "seed", "cnn_form"}},
       {"output", {"dir", "checkpoint_every"}},
   };

@@ -43,6 +43,8 @@ struct SamplerConfig {
   double target_accept = 0.0;           // 0: method default (MALA 0.574, HMC 0.8)
   bool adapt = true;                    // dual averaging during warm-up (ULA: never)
   int groups = 32;                      // chain groups for MCSE
+  int chain_batch = 0;                  // chains advanced together (0: all); a multiple of chains/groups
+  std::vector<double> mass;             // HMC diagonal mass per layer (empty: identity; scalar broadcast)
   std::uint64_t seed = 0;
   std::string device = "auto";          // auto | cpu | cuda
   std::string precision = "float";      // float | double

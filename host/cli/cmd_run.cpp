@@ -1,0 +1,119 @@
+// fwmc run: sample, compute the theory, compare, write the output contract of DESIGN.md.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/compare.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/io.hpp"
+#include "fwmc/run.hpp"
+#include "fwmc/theory.hpp"
+#include "fwmc/version.hpp"
+#include "host/cli/commands.hpp"
+#include "host/cli/progress.hpp"
+#include "host/io/theory_output.hpp"
+
+namespace fwmc::cli {
+
+namespace {
+
+nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nullptr; }
+
+}  // namespace
+
+int cmd_run(const CommonArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Config c = resolve_config(a);
+  const Dataset d = load_dataset(c);
+  const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+  const auto tt = std::chrono::steady_clock::now();
+  const TheoryResult th = compute_theory(m, d, c);
+  const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
+  std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
+  for (int w : m.widths) std::fprintf(stderr, " %d", w);
+  std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains on the cpu backend (%s)\n", c.model.activation.c_str(),
+               d.P, d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str());
+  if (c.sampler.device == "auto") std::fprintf(stderr, "device = auto: using the CPU backend\n");
+  const RunResult r = run_sampling(c, m, d, th.phi.phi, make_progress_printer());
+
+  std::vector<LayerComparison> cmp;
+  for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
+  const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Everything is computed: now write (each file via temp + rename).
+  const std::string& out = c.output.dir;
+  prepare_output_dir(out);
+  write_theory_arrays(out, th);
+  for (int l = 1; l <= m.depth(); ++l) {
+    const auto& e = r.kernels[l - 1];
+    write_tensor_npy(out + "/K" + std::to_string(l) + "_mean.npy", e.mean.shape(), e.mean.v);
+    write_tensor_npy(out + "/K" + std::to_string(l) + "_mcse.npy", e.mcse.shape(), e.mcse.v);
+  }
+  nlohmann::ordered_json j;
+  j["fwmc_version"] = kVersion;
+  j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
+  j["backend"] = r.backend;
+  j["device"] = "cpu";
+  j["precision"] = c.sampler.precision;
+  j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
+                 {"chain_steps_per_s", r.chain_steps_per_s}};
+  const auto& dg = r.diag;
+  j["diagnostics"] = {{"rhat_max", dg.rhat_max}, {"rhat_nested_max", dg.rhat_nested_max},
+                      {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
+                      {"accept_rate_mean", dg.accept_rate_mean}, {"divergences", dg.divergences},
+                      {"nonfinite_events", dg.nonfinite_events}, {"nonfinite_chains", dg.nonfinite_chains},
+                      {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
+  nlohmann::ordered_json traces = nlohmann::ordered_json::array();
+  for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
+    traces.push_back({{"name", dg.trace_names[k]}, {"rhat", finite_or_null(dg.rhat[k])},
+                      {"rhat_nested", finite_or_null(dg.rhat_nested[k])}, {"ess_bulk", finite_or_null(dg.ess_bulk[k])},
+                      {"ess_tail", finite_or_null(dg.ess_tail[k])}});
+  j["diagnostics"]["traces"] = traces;
+  j["theory"] = theory_json(th);
+  j["layers"] = nlohmann::ordered_json::array();
+  for (const auto& l : cmp) {
+    nlohmann::ordered_json e = {{"layer", l.layer}, {"frob_dK_exp", l.frob_dK_exp}, {"frob_dK_exp_se", l.frob_dK_exp_se},
+                                {"frob_mcse", l.frob_mcse}, {"max_abs_z_vs_nngp", l.max_abs_z_nngp}};
+    if (l.has_theory) {
+      e["frob_dK_th"] = l.frob_dK_th;
+      e["frob_dK_th_se"] = l.frob_dK_th_se;
+      e["frob_exp_minus_th"] = l.frob_exp_minus_th;
+      e["frob_exp_minus_th_se"] = l.frob_exp_minus_th_se;
+      e["rel_err"] = l.rel_err;
+      e["rel_err_se"] = l.rel_err_se;
+      e["max_abs_z"] = l.max_abs_z;
+      e["chi2"] = l.chi2;
+      e["chi2_dof"] = l.dof;
+    }
+    j["layers"].push_back(e);
+  }
+  write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
+  write_file_atomic(out + "/summary.json", j.dump(2) + "\n");
+
+  std::printf("fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
+              r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
+  std::printf("  diagnostics: R-hat max %.4f (nested %.4f), bulk ESS min %.0f, tail ESS min %.0f, accept %.3f, "
+              "step size %.3g..%.3g, divergences %ld\n", dg.rhat_max, dg.rhat_nested_max, dg.ess_bulk_min,
+              dg.ess_tail_min, dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
+  if (!th.available) std::printf("  no theory: %s\n", th.unavailable_reason.c_str());
+  std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
+  for (const auto& l : cmp) {
+    if (l.has_theory)
+      std::printf("  %5d  %.4g +- %.2g  %10.4g  %.3f +- %.3f  %6.2f  %.1f/%ld\n", l.layer, l.frob_dK_exp,
+                  l.frob_dK_exp_se, l.frob_dK_th, l.rel_err, l.rel_err_se, l.max_abs_z, l.chi2, l.dof);
+    else
+      std::printf("  %5d  %.4g +- %.2g  (no theory; max|z| vs NNGP %.2f)\n", l.layer, l.frob_dK_exp, l.frob_dK_exp_se,
+                  l.max_abs_z_nngp);
+  }
+  if (dg.rhat_max > 1.01) std::printf("  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
+  if (dg.ess_bulk_min < 100 * 4) std::printf("  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
+  if (dg.divergences > 0) std::printf("  warning: %ld divergent transitions\n", dg.divergences);
+  for (const auto& w : th.warnings) std::printf("  warning: %s\n", w.c_str());
+  std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp%s}.npy)\n", out.c_str(),
+              th.available ? ",theory" : "");
+  return 0;
+}
+
+}  // namespace fwmc::cli

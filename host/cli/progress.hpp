@@ -1,0 +1,9 @@
+// Progress reporting for long runs: a live line on a terminal, plain periodic log lines otherwise.
+#pragma once
+#include "fwmc/run.hpp"
+
+namespace fwmc::cli {
+
+ProgressFn make_progress_printer();
+
+}  // namespace fwmc::cli

@@ -1,0 +1,212 @@
+// CpuBackend: OpenBLAS for GEMMs, OpenMP loops over the shared per-element math. Reductions run per chain in a
+// fixed order, so results do not depend on the number of threads.
+#include <cblas.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/errors.hpp"
+#include "kernels/shared/activation.cuh"
+#include "kernels/shared/sampler_math.cuh"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace fwmc {
+
+namespace {
+
+void blas_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
+               float beta, float* C, int ldc) {
+  cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
+              B, ldb, beta, C, ldc);
+}
+void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* A, int lda, const double* B,
+               int ldb, double beta, double* C, int ldc) {
+  cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
+              B, ldb, beta, C, ldc);
+}
+
+template <class T>
+class CpuBackend final : public Backend<T> {
+ public:
+  CpuBackend() {
+    // One BLAS thread per call: parallelism comes from OpenMP over batches / column blocks, never nested.
+    openblas_set_num_threads(1);
+  }
+  std::string name() const override { return "cpu"; }
+
+  void* allocate(std::size_t bytes) override {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) throw RuntimeError("cpu backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+    return p;
+  }
+  void release(void* p) override { std::free(p); }
+  void to_device(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
+  void to_host(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
+  void copy(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
+  void fill_zero(void* d, std::size_t b) override { std::memset(d, 0, b); }
+
+  void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb, long sb,
+            T beta, T* C, int ldc, long sc, int batch) override {
+    if (batch == 1 && !tb) {
+      // One large product (the shared first layer): split C's columns over threads in fixed blocks.
+      const int threads = omp_get_max_threads();
+      const int blk = std::max(64, (n + threads - 1) / threads);
+      #pragma omp parallel for schedule(static)
+      for (int j0 = 0; j0 < n; j0 += blk) {
+        const int nj = std::min(blk, n - j0);
+        blas_gemm(ta, tb, m, nj, k, alpha, A, lda, B + static_cast<long>(j0) * ldb, ldb, beta,
+                  C + static_cast<long>(j0) * ldc, ldc);
+      }
+      return;
+    }
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < batch; ++i)
+      blas_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
+  }
+
+  void activation_forward(int act, long n, const T* z, T* h) override {
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; ++i) h[i] = shared::act_forward<T>(act, z[i]);
+  }
+  void activation_backward(int act, long n, const T* z, T* dz) override {
+    if (act == shared::kLinear) return;
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(act, z[i]);
+  }
+  void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < chains; ++c) {
+      const T* fc = f + static_cast<long>(c) * N * nd;
+      T* dc = dF + static_cast<long>(c) * N * nd;
+      double s = 0;
+      for (int j = 0; j < nd; ++j)
+        for (int i = 0; i < N; ++i) {
+          if (i >= P) { dc[i + j * N] = T(0); continue; }
+          const T r = fc[i + j * N] - y[i + j * P];
+          s += static_cast<double>(r) * r;
+          dc[i + j * N] = beta * r;
+        }
+      loss[c] = s;
+    }
+  }
+  void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      double e = 0;
+      for (long j = 0; j < b.per_chain; ++j) {
+        g[o + j] += static_cast<T>(th[o + j] * inv_s2);
+        e += static_cast<double>(th[o + j]) * th[o + j];
+      }
+      energy[c] += 0.5 * inv_s2 * e;
+    }
+  }
+  void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
+                        std::uint32_t stream, T* out) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const RngKey key{seed, b.chain0 + c, stream};
+      const long o = c * b.per_chain;
+      const T h = static_cast<T>(step[c]);
+      for (long j = 0; j < b.per_chain; ++j)
+        out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, shared::normal_at<T>(key, b.elem0 + j));
+    }
+  }
+  void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      const T h = static_cast<T>(step[c]);
+      double s = 0;
+      for (long j = 0; j < b.per_chain; ++j) s += shared::mala_q_term<T>(to[o + j], from[o + j], gf[o + j], h);
+      acc[c] += s;
+    }
+  }
+  void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const RngKey key{seed, b.chain0 + c, stream};
+      const long o = c * b.per_chain;
+      for (long j = 0; j < b.per_chain; ++j)
+        out[o + j] = static_cast<T>(scale * shared::normal_at<double>(key, b.elem0 + j));
+    }
+  }
+  void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      const T h = static_cast<T>(step[c]);
+      for (long j = 0; j < b.per_chain; ++j) p[o + j] = shared::leapfrog_kick<T>(p[o + j], g[o + j], h, T(frac));
+    }
+  }
+  void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* th) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      const T h = static_cast<T>(step[c]);
+      for (long j = 0; j < b.per_chain; ++j) th[o + j] = shared::leapfrog_drift<T>(th[o + j], p[o + j], h, T(inv_mass));
+    }
+  }
+  void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      double s = 0;
+      for (long j = 0; j < b.per_chain; ++j) s += static_cast<double>(x[o + j]) * x[o + j];
+      acc[c] += w * s;
+    }
+  }
+  void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c)
+      if (take[c]) std::memcpy(dst + c * b.per_chain, src + c * b.per_chain, sizeof(T) * b.per_chain);
+  }
+  void accumulate(long n, const T* src, double scale, double* acc) override {
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; ++i) acc[i] += scale * static_cast<double>(src[i]);
+  }
+  void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
+                 double* out) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < chains; ++c) {
+      double s = 0;
+      for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i)
+          s += static_cast<double>(A[c * sa + i + static_cast<long>(j) * lda]) * B[c * sb + i + static_cast<long>(j) * ldb];
+      out[c] = s;
+    }
+  }
+  void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      bool bad = false;
+      for (long j = 0; j < b.per_chain; ++j) bad |= !std::isfinite(x[o + j]);
+      if (bad) flag[c] = 1;
+    }
+  }
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Backend<T>> make_cpu_backend() {
+  return std::make_unique<CpuBackend<T>>();
+}
+template std::unique_ptr<Backend<float>> make_cpu_backend<float>();
+template std::unique_ptr<Backend<double>> make_cpu_backend<double>();
+
+#ifndef FWMC_WITH_CUDA
+template <class T>
+std::unique_ptr<Backend<T>> make_cuda_backend() {
+  throw RuntimeError("this build of fwmc has no CUDA backend");
+}
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+#endif
+
+}  // namespace fwmc

@@ -1,0 +1,117 @@
+#include "fwmc/fcn_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fwmc {
+
+template <class T>
+FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
+                      std::uint64_t chain0)
+    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), beta_(beta) {
+  long offset = 0, elem0 = 0;
+  for (int l = 1; l <= L_ + 1; ++l) {
+    ParamBlock b;
+    b.offset = offset;
+    b.layout = ChainBlock{m.layer_params(l), C_, elem0, chain0};
+    b.prior_std = m.sigma[l - 1];
+    blocks_.push_back(b);
+    offset += b.layout.size();
+    elem0 += b.layout.per_chain;
+  }
+  const int n0 = m.in_channels, nd = m.n_out;
+  std::vector<T> x(static_cast<std::size_t>(N_) * n0), y(static_cast<std::size_t>(P_) * nd);
+  for (int j = 0; j < n0; ++j)
+    for (int i = 0; i < N_; ++i) x[i + static_cast<std::size_t>(j) * N_] = static_cast<T>(d.X(i, j));
+  for (int j = 0; j < nd; ++j)
+    for (int i = 0; i < P_; ++i) y[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(d.Y(i, j));
+  X_ = Buffer<T, T>(be, x.size());
+  X_.upload(x);
+  Y_ = Buffer<T, T>(be, y.size());
+  Y_.upload(y);
+  Z_.resize(L_ + 1);
+  H_.resize(L_ + 1);
+  int wmax = n0;
+  for (int l = 1; l <= L_; ++l) {
+    const std::size_t n = static_cast<std::size_t>(C_) * N_ * m.widths[l - 1];
+    Z_[l] = Buffer<T, T>(be, n);
+    H_[l] = Buffer<T, T>(be, n);
+    wmax = std::max(wmax, m.widths[l - 1]);
+  }
+  F_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * nd);
+  dF_ = Buffer<T, T>(be, F_.size());
+  dA_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
+  dB_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
+  loss_ = Buffer<double, T>(be, C_);
+  energy_ = Buffer<double, T>(be, C_);
+}
+
+template <class T>
+void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
+  const int n0 = m_.in_channels, nd = m_.n_out;
+  // Layer 1 for all chains at once: X (N x n0) times [Wt_1 of chain 0 | chain 1 | ...] (n0 x C n1).
+  const int n1 = m_.widths[0];
+  be_.gemm(false, false, N_, C_ * n1, n0, T(1 / std::sqrt(double(n0))), X_.data(), N_, 0, theta + blocks_[0].offset,
+           n0, 0, T(0), Z_[1].data(), N_, 0, 1);
+  be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * n1, Z_[1].data(), H_[1].data());
+  for (int l = 2; l <= L_; ++l) {
+    const int a = m_.widths[l - 2], b = m_.widths[l - 1];
+    be_.gemm(false, false, N_, b, a, T(1 / std::sqrt(double(a))), H_[l - 1].data(), N_, static_cast<long>(N_) * a,
+             theta + blocks_[l - 1].offset, a, static_cast<long>(a) * b, T(0), Z_[l].data(), N_,
+             static_cast<long>(N_) * b, C_);
+    be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(),
+                           H_[l].data());
+  }
+  const int nL = m_.widths[L_ - 1];
+  be_.gemm(false, false, N_, nd, nL, T(1 / std::sqrt(double(nL))), H_[L_].data(), N_, static_cast<long>(N_) * nL,
+           theta + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, T(0), F_.data(), N_, static_cast<long>(N_) * nd,
+           C_);
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
+  if (loss) {
+    loss->resize(C_);
+    be_.to_host(loss->data(), loss_.data(), sizeof(double) * C_);
+  }
+}
+
+template <class T>
+void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
+  forward(theta, &loss_h_);
+  const int n0 = m_.in_channels, nd = m_.n_out, nL = m_.widths[L_ - 1];
+  // Readout: grad Wt_{L+1} = H_L[:P]^T dF / sqrt(n_L);  dH_L = dF Wt_{L+1}^T / sqrt(n_L).
+  const T sL = T(1 / std::sqrt(double(nL)));
+  be_.gemm(true, false, nL, nd, P_, sL, H_[L_].data(), N_, static_cast<long>(N_) * nL, dF_.data(), N_,
+           static_cast<long>(N_) * nd, T(0), grad + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, C_);
+  T* dH = dA_.data();
+  T* spare = dB_.data();
+  be_.gemm(false, true, P_, nL, nd, sL, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, nL,
+           static_cast<long>(nL) * nd, T(0), dH, N_, static_cast<long>(N_) * nL, C_);
+  for (int l = L_; l >= 1; --l) {
+    const int a = l == 1 ? n0 : m_.widths[l - 2], b = m_.widths[l - 1];
+    const T s = T(1 / std::sqrt(double(a)));
+    // dZ = dH * phi'(Z) in place (rows >= P of dH are never written and stay zero).
+    be_.activation_backward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(), dH);
+    if (l == 1) {
+      // All chains at once: X[:P]^T (n0 x P) times [dZ_1 of every chain] (P x C n1).
+      be_.gemm(true, false, n0, C_ * b, P_, s, X_.data(), N_, 0, dH, N_, 0, T(0), grad + blocks_[0].offset, n0, 0, 1);
+      break;
+    }
+    be_.gemm(true, false, a, b, P_, s, H_[l - 1].data(), N_, static_cast<long>(N_) * a, dH, N_,
+             static_cast<long>(N_) * b, T(0), grad + blocks_[l - 1].offset, a, static_cast<long>(a) * b, C_);
+    be_.gemm(false, true, P_, a, b, s, dH, N_, static_cast<long>(N_) * b, theta + blocks_[l - 1].offset, a,
+             static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
+    std::swap(dH, spare);
+  }
+  be_.fill_zero(energy_.data(), sizeof(double) * C_);
+  for (const auto& blk : blocks_)
+    be_.add_prior(blk.layout, theta + blk.offset, 1.0 / (blk.prior_std * blk.prior_std), grad + blk.offset,
+                  energy_.data());
+  energy_h_.resize(C_);
+  be_.to_host(energy_h_.data(), energy_.data(), sizeof(double) * C_);
+  U.resize(C_);
+  for (int c = 0; c < C_; ++c) U[c] = 0.5 * beta_ * loss_h_[c] + energy_h_[c];
+}
+
+template class FcnModel<float>;
+template class FcnModel<double>;
+
+}  // namespace fwmc

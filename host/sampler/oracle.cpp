@@ -1,0 +1,116 @@
+#include "fwmc/oracle.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/fcn_model.hpp"
+
+namespace fwmc {
+
+namespace {
+
+// Running weighted sums with a moving maximum of log w, so that exp never overflows.
+struct WeightedSums {
+  double max_lw = -std::numeric_limits<double>::infinity();
+  double sw = 0, sw2 = 0, wmax = 0;
+  std::vector<std::vector<double>> swk, sw2k, sw2k2;  // per layer, per entry
+
+  void rescale(double new_max) {
+    if (new_max <= max_lw) return;
+    const double f = std::isfinite(max_lw) ? std::exp(max_lw - new_max) : 0.0, f2 = f * f;
+    sw *= f; sw2 *= f2; wmax *= f;
+    for (auto& v : swk) for (double& x : v) x *= f;
+    for (auto& v : sw2k) for (double& x : v) x *= f2;
+    for (auto& v : sw2k2) for (double& x : v) x *= f2;
+    max_lw = new_max;
+  }
+};
+
+}  // namespace
+
+OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, long draws) {
+  if (m.arch != Arch::fcn)
+    throw InputError(c.source + ": [model] arch = \"" + c.model.arch + "\": fwmc oracle supports fcn only in this version");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto be = make_cpu_backend<double>();  // the reference runs in double
+  const int L = m.depth(), N = d.N(), P = d.P, nd = d.n_out();
+  const double beta = c.posterior.beta, s_out = m.sigma[L] * m.sigma[L];
+  const int B = static_cast<int>(std::min<long>(draws, 512));
+  FcnModel<double> model(*be, m, d, beta, B, 0);
+  const Eigen::MatrixXd YYt = d.Y * d.Y.transpose();
+  WeightedSums ws;
+  const std::size_t NN = static_cast<std::size_t>(N) * N;
+  ws.swk.assign(L, std::vector<double>(NN, 0.0));
+  ws.sw2k = ws.sw2k2 = ws.swk;
+  Buffer<double, double> theta(*be, model.state_size()), kern(*be, static_cast<std::size_t>(B) * NN);
+  std::vector<std::vector<double>> K(L);
+  long done = 0;
+  for (long batch = 0; done < draws; ++batch) {
+    const int b = static_cast<int>(std::min<long>(B, draws - done));
+    // Prior draws: chain ids batch*B + k make every draw's stream distinct.
+    for (const auto& blk : model.blocks()) {
+      ChainBlock lay = blk.layout;
+      lay.chain0 = static_cast<std::uint64_t>(batch) * B;
+      be->normal_scaled(lay, blk.prior_std, c.sampler.seed, shared::stream_of(0, shared::kPurposeInit),
+                        theta.data() + blk.offset);
+    }
+    model.forward(theta.data());
+    for (int l = 1; l <= L; ++l) {
+      const int n = m.widths[l - 1];
+      be->gemm(false, true, N, N, n, 1.0 / n, model.hidden(l), N, static_cast<long>(N) * n, model.hidden(l), N,
+               static_cast<long>(N) * n, 0.0, kern.data(), N, static_cast<long>(NN), B);
+      K[l - 1] = kern.download();
+    }
+    for (int k = 0; k < b; ++k) {
+      Eigen::Map<const Eigen::MatrixXd> KL(K[L - 1].data() + k * NN, N, N);
+      Eigen::MatrixXd gamma = s_out * KL.topLeftCorner(P, P);
+      if (beta > 0) gamma.diagonal().array() += 1.0 / beta;
+      double lw = 0;
+      if (beta > 0) {
+        Eigen::LLT<Eigen::MatrixXd> llt(gamma);
+        if (llt.info() != Eigen::Success) throw RuntimeError("oracle: Gamma_K not positive definite");
+        const double logdet = 2 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
+        lw = -0.5 * nd * logdet - 0.5 * llt.solve(YYt).trace();
+      }
+      ws.rescale(lw);
+      const double w = std::exp(lw - ws.max_lw), w2 = w * w;
+      ws.sw += w;
+      ws.sw2 += w2;
+      ws.wmax = std::max(ws.wmax, w);
+      for (int l = 0; l < L; ++l) {
+        const double* kk = K[l].data() + k * NN;
+        for (std::size_t i = 0; i < NN; ++i) {
+          ws.swk[l][i] += w * kk[i];
+          ws.sw2k[l][i] += w2 * kk[i];
+          ws.sw2k2[l][i] += w2 * kk[i] * kk[i];
+        }
+      }
+    }
+    done += b;
+  }
+  OracleResult r;
+  r.draws = draws;
+  r.ess = ws.sw * ws.sw / ws.sw2;
+  r.max_weight_share = ws.wmax / ws.sw;
+  for (int l = 0; l < L; ++l) {
+    KernelEstimate e{KernelTensor(N, 1), KernelTensor(N, 1)};
+    for (std::size_t i = 0; i < NN; ++i) {
+      const double mean = ws.swk[l][i] / ws.sw;
+      const double v = (ws.sw2k2[l][i] - 2 * mean * ws.sw2k[l][i] + mean * mean * ws.sw2) / (ws.sw * ws.sw);
+      e.mean.v[i] = mean;
+      e.mcse.v[i] = std::sqrt(std::max(v, 0.0));
+    }
+    r.kernels.push_back(e);
+  }
+  if (r.ess < 1000 || r.ess < 1e-3 * draws)
+    r.warnings.push_back("importance weights degenerate: ESS = " + std::to_string(r.ess) + " of " +
+                         std::to_string(draws) + " draws; the estimate and its error are unreliable "
+                         "(use fewer training points, smaller beta or more draws)");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,155 @@
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/diagnostics.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/fcn_model.hpp"
+#include "fwmc/run.hpp"
+#include "fwmc/sampler.hpp"
+
+namespace fwmc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+                    const ProgressFn& progress) {
+  const auto& sc = c.sampler;
+  const int C = sc.chains, batch = sc.chain_batch > 0 ? sc.chain_batch : C, batches = C / batch;
+  const int cg = C / sc.groups, groups_per_batch = batch / cg;
+  const long iters = sc.warmup + static_cast<long>(sc.samples) * sc.thin;
+  SamplerSettings ss;
+  ss.method = parse_method(sc.method);
+  ss.step_size = sc.step_size;
+  ss.leapfrog_steps = sc.leapfrog_steps;
+  ss.target_accept = sc.target_accept;
+  ss.adapt = sc.adapt;
+  ss.seed = sc.seed;
+  ss.mass = sc.mass;
+  const int evals_per_step = ss.method == Method::hmc ? sc.leapfrog_steps : 1;
+
+  RunResult r;
+  r.backend = be.name();
+  std::vector<std::vector<double>> group_sums(m.depth());
+  r.traces.chains = C;
+  long accepted_steps = 0, counted_steps = 0;
+  const auto t0 = Clock::now();
+  for (int bi = 0; bi < batches; ++bi) {
+    FcnModel<T> model(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
+    Sampler<T> sampler(model, ss);
+    KernelAccumulator<T> acc(model, groups_per_batch, phi);
+    sampler.init_from_prior();
+    auto tb = Clock::now();
+    double acc_window = 0;
+    long window_n = 0;
+    for (long it = 0; it < iters; ++it) {
+      const StepInfo& info = sampler.step(it);
+      double a = 0;
+      for (int k = 0; k < batch; ++k) {
+        a += info.accept_prob[k];
+        r.diag.nonfinite_events += info.nonfinite[k];
+        if (it >= sc.warmup) r.diag.divergences += info.divergent[k];  // as Stan: post-warm-up only
+      }
+      acc_window += a / batch;
+      ++window_n;
+      if (it < sc.warmup) {
+        sampler.adapt_step_sizes();
+        if (it == sc.warmup - 1) sampler.freeze_step_sizes();
+      } else {
+        accepted_steps += static_cast<long>(a);
+        counted_steps += batch;
+        if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U);
+      }
+      if (progress && ((it + 1) % 25 == 0 || it + 1 == iters)) {
+        const double el = std::chrono::duration<double>(Clock::now() - tb).count();
+        const double rate = double(it + 1) * batch / std::max(el, 1e-9);
+        const double remaining = (double(iters - it - 1) + double(batches - bi - 1) * iters) * batch / rate;
+        progress({it < sc.warmup ? "warmup" : "sampling", it + 1, iters, bi + 1, batches, rate,
+                  acc_window / window_n, remaining});
+        acc_window = 0;
+        window_n = 0;
+      }
+    }
+    if (sc.warmup == 0) sampler.freeze_step_sizes();
+    const auto& h = sampler.step_sizes();
+    r.step_sizes.insert(r.step_sizes.end(), h.begin(), h.end());
+    // Merge: group sums of this batch follow those of earlier batches; traces gain this batch's chains.
+    for (int l = 1; l <= m.depth(); ++l) {
+      auto s = acc.group_sums(l);
+      group_sums[l - 1].insert(group_sums[l - 1].end(), s.begin(), s.end());
+    }
+    const Traces& t = acc.traces();
+    if (bi == 0) {
+      r.traces.names = t.names;
+      r.traces.draws = t.draws;
+      r.traces.values.assign(t.names.size(), std::vector<double>(static_cast<std::size_t>(t.draws) * C));
+    }
+    for (std::size_t k = 0; k < t.names.size(); ++k)
+      for (long dd = 0; dd < t.draws; ++dd)
+        for (int cc = 0; cc < batch; ++cc)
+          r.traces.values[k][dd * C + bi * batch + cc] = t.values[k][dd * batch + cc];
+  }
+  r.sampling_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.chain_steps = iters * C;
+  r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
+  (void)evals_per_step;
+  const double count = double(cg) * r.traces.draws;
+  for (int l = 1; l <= m.depth(); ++l)
+    r.kernels.push_back(estimate_from_groups(group_sums[l - 1], sc.groups, d.N(), 1, count));
+  r.diag = [&] {
+    RunDiagnostics dg = diagnose(r.traces, sc.groups);
+    dg.divergences = r.diag.divergences;
+    dg.nonfinite_events = r.diag.nonfinite_events;
+    return dg;
+  }();
+  r.diag.accept_rate_mean = counted_steps ? double(accepted_steps) / counted_steps : 0.0;
+  double smin = std::numeric_limits<double>::infinity(), smax = 0, ssum = 0;
+  for (double h : r.step_sizes) { smin = std::min(smin, h); smax = std::max(smax, h); ssum += h; }
+  r.diag.step_min = smin;
+  r.diag.step_max = smax;
+  r.diag.step_mean = ssum / r.step_sizes.size();
+  for (int cc = 0; cc < C; ++cc)
+    if (!std::isfinite(r.traces.values[0][(r.traces.draws - 1) * C + cc])) ++r.diag.nonfinite_chains;
+  return r;
+}
+
+}  // namespace
+
+RunDiagnostics diagnose(const Traces& t, int groups) {
+  RunDiagnostics dg;
+  dg.trace_names = t.names;
+  dg.ess_bulk_min = dg.ess_tail_min = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < t.names.size(); ++k) {
+    const Chains x = t.per_chain(k);
+    dg.rhat.push_back(rhat_rank(x));
+    dg.ess_bulk.push_back(ess_bulk(x));
+    dg.ess_tail.push_back(ess_tail(x));
+    dg.rhat_nested.push_back(rhat_nested(x, groups));
+    // NaN (e.g. a trace that is identically zero at beta = 0) does not enter the extremes.
+    if (std::isfinite(dg.rhat.back())) dg.rhat_max = std::max(dg.rhat_max, dg.rhat.back());
+    if (std::isfinite(dg.rhat_nested.back())) dg.rhat_nested_max = std::max(dg.rhat_nested_max, dg.rhat_nested.back());
+    if (std::isfinite(dg.ess_bulk.back())) dg.ess_bulk_min = std::min(dg.ess_bulk_min, dg.ess_bulk.back());
+    if (std::isfinite(dg.ess_tail.back())) dg.ess_tail_min = std::min(dg.ess_tail_min, dg.ess_tail.back());
+  }
+  return dg;
+}
+
+RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+                       const ProgressFn& progress) {
+  if (m.arch != Arch::fcn)
+    throw InputError(c.source + ": [model] arch = \"" + c.model.arch +
+                     "\": the sampler supports fcn only in this version (cnn sampling is not implemented yet)");
+  if (c.sampler.device == "cuda") throw InputError(c.source + ": [sampler] device = \"cuda\": not available in this version");
+  if (c.sampler.precision == "double") {
+    auto be = make_cpu_backend<double>();
+    return run_typed(*be, c, m, d, phi, progress);
+  }
+  auto be = make_cpu_backend<float>();
+  return run_typed(*be, c, m, d, phi, progress);
+}
+
+}  // namespace fwmc

@@ -1,0 +1,120 @@
+// The small interface every compute backend implements (CPU: OpenBLAS + OpenMP; CUDA: cuBLAS + kernels).
+// Samplers, models and estimators are written once against it. Pointers are backend memory (host memory
+// for the CPU backend, device memory for CUDA). Matrices are column-major with cuBLAS's argument conventions.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwmc/model.hpp"
+#include "kernels/shared/philox.cuh"
+
+namespace fwmc {
+
+using shared::RngKey;
+
+// A chain-batched block: `chains` consecutive runs of `per_chain` elements (chain c at c * per_chain).
+// `elem0` is the block's first element index within a chain's parameter vector (for RNG counters),
+// `chain0` the global id of the block's first chain.
+struct ChainBlock {
+  long per_chain = 0;
+  int chains = 0;
+  long elem0 = 0;
+  std::uint64_t chain0 = 0;
+  long size() const { return per_chain * chains; }
+};
+
+template <class T>
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  // Memory
+  virtual void* allocate(std::size_t bytes) = 0;
+  virtual void release(void* p) = 0;
+  virtual void to_device(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void to_host(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void fill_zero(void* dst, std::size_t bytes) = 0;
+
+  // C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch (strides in elements; stride 0 shares an operand).
+  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* A, int lda, long stride_a,
+                    const T* B, int ldb, long stride_b, T beta, T* C, int ldc, long stride_c, int batch) = 0;
+
+  // h = phi(z) over n elements.
+  virtual void activation_forward(int act, long n, const T* z, T* h) = 0;
+  // dz *= phi'(z) over n elements.
+  virtual void activation_backward(int act, long n, const T* z, T* dz) = 0;
+  // Per chain: r = f - y over the P training rows of f (N x n_out, ld N) against shared y (P x n_out, ld P);
+  // dF = beta r written into f's layout (rows >= P zeroed); loss[c] = sum r^2 (double).
+  virtual void residual(int P, int N, int n_out, int chains, const T* f, const T* y, T beta, T* dF,
+                        double* loss) = 0;
+  // grad += theta / sigma^2; energy[c] += sum theta^2 / (2 sigma^2)   (energy accumulates across layers).
+  virtual void add_prior(const ChainBlock& b, const T* theta, double inv_sigma2, T* grad, double* energy) = 0;
+  // out = theta - h_c grad + sqrt(2 h_c) xi,  xi = normal(key(seed, chain), stream, elem).
+  virtual void langevin_propose(const ChainBlock& b, const T* theta, const T* grad, const double* step,
+                                std::uint64_t seed, std::uint32_t stream, T* out) = 0;
+  // acc[c] += sum ||to - from + h_c g_from||^2 (one direction of MALA's proposal density).
+  virtual void mala_q(const ChainBlock& b, const T* to, const T* from, const T* g_from, const double* step,
+                      double* acc) = 0;
+  // out = scale * xi (prior draws, HMC momenta with scale = sqrt(mass)).
+  virtual void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) = 0;
+  // p -= frac h_c grad
+  virtual void kick(const ChainBlock& b, const T* grad, const double* step, double frac, T* p) = 0;
+  // theta += h_c p / mass
+  virtual void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* theta) = 0;
+  // acc[c] += weight * sum x^2
+  virtual void sum_squares(const ChainBlock& b, const T* x, double weight, double* acc) = 0;
+  // dst[c] = src[c] for chains with take[c] != 0
+  virtual void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) = 0;
+  // acc (double) += scale * src over n elements
+  virtual void accumulate(long n, const T* src, double scale, double* acc) = 0;
+  // out[c] = sum_{i<rows, j<cols} A_c(i,j) B_c(i,j), column-major with leading dims, per chain.
+  virtual void chain_dot(int rows, int cols, int chains, const T* A, int lda, long stride_a, const T* B, int ldb,
+                         long stride_b, double* out) = 0;
+  // Whether any element is NaN/Inf, per chain: flag[c] = 1 if so.
+  virtual void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) = 0;
+};
+
+// Move-only owner of backend memory.
+template <class E, class T>
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Backend<T>& be, std::size_t n) : be_(&be), n_(n) {
+    p_ = n ? static_cast<E*>(be.allocate(n * sizeof(E))) : nullptr;
+    if (n) be.fill_zero(p_, n * sizeof(E));
+  }
+  ~Buffer() { if (p_) be_->release(p_); }
+  Buffer(Buffer&& o) noexcept : be_(o.be_), p_(o.p_), n_(o.n_) { o.p_ = nullptr; o.n_ = 0; }
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) { if (p_) be_->release(p_); be_ = o.be_; p_ = o.p_; n_ = o.n_; o.p_ = nullptr; o.n_ = 0; }
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  E* data() { return p_; }
+  const E* data() const { return p_; }
+  std::size_t size() const { return n_; }
+  void upload(const std::vector<E>& v) { be_->to_device(p_, v.data(), v.size() * sizeof(E)); }
+  std::vector<E> download() const {
+    std::vector<E> v(n_);
+    if (n_) be_->to_host(v.data(), p_, n_ * sizeof(E));
+    return v;
+  }
+
+ private:
+  Backend<T>* be_ = nullptr;
+  E* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// Backends available in this build. "cpu" always; "cuda" when compiled in and a device answers.
+template <class T>
+std::unique_ptr<Backend<T>> make_cpu_backend();
+template <class T>
+std::unique_ptr<Backend<T>> make_cuda_backend();  // throws RuntimeError when not available
+
+}  // namespace fwmc

@@ -1,0 +1,54 @@
+// Turning draws into answers: per-layer posterior mean kernels with MCSE from independent chain groups, and
+// per-chain traces of invariant scalars for convergence diagnostics.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "fwmc/fcn_model.hpp"
+#include "fwmc/theory.hpp"
+
+namespace fwmc {
+
+struct KernelEstimate {
+  KernelTensor mean, mcse;
+};
+
+// Per-chain scalar traces, draw-major: values[k][draw * chains + c].
+struct Traces {
+  int chains = 0;
+  long draws = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values;
+  // The series of trace k as one vector per chain.
+  std::vector<std::vector<double>> per_chain(std::size_t k) const;
+};
+
+// Group means -> estimate and MCSE: groups are independent chains, so their spread is the error.
+KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D, double count_per_group);
+
+template <class T>
+class KernelAccumulator {
+ public:
+  // phi (P x P) is used for the tr(K_l Phi) traces.
+  KernelAccumulator(FcnModel<T>& model, int groups, const Eigen::MatrixXd& phi);
+  // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
+  void observe(const T* theta, const std::vector<double>& U);
+  std::vector<KernelEstimate> estimates() const;
+  const Traces& traces() const { return traces_; }
+  long draws() const { return draws_; }
+  // Raw per-group kernel sums of layer l (G x N x N), for merging chain batches.
+  std::vector<double> group_sums(int l) const { return acc_[l - 1].download(); }
+
+ private:
+  FcnModel<T>& model_;
+  int G_, C_, N_, P_, L_;
+  long draws_ = 0;
+  Buffer<T, T> phi_, kscratch_, phiH_;
+  std::vector<Buffer<double, T>> acc_;  // per layer: G x N x N
+  Buffer<double, T> dots_;
+  Traces traces_;
+};
+
+}  // namespace fwmc

@@ -1,0 +1,45 @@
+// Fully connected network over C chains on a Backend: forward over train + test inputs, U and grad U.
+// Per chain, layer l's weights are stored transposed, Wt_l = W_l^T (n_{l-1} x n_l, column-major), so that
+// activations are (N x n_l) column-major per chain and the first layer of all chains is one GEMM.
+#pragma once
+#include <vector>
+
+#include "fwmc/data.hpp"
+#include "fwmc/model.hpp"
+#include "fwmc/potential.hpp"
+
+namespace fwmc {
+
+template <class T>
+class FcnModel final : public Potential<T> {
+ public:
+  FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
+
+  Backend<T>& backend() override { return be_; }
+  int chains() const override { return C_; }
+  const std::vector<ParamBlock>& blocks() const override { return blocks_; }
+  void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
+
+  // Forward pass only (fills hidden()); loss per chain into `loss` when given.
+  void forward(const T* theta, std::vector<double>* loss = nullptr);
+  // H^l of all chains after forward(): chain c at c * N * n_l, (N x n_l) column-major. l = 1..L.
+  const T* hidden(int l) const { return H_[l].data(); }
+  const T* output() const { return F_.data(); }
+  const ModelSpec& spec() const { return m_; }
+  int N() const { return N_; }
+  int P() const { return P_; }
+
+ private:
+  Backend<T>& be_;
+  ModelSpec m_;
+  int C_, N_, P_, L_;
+  double beta_;
+  std::vector<ParamBlock> blocks_;
+  Buffer<T, T> X_, Y_;                       // X: N x n0 column-major; Y: P x n_d
+  std::vector<Buffer<T, T>> Z_, H_;          // index 1..L (0 unused)
+  Buffer<T, T> F_, dF_, dA_, dB_;            // output, its gradient, two backward scratch buffers
+  Buffer<double, T> loss_, energy_;
+  std::vector<double> loss_h_, energy_h_;
+};
+
+}  // namespace fwmc

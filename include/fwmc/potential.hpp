@@ -1,0 +1,33 @@
+// What a sampler sees of a model: its parameter layout and U(theta), grad U(theta) for all chains at once.
+#pragma once
+#include <vector>
+
+#include "fwmc/backend.hpp"
+
+namespace fwmc {
+
+// A parameter block of the chain-batched state (one layer's weights of every chain): `offset` is where the
+// block starts in the state array, `layout` how chains are laid out inside it, `prior_std` its prior scale.
+struct ParamBlock {
+  long offset = 0;
+  ChainBlock layout;
+  double prior_std = 1.0;
+};
+
+template <class T>
+class Potential {
+ public:
+  virtual ~Potential() = default;
+  virtual Backend<T>& backend() = 0;
+  virtual int chains() const = 0;
+  virtual const std::vector<ParamBlock>& blocks() const = 0;
+  long state_size() const {
+    long s = 0;
+    for (const auto& b : blocks()) s += b.layout.size();
+    return s;
+  }
+  // U per chain (host, double) and grad U (backend memory, same layout as theta).
+  virtual void evaluate(const T* theta, T* grad, std::vector<double>& U) = 0;
+};
+
+}  // namespace fwmc

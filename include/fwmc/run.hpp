@@ -1,0 +1,50 @@
+// The sampling job: chains in batches, warm-up with step-size adaptation, draws into the kernel accumulators,
+// diagnostics at the end. Used by `fwmc run`, the tests and the benchmarks.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fwmc/config.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/estimators.hpp"
+#include "fwmc/model.hpp"
+
+namespace fwmc {
+
+struct Progress {
+  const char* phase;       // "warmup" | "sampling"
+  long iteration, total;   // within the current chain batch
+  int batch, batches;
+  double chain_steps_per_s, accept_rate, eta_s;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct RunDiagnostics {
+  double rhat_max = 0, rhat_nested_max = 0, ess_bulk_min = 0, ess_tail_min = 0;
+  double accept_rate_mean = 0;
+  long divergences = 0, nonfinite_events = 0;
+  int nonfinite_chains = 0;
+  double step_min = 0, step_max = 0, step_mean = 0;
+  std::vector<std::string> trace_names;
+  std::vector<double> rhat, ess_bulk, ess_tail, rhat_nested;  // per trace
+};
+
+struct RunResult {
+  std::vector<KernelEstimate> kernels;  // layers 1..L
+  Traces traces;                        // all chains
+  RunDiagnostics diag;
+  std::vector<double> step_sizes;       // per chain, after warm-up
+  double sampling_s = 0, chain_steps_per_s = 0;
+  long chain_steps = 0;
+  std::string backend;
+};
+
+// Runs the sampler of config c for model m on data d; phi (P x P) feeds the tr(K Phi) traces.
+RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+                       const ProgressFn& progress = {});
+
+// Diagnostics of a finished run's traces.
+RunDiagnostics diagnose(const Traces& t, int groups);
+
+}  // namespace fwmc
