@@ -29,6 +29,25 @@ void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double
               B, ldb, beta, C, ldc);
 }
 
+// Below this many elements (or multiply-adds) a loop runs on one thread: waking the OpenMP team costs more.
+constexpr long kParallelWork = 1L << 15;
+
+// Tiny products (a few hundred multiply-adds) are dominated by BLAS call overhead; a plain loop is faster.
+template <class T>
+void small_gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C,
+                int ldc) {
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      T s = 0;
+      for (int p = 0; p < k; ++p)
+        s += (ta ? A[p + static_cast<long>(i) * lda] : A[i + static_cast<long>(p) * lda]) *
+             (tb ? B[j + static_cast<long>(p) * ldb] : B[p + static_cast<long>(j) * ldb]);
+      T& c = C[i + static_cast<long>(j) * ldc];
+      c = beta == T(0) ? alpha * s : alpha * s + beta * c;
+    }
+}
+constexpr long kSmallGemm = 2048;
+
 template <class T>
 class CpuBackend final : public Backend<T> {
  public:
@@ -51,11 +70,17 @@ class CpuBackend final : public Backend<T> {
 
   void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb, long sb,
             T beta, T* C, int ldc, long sc, int batch) override {
+    if (static_cast<long>(m) * n * k <= kSmallGemm) {
+      #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k * batch > kParallelWork)
+      for (int i = 0; i < batch; ++i)
+        small_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
+      return;
+    }
     if (batch == 1 && !tb) {
       // One large product (the shared first layer): split C's columns over threads in fixed blocks.
       const int threads = omp_get_max_threads();
       const int blk = std::max(64, (n + threads - 1) / threads);
-      #pragma omp parallel for schedule(static)
+      #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k > kParallelWork)
       for (int j0 = 0; j0 < n; j0 += blk) {
         const int nj = std::min(blk, n - j0);
         blas_gemm(ta, tb, m, nj, k, alpha, A, lda, B + static_cast<long>(j0) * ldb, ldb, beta,
@@ -63,22 +88,22 @@ class CpuBackend final : public Backend<T> {
       }
       return;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k * batch > kParallelWork)
     for (int i = 0; i < batch; ++i)
       blas_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
   }
 
   void activation_forward(int act, long n, const T* z, T* h) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (long i = 0; i < n; ++i) h[i] = shared::act_forward<T>(act, z[i]);
   }
   void activation_backward(int act, long n, const T* z, T* dz) override {
     if (act == shared::kLinear) return;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(act, z[i]);
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (static_cast<long>(chains) * N * nd > kParallelWork)
     for (int c = 0; c < chains; ++c) {
       const T* fc = f + static_cast<long>(c) * N * nd;
       T* dc = dF + static_cast<long>(c) * N * nd;
@@ -94,7 +119,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       double e = 0;
@@ -107,7 +132,7 @@ class CpuBackend final : public Backend<T> {
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const RngKey key{seed, b.chain0 + c, stream};
       const long o = c * b.per_chain;
@@ -117,7 +142,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
@@ -127,7 +152,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const RngKey key{seed, b.chain0 + c, stream};
       const long o = c * b.per_chain;
@@ -136,7 +161,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
@@ -144,7 +169,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* th) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
@@ -152,7 +177,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       double s = 0;
@@ -161,17 +186,17 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c)
       if (take[c]) std::memcpy(dst + c * b.per_chain, src + c * b.per_chain, sizeof(T) * b.per_chain);
   }
   void accumulate(long n, const T* src, double scale, double* acc) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (long i = 0; i < n; ++i) acc[i] += scale * static_cast<double>(src[i]);
   }
   void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
                  double* out) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (static_cast<long>(chains) * rows * cols > kParallelWork)
     for (int c = 0; c < chains; ++c) {
       double s = 0;
       for (int j = 0; j < cols; ++j)
@@ -181,7 +206,7 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       bool bad = false;
