@@ -1,0 +1,82 @@
+// fwmc run / fwmc oracle end to end: the output contract, and exit 2 with nothing written for bad settings.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/data.hpp"
+#include "test_helpers.hpp"
+
+using namespace fwmc;
+using namespace fwmc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kTiny =
+    "[data]\nn_train=4\nn_test=2\ninput_dim=3\n[model]\nwidths=[6,5]\nactivation='tanh'\n"
+    "[sampler]\nmethod='mala'\nchains=8\ngroups=4\nwarmup=50\nsamples=40\n";
+
+}  // namespace
+
+TEST(CliRun, WritesTheOutputContract) {
+  auto dir = temp_dir("run");
+  write_text(dir + "/c.toml", kTiny);
+  auto r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("R-hat max"), std::string::npos);
+  auto j = nlohmann::json::parse(std::ifstream(dir + "/out/summary.json"));
+  for (const char* k : {"fwmc_version", "config", "backend", "device", "precision", "timing", "diagnostics", "layers"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"total_s", "sampling_s", "theory_s", "chain_steps_per_s"}) EXPECT_TRUE(j["timing"].contains(k)) << k;
+  for (const char* k : {"rhat_max", "ess_bulk_min", "accept_rate_mean", "divergences", "nonfinite_chains"})
+    EXPECT_TRUE(j["diagnostics"].contains(k)) << k;
+  EXPECT_EQ(j["layers"].size(), 2u);
+  EXPECT_EQ(j["config"]["sampler"]["method"], "mala");
+  for (int l = 1; l <= 2; ++l)
+    for (const char* kind : {"mean", "mcse", "nngp"}) {
+      NpyArray a = read_npy(dir + "/out/K" + std::to_string(l) + "_" + kind + ".npy");
+      EXPECT_EQ(a.shape, (std::vector<std::size_t>{6, 6})) << kind;
+    }
+  // Deep tanh has no closed-form theory: said plainly, no K_theory written.
+  EXPECT_FALSE(fs::exists(dir + "/out/K1_theory.npy"));
+  EXPECT_NE(r.output.find("no theory"), std::string::npos);
+}
+
+TEST(CliRun, OracleWritesItsEstimateAndEss) {
+  auto dir = temp_dir("oracle");
+  write_text(dir + "/c.toml", kTiny);
+  auto r = run_fwmc("oracle " + dir + "/c.toml --draws 2000 --out " + dir + "/o");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto j = nlohmann::json::parse(std::ifstream(dir + "/o/oracle.json"));
+  EXPECT_GT(j["ess"].get<double>(), 100.0);
+  EXPECT_EQ(read_npy(dir + "/o/K2_mcse.npy").shape, (std::vector<std::size_t>{6, 6}));
+  EXPECT_EQ(run_fwmc("oracle --draws 10").code, 2);  // CONFIG is required
+}
+
+TEST(CliRun, BadSamplerSettingsExitTwoAndWriteNothing) {
+  auto dir = temp_dir("runbad");
+  write_text(dir + "/c.toml", kTiny);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sampler.thin=0", "[sampler] thin"},
+      {"sampler.step_size=0.0", "[sampler] step_size"},
+      {"sampler.leapfrog_steps=0", "[sampler] leapfrog_steps"},
+      {"sampler.method=nuts", "ula|mala|hmc"},
+      {"sampler.groups=3", "must divide chains"},
+      {"sampler.chain_batch=3", "[sampler] chain_batch"},
+      {"sampler.mass=[1.0,2.0]", "needs L+1 = 3"},
+      {"sampler.target_accept=1.5", "[sampler] target_accept"},
+      {"sampler.precision=half", "float|double"},
+      {"sampler.device=cuda", "device"},
+      {"posterior.beta=-2.0", "[posterior] beta"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string out = dir + "/out" + std::to_string(i);
+    auto r = run_fwmc("run " + dir + "/c.toml --out " + out + " --set '" + cases[i].first + "'");
+    EXPECT_EQ(r.code, 2) << cases[i].first << ": " << r.output;
+    EXPECT_NE(r.output.find(cases[i].second), std::string::npos) << cases[i].first << ": " << r.output;
+    EXPECT_FALSE(fs::exists(out)) << cases[i].first;
+  }
+}
