@@ -22,4 +22,14 @@ std::vector<std::string> cuda_devices() {
   return names;
 }
 
+std::size_t cuda_free_memory() {
+  if (cuda_devices().empty()) return 0;
+  std::size_t free_b = 0, total = 0;
+  if (cudaMemGetInfo(&free_b, &total) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return free_b;
+}
+
 }  // namespace fwmc

@@ -7,6 +7,7 @@
 
 #include "fwmc/compare.hpp"
 #include "fwmc/data.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/run.hpp"
 #include "fwmc/theory.hpp"
@@ -28,14 +29,15 @@ int cmd_run(const CommonArgs& a) {
   const Config c = resolve_config(a);
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+  const DeviceChoice dev = choose_device(c);  // before any output: a missing device is an input error
   const auto tt = std::chrono::steady_clock::now();
   const TheoryResult th = compute_theory(m, d, c);
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
   for (int w : m.widths) std::fprintf(stderr, " %d", w);
-  std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains on the cpu backend (%s)\n", c.model.activation.c_str(),
-               d.P, d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str());
-  if (c.sampler.device == "auto") std::fprintf(stderr, "device = auto: using the CPU backend\n");
+  std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s\n", c.model.activation.c_str(), d.P,
+               d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
+               dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
   const RunResult r = run_sampling(c, m, d, th.phi.phi, make_progress_printer());
 
   std::vector<LayerComparison> cmp;
@@ -55,7 +57,7 @@ int cmd_run(const CommonArgs& a) {
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
   j["backend"] = r.backend;
-  j["device"] = "cpu";
+  j["device"] = r.device;
   j["precision"] = c.sampler.precision;
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "fwmc/backend.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/fcn_model.hpp"
 
@@ -35,7 +36,7 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
   if (m.arch != Arch::fcn)
     throw InputError(c.source + ": [model] arch = \"" + c.model.arch + "\": fwmc oracle supports fcn only in this version");
   const auto t0 = std::chrono::steady_clock::now();
-  auto be = make_cpu_backend<double>();  // the reference runs in double
+  auto be = make_backend<double>(choose_device(c));  // the reference runs in double
   const int L = m.depth(), N = d.N(), P = d.P, nd = d.n_out();
   const double beta = c.posterior.beta, s_out = m.sigma[L] * m.sigma[L];
   const int B = static_cast<int>(std::min<long>(draws, 512));

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "fwmc/backend.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/fcn_model.hpp"
@@ -143,13 +144,19 @@ RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, co
   if (m.arch != Arch::fcn)
     throw InputError(c.source + ": [model] arch = \"" + c.model.arch +
                      "\": the sampler supports fcn only in this version (cnn sampling is not implemented yet)");
-  if (c.sampler.device == "cuda") throw InputError(c.source + ": [sampler] device = \"cuda\": not available in this version");
+  const DeviceChoice dev = choose_device(c);
+  const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);
+  RunResult r;
   if (c.sampler.precision == "double") {
-    auto be = make_cpu_backend<double>();
-    return run_typed(*be, c, m, d, phi, progress);
+    auto be = make_backend<double>(dev);
+    r = run_typed(*be, c, m, d, phi, progress);
+  } else {
+    auto be = make_backend<float>(dev);
+    r = run_typed(*be, c, m, d, phi, progress);
   }
-  auto be = make_cpu_backend<float>();
-  return run_typed(*be, c, m, d, phi, progress);
+  r.device = dev.description;
+  return r;
 }
 
 }  // namespace fwmc

@@ -1,5 +1,6 @@
 // What accelerators the process can see. A missing driver or device is reported quietly as zero devices.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -8,5 +9,7 @@ namespace fwmc {
 bool cuda_compiled();
 // Names of the visible CUDA devices (empty when none, or when the CUDA backend is not compiled in).
 std::vector<std::string> cuda_devices();
+// Free memory of the current CUDA device in bytes (0 when none).
+std::size_t cuda_free_memory();
 
 }  // namespace fwmc

@@ -37,7 +37,7 @@ struct RunResult {
   std::vector<double> step_sizes;       // per chain, after warm-up
   double sampling_s = 0, chain_steps_per_s = 0;
   long chain_steps = 0;
-  std::string backend;
+  std::string backend, device;
 };
 
 // Runs the sampler of config c for model m on data d; phi (P x P) feeds the tr(K Phi) traces.

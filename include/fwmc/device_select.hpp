@@ -1,0 +1,28 @@
+// Picking the backend for a job: `device = "auto"` uses CUDA when a device answers, else the CPU, and says which;
+// `"cuda"` without a device is an input error. Memory is checked before anything is allocated.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/config.hpp"
+#include "fwmc/memory.hpp"
+
+namespace fwmc {
+
+struct DeviceChoice {
+  bool cuda = false;
+  std::string description;  // e.g. "cuda:0 NVIDIA H200 (...)" or "cpu (2 threads)"
+};
+
+DeviceChoice choose_device(const Config& c);
+
+// Throws InputError naming the config key and a chain count that fits when the job cannot fit in memory.
+void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& e, int batch);
+
+template <class T>
+std::unique_ptr<Backend<T>> make_backend(const DeviceChoice& d) {
+  return d.cuda ? make_cuda_backend<T>() : make_cpu_backend<T>();
+}
+
+}  // namespace fwmc

@@ -1,0 +1,192 @@
+// CudaBackend: cuBLAS strided-batched GEMMs and kernels over the shared per-element math (kernels/shared),
+// everything on one stream. Normals come from the same counter-based Philox as the CPU backend, so both
+// backends draw the same noise for the same (seed, chain, step, element).
+#include <algorithm>
+#include <cmath>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/devices.hpp"
+#include "kernels/cuda_check.cuh"
+#include "kernels/cuda_kernels.cuh"
+#include "kernels/cuda_memory.cuh"
+
+namespace fwmc {
+
+namespace {
+
+int grid_for(long n) { return static_cast<int>(std::min<long>((n + cuda::kThreads - 1) / cuda::kThreads, 8192L)); }
+
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                            const float* alpha, const float* A, int lda, long sa, const float* B, int ldb, long sb,
+                            const float* beta, float* C, int ldc, long sc, int batch) {
+  return cublasSgemmStridedBatched(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+}
+cublasStatus_t gemm_batched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                            const double* alpha, const double* A, int lda, long sa, const double* B, int ldb, long sb,
+                            const double* beta, double* C, int ldc, long sc, int batch) {
+  return cublasDgemmStridedBatched(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+}
+
+template <class T>
+class CudaBackend final : public Backend<T> {
+ public:
+  CudaBackend() : blas_(stream_.get()) {}
+  std::string name() const override { return "cuda"; }
+
+  void* allocate(std::size_t bytes) override {
+    void* p = nullptr;
+    FWMC_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(bytes, 1)));
+    return p;
+  }
+  void release(void* p) override { cudaFree(p); }
+  void to_device(void* d, const void* s, std::size_t b) override {
+    FWMC_CUDA_CHECK(cudaMemcpyAsync(d, s, b, cudaMemcpyHostToDevice, st()));
+    FWMC_CUDA_CHECK(cudaStreamSynchronize(st()));
+  }
+  void to_host(void* d, const void* s, std::size_t b) override {
+    FWMC_CUDA_CHECK(cudaMemcpyAsync(d, s, b, cudaMemcpyDeviceToHost, st()));
+    FWMC_CUDA_CHECK(cudaStreamSynchronize(st()));
+  }
+  void copy(void* d, const void* s, std::size_t b) override {
+    FWMC_CUDA_CHECK(cudaMemcpyAsync(d, s, b, cudaMemcpyDeviceToDevice, st()));
+  }
+  void fill_zero(void* d, std::size_t b) override { FWMC_CUDA_CHECK(cudaMemsetAsync(d, 0, b, st())); }
+
+  void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb, long sb,
+            T beta, T* C, int ldc, long sc, int batch) override {
+    FWMC_CUBLAS_CHECK(gemm_batched(blas_.get(), ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n,
+                                   k, &alpha, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc, batch));
+  }
+
+  void activation_forward(int act, long n, const T* z, T* h) override {
+    launch_elementwise(n, [=] __device__(long i) { h[i] = shared::act_forward<T>(act, z[i]); });
+  }
+  void activation_backward(int act, long n, const T* z, T* dz) override {
+    if (act == shared::kLinear) return;
+    launch_elementwise(n, [=] __device__(long i) { dz[i] *= shared::act_derivative<T>(act, z[i]); });
+  }
+  void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
+    const long per = static_cast<long>(N) * nd;
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per, loss, false, [=] __device__(int c, long e) {
+      const long i = e % N, j = e / N;
+      T* dc = dF + c * per;
+      if (i >= P) { dc[e] = T(0); return 0.0; }
+      const T r = f[c * per + e] - y[i + j * P];
+      dc[e] = beta * r;
+      return static_cast<double>(r) * r;
+    });
+    check_launch();
+  }
+  void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
+    const long per = b.per_chain;
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, energy, true, [=] __device__(int c, long j) {
+      const long o = c * per + j;
+      g[o] += static_cast<T>(th[o] * inv_s2);
+      return 0.5 * inv_s2 * static_cast<double>(th[o]) * th[o];
+    });
+    check_launch();
+  }
+  void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
+                        std::uint32_t stream, T* out) override {
+    const long per = b.per_chain, elem0 = b.elem0;
+    const std::uint64_t chain0 = b.chain0;
+    map_chains(b, [=] __device__(int c, long j) {
+      const shared::RngKey key{seed, chain0 + c, stream};
+      const long o = c * per + j;
+      out[o] = shared::langevin_proposal<T>(th[o], g[o], static_cast<T>(step[c]), shared::normal_at<T>(key, elem0 + j));
+    });
+  }
+  void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
+    const long per = b.per_chain;
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, [=] __device__(int c, long j) {
+      const long o = c * per + j;
+      return shared::mala_q_term<T>(to[o], from[o], gf[o], static_cast<T>(step[c]));
+    });
+    check_launch();
+  }
+  void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
+    const long per = b.per_chain, elem0 = b.elem0;
+    const std::uint64_t chain0 = b.chain0;
+    map_chains(b, [=] __device__(int c, long j) {
+      const shared::RngKey key{seed, chain0 + c, stream};
+      out[c * per + j] = static_cast<T>(scale * shared::normal_at<double>(key, elem0 + j));
+    });
+  }
+  void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
+    const long per = b.per_chain;
+    map_chains(b, [=] __device__(int c, long j) {
+      const long o = c * per + j;
+      p[o] = shared::leapfrog_kick<T>(p[o], g[o], static_cast<T>(step[c]), T(frac));
+    });
+  }
+  void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* th) override {
+    const long per = b.per_chain;
+    map_chains(b, [=] __device__(int c, long j) {
+      const long o = c * per + j;
+      th[o] = shared::leapfrog_drift<T>(th[o], p[o], static_cast<T>(step[c]), T(inv_mass));
+    });
+  }
+  void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
+    const long per = b.per_chain;
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, [=] __device__(int c, long j) {
+      const double v = x[c * per + j];
+      return w * v * v;
+    });
+    check_launch();
+  }
+  void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
+    const long per = b.per_chain;
+    map_chains(b, [=] __device__(int c, long j) {
+      if (take[c]) dst[c * per + j] = src[c * per + j];
+    });
+  }
+  void accumulate(long n, const T* src, double scale, double* acc) override {
+    launch_elementwise(n, [=] __device__(long i) { acc[i] += scale * static_cast<double>(src[i]); });
+  }
+  void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
+                 double* out) override {
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(static_cast<long>(rows) * cols, out, false,
+                                                             [=] __device__(int c, long e) {
+      const long i = e % rows, j = e / rows;
+      return static_cast<double>(A[c * sa + i + j * lda]) * B[c * sb + i + j * ldb];
+    });
+    check_launch();
+  }
+  void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
+    const long per = b.per_chain;
+    map_chains(b, [=] __device__(int c, long j) {
+      if (!isfinite(x[c * per + j])) flag[c] = 1;
+    });
+  }
+
+ private:
+  cudaStream_t st() const { return stream_.get(); }
+  void check_launch() { FWMC_CUDA_CHECK(cudaGetLastError()); }
+  template <class F>
+  void launch_elementwise(long n, F f) {
+    if (n <= 0) return;
+    cuda::elementwise<<<grid_for(n), cuda::kThreads, 0, st()>>>(n, f);
+    check_launch();
+  }
+  template <class F>
+  void map_chains(const ChainBlock& b, F f) {
+    if (b.chains <= 0 || b.per_chain <= 0) return;
+    cuda::per_chain_map<<<b.chains, cuda::kThreads, 0, st()>>>(b.per_chain, f);
+    check_launch();
+  }
+
+  cuda::Stream stream_;
+  cuda::CublasHandle blas_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Backend<T>> make_cuda_backend() {
+  if (cuda_devices().empty()) throw RuntimeError("no CUDA device is available");
+  return std::make_unique<CudaBackend<T>>();
+}
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+
+}  // namespace fwmc
