@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run HERE (a machine with Debian's package registry) before bench/gpu_check.sh goes to a GPU machine that has no
+# registry: downloads the .deb files of fwmc's build dependencies into .deps/ (git-ignored; carry it along).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .deps
+cd .deps
+apt-get update -qq
+apt-get download libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libeigen3-dev librandom123-dev libgtest-dev \
+  libopenblas-pthread-dev libopenblas0-pthread libopenblas-dev libgfortran5 libquadmath0 2>&1 | tail -1
+ls -la

@@ -1,0 +1,170 @@
+// fwmc_bench: sampler throughput on a ladder of fcn configs, as a ratio to the machine's own GEMM ceiling
+// measured in the same run at the same shapes. The ceiling replays exactly the GEMM calls of one gradient
+// evaluation (recorded through a Backend decorator) with nothing else in between.
+//   usage: fwmc_bench [--device cpu|cuda] [--quick]
+// Last line: large_config_ceiling_ratio=<x>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/config.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/devices.hpp"
+#include "fwmc/fcn_model.hpp"
+#include "fwmc/sampler.hpp"
+
+using namespace fwmc;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct GemmCall {
+  bool ta, tb;
+  int m, n, k, lda, ldb, ldc, batch;
+  long sa, sb, sc;
+};
+
+// Forwards every operation to `inner`; records the shapes of GEMM calls while `recording`.
+class Recorder final : public Backend<float> {
+ public:
+  explicit Recorder(Backend<float>& inner) : in_(inner) {}
+  bool recording = false;
+  std::vector<GemmCall> calls;
+  std::string name() const override { return in_.name(); }
+  void* allocate(std::size_t b) override { return in_.allocate(b); }
+  void release(void* p) override { in_.release(p); }
+  void to_device(void* d, const void* s, std::size_t b) override { in_.to_device(d, s, b); }
+  void to_host(void* d, const void* s, std::size_t b) override { in_.to_host(d, s, b); }
+  void copy(void* d, const void* s, std::size_t b) override { in_.copy(d, s, b); }
+  void fill_zero(void* d, std::size_t b) override { in_.fill_zero(d, b); }
+  void gemm(bool ta, bool tb, int m, int n, int k, float al, const float* A, int lda, long sa, const float* B, int ldb,
+            long sb, float be, float* C, int ldc, long sc, int batch) override {
+    if (recording) calls.push_back({ta, tb, m, n, k, lda, ldb, ldc, batch, sa, sb, sc});
+    in_.gemm(ta, tb, m, n, k, al, A, lda, sa, B, ldb, sb, be, C, ldc, sc, batch);
+  }
+  void activation_forward(int a, long n, const float* z, float* h) override { in_.activation_forward(a, n, z, h); }
+  void activation_backward(int a, long n, const float* z, float* dz) override { in_.activation_backward(a, n, z, dz); }
+  void residual(int P, int N, int nd, int C, const float* f, const float* y, float b, float* dF, double* l) override {
+    in_.residual(P, N, nd, C, f, y, b, dF, l);
+  }
+  void add_prior(const ChainBlock& b, const float* t, double s, float* g, double* e) override { in_.add_prior(b, t, s, g, e); }
+  void langevin_propose(const ChainBlock& b, const float* t, const float* g, const double* h, std::uint64_t s,
+                        std::uint32_t st, float* o) override { in_.langevin_propose(b, t, g, h, s, st, o); }
+  void mala_q(const ChainBlock& b, const float* t, const float* f, const float* g, const double* h, double* a) override {
+    in_.mala_q(b, t, f, g, h, a);
+  }
+  void normal_scaled(const ChainBlock& b, double sc, std::uint64_t s, std::uint32_t st, float* o) override {
+    in_.normal_scaled(b, sc, s, st, o);
+  }
+  void kick(const ChainBlock& b, const float* g, const double* h, double f, float* p) override { in_.kick(b, g, h, f, p); }
+  void drift(const ChainBlock& b, const float* p, const double* h, double im, float* t) override { in_.drift(b, p, h, im, t); }
+  void sum_squares(const ChainBlock& b, const float* x, double w, double* a) override { in_.sum_squares(b, x, w, a); }
+  void select(const ChainBlock& b, const std::uint8_t* t, const float* s, float* d) override { in_.select(b, t, s, d); }
+  void accumulate(long n, const float* s, double sc, double* a) override { in_.accumulate(n, s, sc, a); }
+  void chain_dot(int r, int c, int C, const float* A, int la, long sa, const float* B, int lb, long sb, double* o) override {
+    in_.chain_dot(r, c, C, A, la, sa, B, lb, sb, o);
+  }
+  void nonfinite(const ChainBlock& b, const float* x, std::uint8_t* f) override { in_.nonfinite(b, x, f); }
+
+ private:
+  Backend<float>& in_;
+};
+
+double flops(const std::vector<GemmCall>& calls) {
+  double f = 0;
+  for (const auto& c : calls) f += 2.0 * c.m * c.n * c.k * c.batch;
+  return f;
+}
+
+// Largest element a call touches in each operand (for replay buffers).
+std::size_t extent(long stride, int ld, int cols, int batch) {
+  return static_cast<std::size_t>(stride) * (batch - 1) + static_cast<std::size_t>(ld) * cols;
+}
+
+double replay_seconds(Backend<float>& be, const std::vector<GemmCall>& calls, int reps) {
+  std::size_t na = 0, nb = 0, nc = 0;
+  for (const auto& c : calls) {
+    na = std::max(na, extent(c.sa, c.lda, c.ta ? c.m : c.k, c.batch));
+    nb = std::max(nb, extent(c.sb, c.ldb, c.tb ? c.k : c.n, c.batch));
+    nc = std::max(nc, extent(c.sc, c.ldc, c.n, c.batch));
+  }
+  Buffer<float, float> A(be, na), B(be, nb), C(be, nc);
+  std::vector<float> tmp(C.size());
+  auto run = [&] {
+    for (const auto& c : calls)
+      be.gemm(c.ta, c.tb, c.m, c.n, c.k, 1.0f, A.data(), c.lda, c.sa, B.data(), c.ldb, c.sb, 0.0f, C.data(), c.ldc, c.sc,
+              c.batch);
+    be.to_host(tmp.data(), C.data(), sizeof(float));  // synchronise
+  };
+  run();
+  const auto t0 = Clock::now();
+  for (int r = 0; r < reps; ++r) run();
+  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+}
+
+struct Rung {
+  const char* name;
+  int P, n0, nd, chains;
+  std::vector<int> widths;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string device = "cpu";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
+    if (!std::strcmp(argv[i], "--quick")) quick = true;
+  }
+  const bool gpu = device == "cuda";
+  if (gpu && cuda_devices().empty()) { std::fprintf(stderr, "fwmc_bench: no CUDA device\n"); return 2; }
+  auto inner = gpu ? make_cuda_backend<float>() : make_cpu_backend<float>();
+  Recorder be(*inner);
+  const int scale = gpu ? 16 : 1;  // a GPU gets many more chains
+  std::vector<Rung> ladder = {{"small", 16, 16, 1, 256 * scale, {64}},
+                              {"medium", 128, 50, 10, 32 * scale, {256, 256}},
+                              {"large", 1024, 100, 10, (quick ? 2 : 8) * scale, {512, 512, 512}}};
+  std::printf("fwmc_bench on %s (%s)\n", be.name().c_str(), gpu ? cuda_devices()[0].c_str() : "OpenBLAS + OpenMP");
+  std::printf("%-7s %6s %5s %-15s %12s %12s %12s %7s\n", "config", "chains", "P", "widths", "chain-steps/s", "GFLOP/s",
+              "GEMM GFLOP/s", "ratio");
+  double large_ratio = 0;
+  for (const auto& r : ladder) {
+    Config c = parse_config("", "bench");
+    c.data.n_train = r.P;
+    c.data.input_dim = r.n0;
+    c.data.output_dim = r.nd;
+    c.model.widths = r.widths;
+    c.model.activation = "relu";
+    c.model.sigma.assign(r.widths.size() + 1, 1.0);
+    const Dataset d = load_dataset(c);
+    const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+    FcnModel<float> model(be, m, d, 1.0, r.chains, 0);
+    SamplerSettings s;
+    s.method = Method::ula;
+    s.step_size = 1e-4;
+    Sampler<float> smp(model, s);
+    smp.init_from_prior();
+    be.calls.clear();
+    be.recording = true;
+    smp.step(0);
+    be.recording = false;
+    const double f = flops(be.calls);
+    const int iters = quick ? 3 : std::max(3, static_cast<int>(2e10 / std::max(f, 1.0)));
+    const auto t0 = Clock::now();
+    for (int it = 1; it <= iters; ++it) smp.step(it);
+    const double step_s = std::chrono::duration<double>(Clock::now() - t0).count() / iters;
+    const double gemm_s = replay_seconds(*inner, be.calls, iters);
+    const double ratio = gemm_s / step_s;
+    std::string w;
+    for (int x : r.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
+    std::printf("%-7s %6d %5d %-15s %12.4g %12.4g %12.4g %7.3f\n", r.name, r.chains, r.P, w.c_str(), r.chains / step_s,
+                f / step_s / 1e9, f / gemm_s / 1e9, ratio);
+    if (!std::strcmp(r.name, "large")) large_ratio = ratio;
+  }
+  std::printf("large_config_ceiling_ratio=%.3f\n", large_ratio);
+  return 0;
+}
