@@ -56,6 +56,18 @@ TEST(CliRun, OracleWritesItsEstimateAndEss) {
   EXPECT_EQ(run_fwmc("oracle --draws 10").code, 2);  // CONFIG is required
 }
 
+TEST(CliRun, ImpossibleMemoryIsRefusedWithAChainCountThatFits) {
+  auto dir = temp_dir("runmem");
+  write_text(dir + "/c.toml", std::string(kTiny) + "[data]\n");
+  auto r = run_fwmc("run --set model.widths=[20000,20000] --set data.targets=noise --set sampler.chains=64 --out " +
+                    dir + "/o");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("[sampler] chains = 64"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("use chain_batch (or chains) <= "), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/o"));
+}
+
 TEST(CliRun, BadSamplerSettingsExitTwoAndWriteNothing) {
   auto dir = temp_dir("runbad");
   write_text(dir + "/c.toml", kTiny);

@@ -29,7 +29,10 @@ int cmd_run(const CommonArgs& a) {
   const Config c = resolve_config(a);
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const DeviceChoice dev = choose_device(c);  // before any output: a missing device is an input error
+  // Before any output: a missing device or a job that cannot fit in memory is an input error.
+  const DeviceChoice dev = choose_device(c);
+  const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);
   const auto tt = std::chrono::steady_clock::now();
   const TheoryResult th = compute_theory(m, d, c);
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
