@@ -47,11 +47,18 @@ TEST(Cli, MonteCarloTheoryWritesItsStandardError) {
                     dir + "/o");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir + "/o/K1_theory_se.npy"));
-  // Deep nonlinear: no closed form; auto writes the NNGP kernels and says so, closed_form refuses.
-  r = run_fwmc("theory --set model.activation=\"tanh\" --out " + dir + "/deep");
+  // Deep nonlinear fcn: no closed form; auto uses the prior-moment estimator and writes its standard error.
+  r = run_fwmc("theory --set model.activation=\"tanh\" --set theory.draws=2000 --out " + dir + "/deep");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("prior_moments"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir + "/deep/K2_theory_se.npy"));
+  // A nonlinear cnn has neither: NNGP kernels only, said plainly.
+  r = run_fwmc("theory --set model.arch=\"cnn1d\" --set data.input_shape=[5,2] --set model.activation=\"erf\" --out " +
+               dir + "/cnn");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("no closed form"), std::string::npos);
-  EXPECT_FALSE(fs::exists(dir + "/deep/K1_theory.npy"));
+  EXPECT_TRUE(fs::exists(dir + "/cnn/K1_nngp.npy"));
+  EXPECT_FALSE(fs::exists(dir + "/cnn/K1_theory.npy"));
   r = run_fwmc("theory --set model.activation=\"tanh\" --set theory.method=\"closed_form\" --out " + dir + "/deep2");
   EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(fs::exists(dir + "/deep2"));

@@ -17,7 +17,7 @@ namespace {
 
 const char* kTiny =
     "[data]\nn_train=4\nn_test=2\ninput_dim=3\n[model]\nwidths=[6,5]\nactivation='tanh'\n"
-    "[sampler]\nmethod='mala'\nchains=8\ngroups=4\nwarmup=50\nsamples=40\n";
+    "[sampler]\nmethod='mala'\nchains=8\ngroups=4\nwarmup=50\nsamples=40\n[theory]\ndraws=2000\n";
 
 }  // namespace
 
@@ -40,9 +40,9 @@ TEST(CliRun, WritesTheOutputContract) {
       NpyArray a = read_npy(dir + "/out/K" + std::to_string(l) + "_" + kind + ".npy");
       EXPECT_EQ(a.shape, (std::vector<std::size_t>{6, 6})) << kind;
     }
-  // Deep tanh has no closed-form theory: said plainly, no K_theory written.
-  EXPECT_FALSE(fs::exists(dir + "/out/K1_theory.npy"));
-  EXPECT_NE(r.output.find("no theory"), std::string::npos);
+  // Deep tanh has no closed form: the prior-moment theory is used, with its own standard error.
+  EXPECT_EQ(j["theory"]["method"], "prior_moments");
+  EXPECT_EQ(read_npy(dir + "/out/K2_theory_se.npy").shape, (std::vector<std::size_t>{6, 6}));
 }
 
 TEST(CliRun, OracleWritesItsEstimateAndEss) {
@@ -58,7 +58,6 @@ TEST(CliRun, OracleWritesItsEstimateAndEss) {
 
 TEST(CliRun, ImpossibleMemoryIsRefusedWithAChainCountThatFits) {
   auto dir = temp_dir("runmem");
-  write_text(dir + "/c.toml", std::string(kTiny) + "[data]\n");
   auto r = run_fwmc("run --set model.widths=[20000,20000] --set data.targets=noise --set sampler.chains=64 --out " +
                     dir + "/o");
   EXPECT_EQ(r.code, 2) << r.output;

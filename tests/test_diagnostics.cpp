@@ -76,6 +76,19 @@ TEST(Diagnostics, IidDrawsAndStuckChains) {
   EXPECT_GT(rhat_nested(x, 4), 1.1);
 }
 
+TEST(Diagnostics, DriftSeesATransientSharedByAllChains) {
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> nd;
+  Chains x(32, std::vector<double>(400));
+  for (auto& c : x)
+    for (double& v : c) v = nd(rng);
+  EXPECT_LT(std::abs(drift_z(x, 16)), 4.0);
+  for (auto& c : x)  // every chain relaxes from the same start: R-hat cannot tell, the drift can
+    for (std::size_t i = 0; i < c.size(); ++i) c[i] += 0.5 * std::exp(-double(i) / 100);
+  EXPECT_LT(rhat_rank(x), 1.01);
+  EXPECT_GT(std::abs(drift_z(x, 16)), 4.0);
+}
+
 TEST(Diagnostics, InverseNormalCdf) {
   for (double p : {1e-10, 0.001, 0.2, 0.5, 0.9, 0.999999}) {
     const double x = inverse_normal_cdf(p);

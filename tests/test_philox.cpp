@@ -38,3 +38,10 @@ TEST(Philox, NormalsHaveUnitMomentsAndDistinctStreams) {
   // Counter-based: the same (key, element) always gives the same number.
   EXPECT_EQ(shared::normal_at<double>(a, 12345), shared::normal_at<double>(a, 12345));
 }
+
+TEST(Philox, BlockwiseNormalsEqualTheElementwiseOnes) {
+  shared::RngKey k{5, 3, 9};
+  std::vector<double> got(23);
+  shared::for_each_normal(k, 6, 23, [&](long i, double x) { got[i] = x; });
+  for (int i = 0; i < 23; ++i) ASSERT_EQ(got[i], shared::normal_at<double>(k, 6 + i));
+}

@@ -67,13 +67,13 @@ int cmd_run(const CommonArgs& a) {
   const auto& dg = r.diag;
   j["diagnostics"] = {{"rhat_max", dg.rhat_max}, {"rhat_nested_max", dg.rhat_nested_max},
                       {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
-                      {"accept_rate_mean", dg.accept_rate_mean}, {"divergences", dg.divergences},
+                      {"accept_rate_mean", dg.accept_rate_mean}, {"drift_z_max", dg.drift_z_max}, {"divergences", dg.divergences},
                       {"nonfinite_events", dg.nonfinite_events}, {"nonfinite_chains", dg.nonfinite_chains},
                       {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
   nlohmann::ordered_json traces = nlohmann::ordered_json::array();
   for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
     traces.push_back({{"name", dg.trace_names[k]}, {"rhat", finite_or_null(dg.rhat[k])},
-                      {"rhat_nested", finite_or_null(dg.rhat_nested[k])}, {"ess_bulk", finite_or_null(dg.ess_bulk[k])},
+                      {"rhat_nested", finite_or_null(dg.rhat_nested[k])}, {"drift_z", finite_or_null(dg.drift_z[k])}, {"ess_bulk", finite_or_null(dg.ess_bulk[k])},
                       {"ess_tail", finite_or_null(dg.ess_tail[k])}});
   j["diagnostics"]["traces"] = traces;
   j["theory"] = theory_json(th);
@@ -114,6 +114,9 @@ int cmd_run(const CommonArgs& a) {
   }
   if (dg.rhat_max > 1.01) std::printf("  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
   if (dg.ess_bulk_min < 100 * 4) std::printf("  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
+  if (dg.drift_z_max > 4)
+    std::printf("  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
+                "transient from their start; increase warmup\n", dg.drift_z_max);
   if (dg.divergences > 0) std::printf("  warning: %ld divergent transitions\n", dg.divergences);
   for (const auto& w : th.warnings) std::printf("  warning: %s\n", w.c_str());
   std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp%s}.npy)\n", out.c_str(),

@@ -137,8 +137,9 @@ class CpuBackend final : public Backend<T> {
       const RngKey key{seed, b.chain0 + c, stream};
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
-      for (long j = 0; j < b.per_chain; ++j)
-        out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, shared::normal_at<T>(key, b.elem0 + j));
+      shared::for_each_normal(key, b.elem0, b.per_chain, [&](long j, double xi) {
+        out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, static_cast<T>(xi));
+      });
     }
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
@@ -156,8 +157,7 @@ class CpuBackend final : public Backend<T> {
     for (int c = 0; c < b.chains; ++c) {
       const RngKey key{seed, b.chain0 + c, stream};
       const long o = c * b.per_chain;
-      for (long j = 0; j < b.per_chain; ++j)
-        out[o + j] = static_cast<T>(scale * shared::normal_at<double>(key, b.elem0 + j));
+      shared::for_each_normal(key, b.elem0, b.per_chain, [&](long j, double xi) { out[o + j] = static_cast<T>(scale * xi); });
     }
   }
   void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {

@@ -211,6 +211,22 @@ double ess_tail(const Chains& x) {
   return e;
 }
 
+double drift_z(const Chains& x, int groups) {
+  if (!usable(x) || groups < 2 || x.size() % groups != 0) return kNaN;
+  const std::size_t M = x.size() / groups, n = x[0].size(), h = n / 2;
+  std::vector<double> d(groups, 0.0);
+  for (int k = 0; k < groups; ++k)
+    for (std::size_t j = 0; j < M; ++j) {
+      const auto& c = x[k * M + j];
+      double a = 0, b = 0;
+      for (std::size_t i = 0; i < h; ++i) a += c[i];
+      for (std::size_t i = n - h; i < n; ++i) b += c[i];
+      d[k] += (b - a) / h / M;
+    }
+  const double sd = std::sqrt(var(d));
+  return sd > 0 ? mean(d) / (sd / std::sqrt(double(groups))) : kNaN;
+}
+
 double rhat_nested(const Chains& x, int groups) {
   if (!usable(x) || groups < 2 || x.size() % groups != 0) return kNaN;
   const std::size_t M = x.size() / groups;

@@ -130,6 +130,8 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
     dg.ess_bulk.push_back(ess_bulk(x));
     dg.ess_tail.push_back(ess_tail(x));
     dg.rhat_nested.push_back(rhat_nested(x, groups));
+    dg.drift_z.push_back(drift_z(x, groups));
+    if (std::isfinite(dg.drift_z.back())) dg.drift_z_max = std::max(dg.drift_z_max, std::abs(dg.drift_z.back()));
     // NaN (e.g. a trace that is identically zero at beta = 0) does not enter the extremes.
     if (std::isfinite(dg.rhat.back())) dg.rhat_max = std::max(dg.rhat_max, dg.rhat.back());
     if (std::isfinite(dg.rhat_nested.back())) dg.rhat_nested_max = std::max(dg.rhat_nested_max, dg.rhat_nested.back());

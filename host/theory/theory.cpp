@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "fwmc/errors.hpp"
+#include "fwmc/prior_moments.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc {
@@ -33,12 +34,20 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.warnings.push_back(os.str());
   }
   const std::string& method = c.theory.method;
-  if (method == "prior_moments")
-    throw InputError(c.source + ": [theory] method = \"prior_moments\": the prior-moment estimator is not "
-                     "implemented in this version; use \"auto\" or \"closed_form\"");
   const bool linear = m.activation == Activation::linear;
   std::vector<KernelTensor> th;
-  if (linear && m.arch == Arch::fcn) {
+  auto use_prior_moments = [&] {
+    PriorMomentResult pm = prior_moment_theory(c, m, d, r.phi.phi, c.theory.draws, c.theory.seed);
+    for (int l = 0; l < L; ++l) {
+      th.push_back(pm.theory[l].mean);
+      r.layers[l].theory_se = pm.theory[l].mcse;
+    }
+    r.draws = pm.draws;
+    r.method = "prior_moments";
+  };
+  if (method == "prior_moments") {
+    use_prior_moments();
+  } else if (linear && m.arch == Arch::fcn) {
     th = deep_linear_fcn_theory(m, K0, r.phi.phi, P);
     r.method = "closed_form:deep_linear_fcn";
   } else if (linear) {
@@ -55,10 +64,13 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.layers[0].theory_se = se;
     r.draws = c.theory.draws;
     r.method = std::string("monte_carlo:single_layer_") + activation_name(m.activation);
+  } else if (method == "auto" && m.arch == Arch::fcn) {
+    use_prior_moments();  // no closed form: deep nonlinear fcn
   } else {
     r.unavailable_reason = std::string("no closed form for a ") + (m.arch == Arch::fcn ? "fcn" : "cnn") +
-                           " with " + std::to_string(L) + " " + activation_name(m.activation) +
-                           " hidden layer(s); the prior-moment estimator (THEORY.md 7) is not implemented yet";
+                           " with " + std::to_string(L) + " " + activation_name(m.activation) + " hidden layer(s)" +
+                           (m.arch == Arch::fcn ? "; use theory.method = \"prior_moments\""
+                                                : ", and the prior-moment estimator supports fcn only in this version");
     if (method == "closed_form") throw InputError(c.source + ": [theory] method = \"closed_form\": " + r.unavailable_reason);
     return r;
   }

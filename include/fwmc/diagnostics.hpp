@@ -15,6 +15,11 @@ double ess_tail(const Chains& x);            // min ESS of the 5% and 95% quanti
 // Nested R-hat: chains grouped into `groups` superchains of equal size (consecutive chains).
 double rhat_nested(const Chains& x, int groups);
 
+// Drift between the first and second half of the draws, pooled over chains, in standard errors from the spread
+// of the `groups` independent chain groups. R-hat compares chains with each other and cannot see a transient that
+// all chains share (they all start from the prior); this can.
+double drift_z(const Chains& x, int groups);
+
 // Building blocks (exposed for tests).
 Chains split_chains(const Chains& x);
 Chains z_scale(const Chains& x);             // pooled average ranks -> normal scores

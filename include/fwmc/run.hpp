@@ -23,11 +23,12 @@ using ProgressFn = std::function<void(const Progress&)>;
 struct RunDiagnostics {
   double rhat_max = 0, rhat_nested_max = 0, ess_bulk_min = 0, ess_tail_min = 0;
   double accept_rate_mean = 0;
+  double drift_z_max = 0;  // largest |first-half vs second-half drift| over traces, in standard errors
   long divergences = 0, nonfinite_events = 0;
   int nonfinite_chains = 0;
   double step_min = 0, step_max = 0, step_mean = 0;
   std::vector<std::string> trace_names;
-  std::vector<double> rhat, ess_bulk, ess_tail, rhat_nested;  // per trace
+  std::vector<double> rhat, ess_bulk, ess_tail, rhat_nested, drift_z;  // per trace
 };
 
 struct RunResult {

@@ -53,17 +53,39 @@ FWMC_HD Philox4 philox_block(const RngKey& k, std::uint32_t block) {
                        static_cast<std::uint32_t>(k.seed), static_cast<std::uint32_t>(k.seed >> 32));
 }
 
-// Standard normal number `elem` of (key, stream): Box-Muller on the words of block elem/4 (2 normals per pair).
-// Computed in double so that CPU and GPU agree to rounding of the final conversion.
+// The four standard normals of element block `block` of (key, stream): Box-Muller on word pairs (0,1), (2,3);
+// element 4 b + j is out[j] (cos for even j, sin for odd j). Computed in double so that CPU and GPU agree to
+// rounding of the final conversion.
+FWMC_HD void normals4(const RngKey& k, std::uint32_t block, double out[4]) {
+  const Philox4 r = philox_block(k, block);
+  for (int p = 0; p < 2; ++p) {
+    const double rad = sqrt(-2.0 * log(uniform_open0<double>(r.v[2 * p])));
+    const double ang = 6.283185307179586 * uniform_open0<double>(r.v[2 * p + 1]);
+    out[2 * p] = rad * cos(ang);
+    out[2 * p + 1] = rad * sin(ang);
+  }
+}
+
+// Standard normal number `elem` of (key, stream) (one of normals4's outputs).
 template <class T>
 FWMC_HD T normal_at(const RngKey& k, std::uint64_t elem) {
   const Philox4 r = philox_block(k, static_cast<std::uint32_t>(elem >> 2));
   const int j = static_cast<int>(elem & 3);
-  const double u1 = uniform_open0<double>(r.v[j & 2]);
-  const double u2 = uniform_open0<double>(r.v[(j & 2) + 1]);
-  const double rad = sqrt(-2.0 * log(u1));
-  const double ang = 6.283185307179586 * u2;
+  const double rad = sqrt(-2.0 * log(uniform_open0<double>(r.v[j & 2])));
+  const double ang = 6.283185307179586 * uniform_open0<double>(r.v[(j & 2) + 1]);
   return static_cast<T>((j & 1) ? rad * sin(ang) : rad * cos(ang));
+}
+
+// Calls f(i, xi) for i < n with xi = normal number elem0 + i, four per Philox block (host loops).
+template <class F>
+inline void for_each_normal(const RngKey& k, std::uint64_t elem0, long n, F&& f) {
+  double z[4];
+  long i = 0;
+  while (i < n) {
+    const std::uint64_t e = elem0 + static_cast<std::uint64_t>(i);
+    normals4(k, static_cast<std::uint32_t>(e >> 2), z);
+    for (int j = static_cast<int>(e & 3); j < 4 && i < n; ++j, ++i) f(i, z[j]);
+  }
 }
 
 // Stream purposes within one step.

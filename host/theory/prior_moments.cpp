@@ -1,0 +1,101 @@
+#include "fwmc/prior_moments.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/device_select.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/fcn_model.hpp"
+
+namespace fwmc {
+
+PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+                                      long draws, std::uint64_t seed, int groups) {
+  if (m.arch != Arch::fcn)
+    throw InputError(c.source + ": [theory] method = \"prior_moments\": supported for fcn only in this version");
+  auto be = make_backend<double>(choose_device(c));
+  const int L = m.depth(), N = d.N(), P = d.P;
+  const double s_out = m.sigma[L] * m.sigma[L], half_nd = 0.5 * m.n_out;
+  const std::size_t NN = static_cast<std::size_t>(N) * N;
+  const long per_group = (draws + groups - 1) / groups;
+  const int B = static_cast<int>(std::min<long>(per_group, 256));
+  FcnModel<double> model(*be, m, d, 0.0, B, 0);
+  Buffer<double, double> theta(*be, model.state_size()), kern(*be, static_cast<std::size_t>(B) * NN);
+  // Per group: sums of K, K q, q (q centred by a pilot value q0 for conditioning; covariances are unchanged).
+  std::vector<std::vector<double>> sK(groups, std::vector<double>(L * NN, 0.0)), sKq = sK;
+  std::vector<double> sq(groups, 0.0), count(groups, 0.0);
+  std::vector<std::vector<double>> K(L);
+  double q0 = 0;
+  bool have_q0 = false;
+  long done = 0, batch = 0;
+  for (int g = 0; g < groups; ++g) {
+    long left = std::min(per_group, draws - static_cast<long>(g) * per_group);
+    while (left > 0) {
+      const int b = static_cast<int>(std::min<long>(B, left));
+      for (const auto& blk : model.blocks()) {
+        ChainBlock lay = blk.layout;
+        lay.chain0 = static_cast<std::uint64_t>(batch) * B;  // a distinct stream for every draw
+        be->normal_scaled(lay, blk.prior_std, seed, shared::stream_of(0, shared::kPurposeInit), theta.data() + blk.offset);
+      }
+      model.forward(theta.data());
+      for (int l = 1; l <= L; ++l) {
+        const int n = m.widths[l - 1];
+        be->gemm(false, true, N, N, n, 1.0 / n, model.hidden(l), N, static_cast<long>(N) * n, model.hidden(l), N,
+                 static_cast<long>(N) * n, 0.0, kern.data(), N, static_cast<long>(NN), B);
+        K[l - 1] = kern.download();
+      }
+      for (int k = 0; k < b; ++k) {
+        const double* KL = K[L - 1].data() + k * NN;
+        double q = 0;
+        for (int mu = 0; mu < P; ++mu)
+          for (int nu = 0; nu < P; ++nu) q += phi(mu, nu) * KL[mu + static_cast<std::size_t>(nu) * N];
+        q *= s_out;
+        if (!have_q0) { q0 = q; have_q0 = true; }
+        q -= q0;
+        for (int l = 0; l < L; ++l) {
+          const double* Kl = K[l].data() + k * NN;
+          double* a = sK[g].data() + l * NN;
+          double* aq = sKq[g].data() + l * NN;
+          for (std::size_t i = 0; i < NN; ++i) { a[i] += Kl[i]; aq[i] += Kl[i] * q; }
+        }
+        sq[g] += q;
+        count[g] += 1;
+      }
+      left -= b;
+      done += b;
+      ++batch;
+    }
+  }
+  // Kernels from the device are column-major N x N; they are symmetric, so the index order does not matter.
+  PriorMomentResult r;
+  r.draws = done;
+  const double M = static_cast<double>(done);
+  for (int l = 0; l < L; ++l) {
+    KernelEstimate th{KernelTensor(N, 1), KernelTensor(N, 1)}, pm{KernelTensor(N, 1), KernelTensor(N, 1)};
+    double Sq = 0;
+    for (int g = 0; g < groups; ++g) Sq += sq[g];
+    for (std::size_t i = 0; i < NN; ++i) {
+      double SK = 0, SKq = 0;
+      for (int g = 0; g < groups; ++g) { SK += sK[g][l * NN + i]; SKq += sKq[g][l * NN + i]; }
+      const double mean = SK / M;
+      th.mean.v[i] = mean + half_nd * (SKq / M - mean * Sq / M);
+      pm.mean.v[i] = mean;
+      // Standard errors from the spread of the per-group estimates (groups are independent).
+      double v_th = 0, v_pm = 0;
+      for (int g = 0; g < groups; ++g) {
+        const double n = count[g], mg = sK[g][l * NN + i] / n;
+        const double eg = mg + half_nd * (sKq[g][l * NN + i] / n - mg * sq[g] / n);
+        v_th += std::pow(eg - th.mean.v[i], 2);
+        v_pm += std::pow(mg - mean, 2);
+      }
+      th.mcse.v[i] = std::sqrt(v_th / (groups - 1) / groups);
+      pm.mcse.v[i] = std::sqrt(v_pm / (groups - 1) / groups);
+    }
+    r.theory.push_back(th);
+    r.prior_mean.push_back(pm);
+  }
+  return r;
+}
+
+}  // namespace fwmc
