@@ -7,7 +7,7 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/fcn_model.hpp"
+#include "fwmc/prior_draws.hpp"
 
 namespace fwmc {
 
@@ -39,32 +39,17 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
   auto be = make_backend<double>(choose_device(c));  // the reference runs in double
   const int L = m.depth(), N = d.N(), P = d.P, nd = d.n_out();
   const double beta = c.posterior.beta, s_out = m.sigma[L] * m.sigma[L];
-  const int B = static_cast<int>(std::min<long>(draws, 512));
-  FcnModel<double> model(*be, m, d, beta, B, 0);
+  PriorKernelDraws prior(*be, m, d, static_cast<int>(std::min<long>(draws, 512)));
+  const int B = prior.batch();
   const Eigen::MatrixXd YYt = d.Y * d.Y.transpose();
   WeightedSums ws;
   const std::size_t NN = static_cast<std::size_t>(N) * N;
   ws.swk.assign(L, std::vector<double>(NN, 0.0));
   ws.sw2k = ws.sw2k2 = ws.swk;
-  Buffer<double, double> theta(*be, model.state_size()), kern(*be, static_cast<std::size_t>(B) * NN);
-  std::vector<std::vector<double>> K(L);
   long done = 0;
   for (long batch = 0; done < draws; ++batch) {
     const int b = static_cast<int>(std::min<long>(B, draws - done));
-    // Prior draws: chain ids batch*B + k make every draw's stream distinct.
-    for (const auto& blk : model.blocks()) {
-      ChainBlock lay = blk.layout;
-      lay.chain0 = static_cast<std::uint64_t>(batch) * B;
-      be->normal_scaled(lay, blk.prior_std, c.sampler.seed, shared::stream_of(0, shared::kPurposeInit),
-                        theta.data() + blk.offset);
-    }
-    model.forward(theta.data());
-    for (int l = 1; l <= L; ++l) {
-      const int n = m.widths[l - 1];
-      be->gemm(false, true, N, N, n, 1.0 / n, model.hidden(l), N, static_cast<long>(N) * n, model.hidden(l), N,
-               static_cast<long>(N) * n, 0.0, kern.data(), N, static_cast<long>(NN), B);
-      K[l - 1] = kern.download();
-    }
+    const auto& K = prior.draw(batch, c.sampler.seed);
     for (int k = 0; k < b; ++k) {
       Eigen::Map<const Eigen::MatrixXd> KL(K[L - 1].data() + k * NN, N, N);
       Eigen::MatrixXd gamma = s_out * KL.topLeftCorner(P, P);

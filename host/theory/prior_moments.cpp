@@ -6,7 +6,7 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/fcn_model.hpp"
+#include "fwmc/prior_draws.hpp"
 
 namespace fwmc {
 
@@ -19,13 +19,11 @@ PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const
   const double s_out = m.sigma[L] * m.sigma[L], half_nd = 0.5 * m.n_out;
   const std::size_t NN = static_cast<std::size_t>(N) * N;
   const long per_group = (draws + groups - 1) / groups;
-  const int B = static_cast<int>(std::min<long>(per_group, 256));
-  FcnModel<double> model(*be, m, d, 0.0, B, 0);
-  Buffer<double, double> theta(*be, model.state_size()), kern(*be, static_cast<std::size_t>(B) * NN);
+  PriorKernelDraws prior(*be, m, d, static_cast<int>(std::min<long>(per_group, 256)));
+  const int B = prior.batch();
   // Per group: sums of K, K q, q (q centred by a pilot value q0 for conditioning; covariances are unchanged).
   std::vector<std::vector<double>> sK(groups, std::vector<double>(L * NN, 0.0)), sKq = sK;
   std::vector<double> sq(groups, 0.0), count(groups, 0.0);
-  std::vector<std::vector<double>> K(L);
   double q0 = 0;
   bool have_q0 = false;
   long done = 0, batch = 0;
@@ -33,18 +31,7 @@ PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const
     long left = std::min(per_group, draws - static_cast<long>(g) * per_group);
     while (left > 0) {
       const int b = static_cast<int>(std::min<long>(B, left));
-      for (const auto& blk : model.blocks()) {
-        ChainBlock lay = blk.layout;
-        lay.chain0 = static_cast<std::uint64_t>(batch) * B;  // a distinct stream for every draw
-        be->normal_scaled(lay, blk.prior_std, seed, shared::stream_of(0, shared::kPurposeInit), theta.data() + blk.offset);
-      }
-      model.forward(theta.data());
-      for (int l = 1; l <= L; ++l) {
-        const int n = m.widths[l - 1];
-        be->gemm(false, true, N, N, n, 1.0 / n, model.hidden(l), N, static_cast<long>(N) * n, model.hidden(l), N,
-                 static_cast<long>(N) * n, 0.0, kern.data(), N, static_cast<long>(NN), B);
-        K[l - 1] = kern.download();
-      }
+      const auto& K = prior.draw(batch, seed);
       for (int k = 0; k < b; ++k) {
         const double* KL = K[L - 1].data() + k * NN;
         double q = 0;

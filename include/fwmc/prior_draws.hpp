@@ -1,0 +1,30 @@
+// Batches of i.i.d. prior networks on a backend, with every layer's feature kernel per draw. Shared by the
+// exact oracle (THEORY.md 8) and the prior-moment theory (THEORY.md 7).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/fcn_model.hpp"
+
+namespace fwmc {
+
+class PriorKernelDraws {
+ public:
+  PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch);
+  // Draws batch number `index` (global ids index * batch + k, so every draw has its own random stream) and
+  // returns, per layer, `batch` kernels of N x N (column-major, symmetric) back to back on the host.
+  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed);
+  int batch() const { return B_; }
+
+ private:
+  Backend<double>& be_;
+  const ModelSpec& m_;
+  int B_, N_;
+  FcnModel<double> model_;
+  Buffer<double, double> theta_, kern_;
+  std::vector<std::vector<double>> K_;
+};
+
+}  // namespace fwmc
