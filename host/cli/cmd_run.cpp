@@ -1,4 +1,5 @@
-// fwmc run: sample, compute the theory, compare, write the output contract of DESIGN.md.
+// fwmc run: sample, compute the theory, compare, write the output contract of DESIGN.md. run_job is the whole
+// job (also used by fwmc sweep for each width); cmd_run adds the printed report.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,9 +25,8 @@ nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nloh
 
 }  // namespace
 
-int cmd_run(const CommonArgs& a) {
+JobResult run_job(const Config& c, const ProgressFn& progress) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Config c = resolve_config(a);
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   // Before any output: a missing device or a job that cannot fit in memory is an input error.
@@ -34,18 +34,21 @@ int cmd_run(const CommonArgs& a) {
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);
   const auto tt = std::chrono::steady_clock::now();
-  const TheoryResult th = compute_theory(m, d, c);
+  JobResult job;
+  job.theory = compute_theory(m, d, c);
+  const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
   for (int w : m.widths) std::fprintf(stderr, " %d", w);
   std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s\n", c.model.activation.c_str(), d.P,
                d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
                dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
-  const RunResult r = run_sampling(c, m, d, th.phi.phi, make_progress_printer());
-
-  std::vector<LayerComparison> cmp;
+  job.run = run_sampling(c, m, d, th.phi.phi, progress);
+  const RunResult& r = job.run;
+  std::vector<LayerComparison>& cmp = job.layers;
   for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  job.total_s = total_s;
 
   // Everything is computed: now write (each file via temp + rename).
   const std::string& out = c.output.dir;
@@ -96,7 +99,16 @@ int cmd_run(const CommonArgs& a) {
   }
   write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
   write_file_atomic(out + "/summary.json", j.dump(2) + "\n");
+  return job;
+}
 
+int cmd_run(const CommonArgs& a) {
+  const Config c = resolve_config(a);
+  const JobResult job = run_job(c, make_progress_printer());
+  const RunResult& r = job.run;
+  const TheoryResult& th = job.theory;
+  const auto& dg = r.diag;
+  const std::string& out = c.output.dir;
   std::printf("fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
               r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
   std::printf("  diagnostics: R-hat max %.4f (nested %.4f), bulk ESS min %.0f, tail ESS min %.0f, accept %.3f, "
@@ -104,7 +116,7 @@ int cmd_run(const CommonArgs& a) {
               dg.ess_tail_min, dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
   if (!th.available) std::printf("  no theory: %s\n", th.unavailable_reason.c_str());
   std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
-  for (const auto& l : cmp) {
+  for (const auto& l : job.layers) {
     if (l.has_theory)
       std::printf("  %5d  %.4g +- %.2g  %10.4g  %.3f +- %.3f  %6.2f  %.1f/%ld\n", l.layer, l.frob_dK_exp,
                   l.frob_dK_exp_se, l.frob_dK_th, l.rel_err, l.rel_err_se, l.max_abs_z, l.chi2, l.dof);

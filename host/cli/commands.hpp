@@ -3,7 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/compare.hpp"
 #include "fwmc/config.hpp"
+#include "fwmc/run.hpp"
+#include "fwmc/theory.hpp"
 
 namespace fwmc::cli {
 
@@ -14,9 +17,24 @@ struct CommonArgs {
 };
 
 Config resolve_config(const CommonArgs& a);
+
+// One sampling job: validate, theory, sample, compare, write c.output.dir. Returns what it measured.
+struct JobResult {
+  TheoryResult theory;
+  RunResult run;
+  std::vector<LayerComparison> layers;
+  double total_s = 0;
+};
+JobResult run_job(const Config& c, const ProgressFn& progress);
 int cmd_theory(const CommonArgs& a);
 int cmd_run(const CommonArgs& a);
 int cmd_oracle(const CommonArgs& a, long draws);
+struct SweepArgs {
+  std::vector<int> widths;
+  std::string pattern;  // e.g. "n,50,n": per hidden layer, n = the sweep width
+  int repeats = 1;
+};
+int cmd_sweep(const CommonArgs& a, const SweepArgs& s);
 std::string version_text();
 
 }  // namespace fwmc::cli

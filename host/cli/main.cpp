@@ -46,6 +46,13 @@ int main(int argc, char** argv) {
   auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (THEORY.md 8)");
   add_common(oracle, true);
   oracle->add_option("--draws", draws, "Number of prior draws M")->check(CLI::PositiveNumber);
+  cli::SweepArgs sweep_args;
+  auto* sweep = app.add_subcommand("sweep", "Width-scaling study: run CONFIG at each width, fit log-log slopes, plot, report");
+  add_common(sweep, true);
+  sweep->add_option("--widths", sweep_args.widths, "Comma-separated widths, e.g. 32,64,128")->delimiter(',')->required();
+  sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (different seeds)");
+  sweep->add_option("--widths-pattern", sweep_args.pattern,
+                    "Hidden widths per layer with n for the sweep width, e.g. \"n,50,n\" (default: every layer n)");
 
   try {
     app.parse(argc, argv);
@@ -58,6 +65,7 @@ int main(int argc, char** argv) {
     if (*theory) return cli::cmd_theory(args);
     if (*run) return cli::cmd_run(args);
     if (*oracle) return cli::cmd_oracle(args, draws);
+    if (*sweep) return cli::cmd_sweep(args, sweep_args);
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const InputError& e) {

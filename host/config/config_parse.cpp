@@ -1,4 +1,5 @@
 // TOML -> Config: overrides, per-key validation and cross-field rules.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -163,7 +164,12 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path, overrides);
+  Config c = parse_config(ss.str(), path, overrides);
+  // Relative data paths are relative to the config file, so configs/ can name files beside it.
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  for (std::string* p : {&c.data.x, &c.data.y, &c.data.x_test})
+    if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).lexically_normal().string();
+  return c;
 }
 
 Config load_default_config(const std::vector<std::string>& overrides) {

@@ -1,0 +1,165 @@
+// sweep.csv, sweep.json, figures (gnuplot) and report.md of a width sweep.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/io.hpp"
+#include "fwmc/sweep.hpp"
+
+namespace fwmc {
+
+namespace {
+
+std::string fmt(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+std::string csv(const std::vector<SweepRow>& rows) {
+  std::string s = "width,repeat,layer,frob_dK_exp,frob_dK_exp_se,frob_dK_th,frob_exp_minus_th,frob_exp_minus_th_se,"
+                  "residual_bias_corrected,rel_err,rhat_max,ess_bulk_min,seconds\n";
+  for (const auto& r : rows)
+    s += std::to_string(r.width) + "," + std::to_string(r.repeat) + "," + std::to_string(r.layer) + "," + fmt(r.dK_exp) +
+         "," + fmt(r.dK_exp_se) + "," + fmt(r.dK_th) + "," + fmt(r.exp_minus_th) + "," + fmt(r.exp_minus_th_se) + "," +
+         fmt(r.residual_bc) + "," + fmt(r.rel_err) + "," + fmt(r.rhat_max) + "," + fmt(r.ess_bulk_min) + "," +
+         fmt(r.seconds) + "\n";
+  return s;
+}
+
+nlohmann::ordered_json fit_json(const SlopeFit& f) {
+  return {{"slope", f.slope}, {"slope_se", f.slope_se}, {"intercept", f.intercept}, {"points", f.points},
+          {"chi2_per_dof", f.chi2_per_dof}};
+}
+
+}  // namespace
+
+bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
+                        const std::vector<ScatterSet>& scatter, std::string& note) {
+  write_file_atomic(dir + "/sweep.csv", csv(rows));
+  std::set<int> layers;
+  for (const auto& r : rows) layers.insert(r.layer);
+  nlohmann::ordered_json j;
+  j["fits"] = nlohmann::ordered_json::array();
+  std::map<int, std::pair<SlopeFit, SlopeFit>> fits;
+  for (int l : layers) {
+    std::vector<double> x, y, ys, xr, yr, yrs, xt, yt, yts;
+    std::vector<int> noise_limited;
+    for (const auto& r : rows) {
+      if (r.layer != l) continue;
+      x.push_back(r.width); y.push_back(r.dK_exp); ys.push_back(r.dK_exp_se);
+      xt.push_back(r.width); yt.push_back(r.dK_th); yts.push_back(0.0);
+      // A residual is resolved when it stands twice above the noise floor; below that the bias-corrected value
+      // mostly reflects the noise and would flatten the fitted slope.
+      if (r.residual_bc > 2 * r.noise) { xr.push_back(r.width); yr.push_back(r.residual_bc); yrs.push_back(r.exp_minus_th_se); }
+      else noise_limited.push_back(r.width);
+    }
+    const SlopeFit fe = fit_loglog(x, y, ys), fr = fit_loglog(xr, yr, yrs), ft = fit_loglog(xt, yt, yts);
+    fits[l] = {fe, fr};
+    // For each noise-limited width: how many times the draws would resolve a 1/n^2 residual extrapolated from the
+    // narrowest resolved width (noise falls like 1/sqrt(draws); resolving means residual > 2 noise).
+    nlohmann::ordered_json more = nlohmann::ordered_json::array();
+    if (!xr.empty())
+      for (const auto& r : rows)
+        if (r.layer == l && std::find(noise_limited.begin(), noise_limited.end(), r.width) != noise_limited.end()) {
+          const double expect = yr[0] * std::pow(xr[0] / r.width, 2);
+          more.push_back({{"width", r.width}, {"expected_residual", expect}, {"noise", r.noise},
+                          {"draws_factor", std::pow(2 * r.noise / expect, 2)}});
+        }
+    j["fits"].push_back({{"layer", l}, {"dK_exp", fit_json(fe)}, {"residual_bias_corrected", fit_json(fr)},
+                         {"dK_th", fit_json(ft)}, {"noise_limited_widths", noise_limited},
+                         {"draws_needed_to_resolve", more}});
+  }
+  j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  write_file_atomic(dir + "/sweep.json", j.dump(2) + "\n");
+
+  // Figures: data files + one gnuplot script, rendered to PNG and SVG.
+  const std::string pd = dir + "/plot_data";
+  std::filesystem::create_directories(pd);
+  for (int l : layers) {
+    std::ofstream f(pd + "/deviation_L" + std::to_string(l) + ".dat");
+    f << "# width dK_exp se dK_th residual_bc se noise\n";
+    for (const auto& r : rows)
+      if (r.layer == l)
+        f << r.width << " " << r.dK_exp << " " << r.dK_exp_se << " " << r.dK_th << " " << r.residual_bc << " "
+          << r.exp_minus_th_se << " " << r.noise << "\n";
+  }
+  std::set<int> widths;
+  for (const auto& s : scatter) {
+    widths.insert(s.width);
+    std::ofstream f(pd + "/scatter_L" + std::to_string(s.layer) + "_w" + std::to_string(s.width) + ".dat");
+    for (std::size_t i = 0; i < s.exp.size(); ++i) f << s.th[i] << " " << s.exp[i] << "\n";
+  }
+  std::ostringstream gp;
+  const int L = static_cast<int>(layers.size());
+  for (const char* term : {"pngcairo size 520*L,440 font ',10'", "svg size 520*L,440 font 'sans,10'"}) {
+    const bool png = term[0] == 'p';
+    std::string t = term;
+    t.replace(t.find("520*L"), 5, std::to_string(520 * L));
+    gp << "set terminal " << t << "\n";
+    gp << "set output '" << dir << "/fig_deviation." << (png ? "png" : "svg") << "'\n";
+    gp << "set multiplot layout 1," << L << "\nset logscale xy\nset key bottom left\nset grid\n"
+       << "set xlabel 'width n'\nset ylabel 'Frobenius norm'\n";
+    for (int l : layers) {
+      const auto& f = fits[l];
+      gp << "set title noenhanced sprintf('layer " << l << ": slopes %.2f +- %.2f (deviation), %.2f +- %.2f (residual)', "
+         << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", " << f.second.slope_se << ")\n";
+      const std::string d = "'" + pd + "/deviation_L" + std::to_string(l) + ".dat'";
+      gp << "plot " << d << " u 1:2:3 w yerrorbars pt 7 lc rgb '#1f77b4' t '||<K>_{exp} - K^{(0)}||', "
+         << d << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||', "
+         << d << " u 1:($5>2*$7?$5:1/0):6 w yerrorbars pt 5 lc rgb '#d62728' t '||<K>_{exp} - K_{th}|| (bias-corrected)', "
+         << d << " u 1:7 w lp dt 3 pt 1 lc rgb 'gray' t 'noise floor', "
+         << "exp(" << f.first.intercept << ")*x**(" << f.first.slope << ") lc rgb '#1f77b4' t 'fit (deviation)', "
+         << "exp(" << f.second.intercept << ")*x**(" << f.second.slope << ") lc rgb '#d62728' t 'fit (residual)'\n";
+    }
+    gp << "unset multiplot\nunset logscale\n";
+    gp << "set output '" << dir << "/fig_scatter." << (png ? "png" : "svg") << "'\n";
+    gp << "set multiplot layout 1," << L << "\nset key top left\nset xlabel 'theory dK_{th} entries'\n"
+       << "set ylabel 'measured dK_{exp} entries'\n";
+    for (int l : layers) {
+      gp << "set title 'layer " << l << "'\nplot x lc rgb 'black' t 'identity'";
+      for (int w : widths)
+        gp << ", '" << pd << "/scatter_L" << l << "_w" << w << ".dat' u 1:2 w p pt 7 ps 0.5 t 'n = " << w << "'";
+      gp << "\n";
+    }
+    gp << "unset multiplot\n";
+  }
+  write_file_atomic(pd + "/figures.gp", gp.str());
+  const bool have_gnuplot = std::system("gnuplot --version > /dev/null 2>&1") == 0;
+  bool figures = false;
+  if (!have_gnuplot) {
+    note = "gnuplot not found: figures not rendered (install gnuplot-nox; the script is " + pd + "/figures.gp)";
+  } else {
+    figures = std::system(("gnuplot '" + pd + "/figures.gp' 2> '" + pd + "/gnuplot.log'").c_str()) == 0;
+    if (!figures) note = "gnuplot failed; see " + pd + "/gnuplot.log";
+  }
+
+  std::ostringstream md;
+  md << "# fwmc width sweep\n\n";
+  md << "Deviation from the NNGP kernel, ||<K>_exp - K0||, should fall like 1/n; the residual from the leading-order "
+        "theory, ||<K>_exp - K_th|| (bias-corrected: sqrt(max(0, ||.||^2 - sum MCSE^2))), like 1/n^2.\n\n";
+  md << "| layer | slope dK_exp | slope residual | residual points |\n|---|---|---|---|\n";
+  for (int l : layers)
+    md << "| " << l << " | " << fmt(fits[l].first.slope) << " ± " << fmt(fits[l].first.slope_se) << " | "
+       << fmt(fits[l].second.slope) << " ± " << fmt(fits[l].second.slope_se) << " | " << fits[l].second.points << " |\n";
+  md << "\n![deviation vs width](fig_deviation.png)\n\n![measured vs theory entries](fig_scatter.png)\n\n";
+  md << "| width | layer | ||dK_exp|| | SE | ||dK_th|| | residual (bias-corr.) | rel_err | R-hat | ESS | s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rows)
+    md << "| " << r.width << " | " << r.layer << " | " << fmt(r.dK_exp) << " | " << fmt(r.dK_exp_se) << " | "
+       << fmt(r.dK_th) << " | " << fmt(r.residual_bc) << " | " << fmt(r.rel_err) << " | " << fmt(r.rhat_max) << " | "
+       << fmt(r.ess_bulk_min) << " | " << fmt(r.seconds) << " |\n";
+  if (!note.empty()) md << "\nNote: " << note << "\n";
+  write_file_atomic(dir + "/report.md", md.str());
+  return figures;
+}
+
+}  // namespace fwmc

@@ -1,0 +1,81 @@
+// fwmc sweep end to end on a tiny problem, and the log-log fit it reports.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/sweep.hpp"
+#include "test_helpers.hpp"
+
+using namespace fwmc;
+using namespace fwmc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(Sweep, LogLogFitRecoversAKnownPowerLaw) {
+  std::vector<double> x = {16, 32, 64, 128}, y, se;
+  for (double v : x) { y.push_back(3.0 * std::pow(v, -1.5)); se.push_back(0.01 * 3.0 * std::pow(v, -1.5)); }
+  SlopeFit f = fit_loglog(x, y, se);
+  EXPECT_NEAR(f.slope, -1.5, 1e-12);
+  EXPECT_NEAR(std::exp(f.intercept), 3.0, 1e-10);
+  // SE of the slope from the point errors: sd(log y) = 0.01 each, over log x spread.
+  double mx = 0, sxx = 0;
+  for (double v : x) mx += std::log(v) / 4;
+  for (double v : x) sxx += std::pow(std::log(v) - mx, 2);
+  EXPECT_NEAR(f.slope_se, 0.01 / std::sqrt(sxx), 1e-12);
+}
+
+TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
+  auto dir = temp_dir("sweep");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=4\nn_test=1\ninput_dim=5\nseed=2\n[model]\nwidths=[8]\n[posterior]\nbeta=2.0\n"
+             "[sampler]\nmethod='hmc'\nchains=16\ngroups=8\nwarmup=100\nsamples=150\nleapfrog_steps=4\n");
+  auto r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --out " + dir + "/s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string csv = slurp(dir + "/s/sweep.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // header + 3 widths x 1 layer
+  EXPECT_NE(csv.find("residual_bias_corrected"), std::string::npos);
+  auto j = nlohmann::json::parse(std::ifstream(dir + "/s/sweep.json"));
+  ASSERT_EQ(j["fits"].size(), 1u);
+  EXPECT_EQ(j["fits"][0]["dK_exp"]["points"], 3);
+  EXPECT_LT(j["fits"][0]["dK_exp"]["slope"].get<double>(), -0.5);  // the correction falls with width
+  for (const char* f : {"fig_deviation.png", "fig_scatter.png"}) {
+    const std::string png = slurp(dir + "/s/" + f);
+    ASSERT_GT(png.size(), 8u) << f;
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << f;
+    EXPECT_GT(png.size(), 15000u) << f << ": suspiciously small for a plot with data (blank?)";
+  }
+  for (const char* f : {"fig_deviation.svg", "fig_scatter.svg"}) {
+    const std::string svg = slurp(dir + "/s/" + f);
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << f;
+    // Data drawn: many path elements beyond the axes and labels.
+    std::size_t paths = 0;
+    for (std::size_t p = svg.find("<path"); p != std::string::npos; p = svg.find("<path", p + 1)) ++paths;
+    EXPECT_GT(paths, 20u) << f;
+  }
+  const std::string report = slurp(dir + "/s/report.md");
+  EXPECT_NE(report.find("fig_deviation.png"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir + "/s/width_16/summary.json"));
+  // Rerun: finished widths are reused, not recomputed.
+  r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --out " + dir + "/s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("finished earlier"), std::string::npos);
+  // Bad arguments: exit 2 before anything runs.
+  EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,0 --out " + dir + "/bad").code, 2);
+  EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
+  EXPECT_FALSE(fs::exists(dir + "/bad"));
+}
