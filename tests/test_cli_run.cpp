@@ -91,3 +91,13 @@ TEST(CliRun, BadSamplerSettingsExitTwoAndWriteNothing) {
     EXPECT_FALSE(fs::exists(out)) << cases[i].first;
   }
 }
+
+TEST(CliRun, InterruptExits130AndWritesNothing) {
+  auto dir = temp_dir("runint");
+  // A run far longer than the 1 s before SIGINT arrives.
+  auto r = run_fwmc("run --set sampler.samples=1000000 --out " + dir + "/o 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; "
+                    "echo exit=$?");
+  EXPECT_NE(r.output.find("exit=130"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("interrupted"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/o"));
+}

@@ -5,6 +5,7 @@
 
 #include "fwmc/devices.hpp"
 #include "fwmc/errors.hpp"
+#include "fwmc/interrupt.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  install_interrupt_handlers();
   try {
     if (show_version) { std::fputs(cli::version_text().c_str(), stdout); return 0; }
     if (*theory) return cli::cmd_theory(args);
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
     if (*sweep) return cli::cmd_sweep(args, sweep_args);
     std::fputs(app.help().c_str(), stdout);
     return 0;
+  } catch (const Interrupted&) {
+    std::fprintf(stderr, "\nfwmc: interrupted; nothing was written\n");
+    return 130;
   } catch (const InputError& e) {
     std::fprintf(stderr, "fwmc: error: %s\n", e.what());
     return 2;

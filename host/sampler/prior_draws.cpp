@@ -1,5 +1,7 @@
 #include "fwmc/prior_draws.hpp"
 
+#include "fwmc/interrupt.hpp"
+
 namespace fwmc {
 
 PriorKernelDraws::PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch)
@@ -8,6 +10,7 @@ PriorKernelDraws::PriorKernelDraws(Backend<double>& be, const ModelSpec& m, cons
       K_(m.depth()) {}
 
 const std::vector<std::vector<double>>& PriorKernelDraws::draw(long index, std::uint64_t seed) {
+  throw_if_interrupted();
   for (const auto& blk : model_.blocks()) {
     ChainBlock lay = blk.layout;
     lay.chain0 = static_cast<std::uint64_t>(index) * B_;

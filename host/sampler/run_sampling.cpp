@@ -7,6 +7,7 @@
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/fcn_model.hpp"
+#include "fwmc/interrupt.hpp"
 #include "fwmc/run.hpp"
 #include "fwmc/sampler.hpp"
 
@@ -48,6 +49,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     double acc_window = 0;
     long window_n = 0;
     for (long it = 0; it < iters; ++it) {
+      throw_if_interrupted();
       const StepInfo& info = sampler.step(it);
       double a = 0;
       for (int k = 0; k < batch; ++k) {
