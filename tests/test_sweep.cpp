@@ -57,16 +57,18 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
     const std::string png = slurp(dir + "/s/" + f);
     ASSERT_GT(png.size(), 8u) << f;
     EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << f;
-    EXPECT_GT(png.size(), 15000u) << f << ": suspiciously small for a plot with data (blank?)";
+    EXPECT_GT(png.size(), 15000u) << f << ": an empty plot of this layout is ~8 kB";
   }
-  for (const char* f : {"fig_deviation.svg", "fig_scatter.svg"}) {
+  // Data drawn: gnuplot's SVG draws each point as a <use> element; an empty plot of this layout has 7.
+  auto uses = [&](const char* f) {
     const std::string svg = slurp(dir + "/s/" + f);
     EXPECT_NE(svg.find("<svg"), std::string::npos) << f;
-    // Data drawn: many path elements beyond the axes and labels.
-    std::size_t paths = 0;
-    for (std::size_t p = svg.find("<path"); p != std::string::npos; p = svg.find("<path", p + 1)) ++paths;
-    EXPECT_GT(paths, 20u) << f;
-  }
+    std::size_t n = 0;
+    for (std::size_t p = svg.find("<use"); p != std::string::npos; p = svg.find("<use", p + 1)) ++n;
+    return n;
+  };
+  EXPECT_GE(uses("fig_scatter.svg"), 7u + 3 * 25);   // 3 widths x 25 kernel entries
+  EXPECT_GE(uses("fig_deviation.svg"), 7u + 3 * 2);  // 3 widths x (deviation, theory) markers at least
   const std::string report = slurp(dir + "/s/report.md");
   EXPECT_NE(report.find("fig_deviation.png"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir + "/s/width_16/summary.json"));
