@@ -67,6 +67,12 @@ class Recorder final : public Backend<float> {
   void chain_dot(int r, int c, int C, const float* A, int la, long sa, const float* B, int lb, long sb, double* o) override {
     in_.chain_dot(r, c, C, A, la, sa, B, lb, sb, o);
   }
+  void im2col(int N, int D, int S, int ci, int C, const int* nb, const float* in, float* out) override {
+    in_.im2col(N, D, S, ci, C, nb, in, out);
+  }
+  void col2im(int N, int D, int S, int ci, int C, const int* inv, const float* in, float* out) override {
+    in_.col2im(N, D, S, ci, C, inv, in, out);
+  }
   void nonfinite(const ChainBlock& b, const float* x, std::uint8_t* f) override { in_.nonfinite(b, x, f); }
 
  private:

@@ -152,6 +152,24 @@ class CudaBackend final : public Backend<T> {
     });
     check_launch();
   }
+  void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
+    const long DN = static_cast<long>(D) * N, per_in = DN * cin, per_out = per_in * S;
+    launch_elementwise(per_out * chains, [=] __device__(long e) {
+      const long c = e / per_out, r = e % per_out, row = r % DN, col = r / DN;
+      const long i = row / N, a = row % N, s = col / cin, b = col % cin;
+      out[e] = in[c * per_in + nb[i * S + s] * N + a + DN * b];
+    });
+  }
+  void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
+    const long DN = static_cast<long>(D) * N, per_out = DN * cin, per_in = per_out * S;
+    launch_elementwise(per_out * chains, [=] __device__(long e) {
+      const long c = e / per_out, r = e % per_out, row = r % DN, b = r / DN;
+      const long j = row / N, a = row % N;
+      T acc = 0;
+      for (int s = 0; s < S; ++s) acc += in[c * per_in + inv[j * S + s] * N + a + DN * (s * cin + b)];
+      out[e] = acc;
+    });
+  }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
     const long per = b.per_chain;
     map_chains(b, [=] __device__(int c, long j) {

@@ -205,6 +205,33 @@ class CpuBackend final : public Backend<T> {
       out[c] = s;
     }
   }
+  void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
+    const long DN = static_cast<long>(D) * N, per_in = DN * cin, per_out = per_in * S;
+    #pragma omp parallel for schedule(static) if (per_out * chains > kParallelWork)
+    for (int c = 0; c < chains; ++c)
+      for (int b = 0; b < cin; ++b)
+        for (int s = 0; s < S; ++s)
+          for (int i = 0; i < D; ++i) {
+            const T* src = in + c * per_in + static_cast<long>(nb[i * S + s]) * N + DN * b;
+            T* dst = out + c * per_out + static_cast<long>(i) * N + DN * (static_cast<long>(s) * cin + b);
+            std::memcpy(dst, src, sizeof(T) * N);
+          }
+  }
+  void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
+    const long DN = static_cast<long>(D) * N, per_out = DN * cin, per_in = per_out * S;
+    #pragma omp parallel for schedule(static) if (per_in * chains > kParallelWork)
+    for (int c = 0; c < chains; ++c)
+      for (int b = 0; b < cin; ++b)
+        for (int j = 0; j < D; ++j) {
+          T* dst = out + c * per_out + static_cast<long>(j) * N + DN * b;
+          for (int a = 0; a < N; ++a) {
+            T acc = 0;
+            for (int s = 0; s < S; ++s)
+              acc += in[c * per_in + static_cast<long>(inv[j * S + s]) * N + a + DN * (static_cast<long>(s) * cin + b)];
+            dst[a] = acc;
+          }
+        }
+  }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {

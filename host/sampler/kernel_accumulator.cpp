@@ -12,6 +12,19 @@ std::vector<std::vector<double>> Traces::per_chain(std::size_t k) const {
   return out;
 }
 
+std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D) {
+  const std::size_t R = static_cast<std::size_t>(N) * D, per = R * R;
+  std::vector<double> out(raw.size());
+  for (int g = 0; g < groups; ++g)
+    for (int a = 0; a < N; ++a)
+      for (int b = 0; b < N; ++b)
+        for (int i = 0; i < D; ++i)
+          for (int j = 0; j < D; ++j)
+            out[g * per + ((static_cast<std::size_t>(a) * N + b) * D + i) * D + j] =
+                raw[g * per + (static_cast<std::size_t>(i) * N + a) + R * (static_cast<std::size_t>(j) * N + b)];
+  return out;
+}
+
 KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D, double count) {
   KernelEstimate e{KernelTensor(N, D), KernelTensor(N, D)};
   const std::size_t n = e.mean.v.size();
@@ -28,8 +41,9 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
 }
 
 template <class T>
-KernelAccumulator<T>::KernelAccumulator(FcnModel<T>& model, int groups, const Eigen::MatrixXd& phi)
-    : model_(model), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()), L_(model.spec().depth()) {
+KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi)
+    : model_(model), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()), L_(model.spec().depth()),
+      D_(model.positions()), R_(model.rows()) {
   auto& be = model.backend();
   std::vector<T> ph(static_cast<std::size_t>(P_) * P_);
   for (int j = 0; j < P_; ++j)
@@ -38,9 +52,9 @@ KernelAccumulator<T>::KernelAccumulator(FcnModel<T>& model, int groups, const Ei
   phi_.upload(ph);
   int wmax = 0;
   for (int w : model.spec().widths) wmax = std::max(wmax, w);
-  kscratch_ = Buffer<T, T>(be, static_cast<std::size_t>(G_) * N_ * N_);
-  phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * P_ * wmax);
-  for (int l = 1; l <= L_; ++l) acc_.emplace_back(be, static_cast<std::size_t>(G_) * N_ * N_);
+  kscratch_ = Buffer<T, T>(be, static_cast<std::size_t>(G_) * R_ * R_);
+  phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * P_ * D_ * wmax);
+  for (int l = 1; l <= L_; ++l) acc_.emplace_back(be, static_cast<std::size_t>(G_) * R_ * R_);
   dots_ = Buffer<double, T>(be, C_);
   traces_.chains = C_;
   traces_.names = {"U", "loss"};
@@ -59,17 +73,19 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U)
   for (int l = 1; l <= L_; ++l) {
     const int n = model_.spec().widths[l - 1];
     const T* H = model_.hidden(l);
-    // Sum over a group's chains of H_c H_c^T / n: one GEMM per group, [H_c...] is N x (cg n).
-    const long gs = static_cast<long>(cg) * N_ * n;
-    be.gemm(false, true, N_, N_, cg * n, T(1.0 / n), H, N_, gs, H, N_, gs, T(0), kscratch_.data(), N_,
-            static_cast<long>(N_) * N_, G_);
-    be.accumulate(static_cast<long>(G_) * N_ * N_, kscratch_.data(), 1.0, acc_[l - 1].data());
-    // tr(K_l Phi) = (1/n) sum <H_c[:P], Phi H_c[:P]> per chain.
-    be.gemm(false, false, P_, n, P_, T(1), phi_.data(), P_, 0, H, N_, static_cast<long>(N_) * n, T(0), phiH_.data(),
-            P_, static_cast<long>(P_) * n, C_);
-    be.chain_dot(P_, n, C_, H, N_, static_cast<long>(N_) * n, phiH_.data(), P_, static_cast<long>(P_) * n, dots_.data());
+    // Sum over a group's chains of H_c H_c^T / n: one GEMM per group, [H_c...] is (D N) x (cg n).
+    const long gs = static_cast<long>(cg) * R_ * n;
+    be.gemm(false, true, R_, R_, cg * n, T(1.0 / n), H, R_, gs, H, R_, gs, T(0), kscratch_.data(), R_,
+            static_cast<long>(R_) * R_, G_);
+    be.accumulate(static_cast<long>(G_) * R_ * R_, kscratch_.data(), 1.0, acc_[l - 1].data());
+    // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
+    const int cols = D_ * n;
+    be.gemm(false, false, P_, cols, P_, T(1), phi_.data(), P_, 0, H, N_, static_cast<long>(R_) * n, T(0), phiH_.data(),
+            P_, static_cast<long>(P_) * cols, C_);
+    be.chain_dot(P_, cols, C_, H, N_, static_cast<long>(R_) * n, phiH_.data(), P_, static_cast<long>(P_) * cols,
+                 dots_.data());
     std::vector<double> d = dots_.download();
-    for (double& x : d) x /= n;
+    for (double& x : d) x /= cols;
     traces_.values[1 + l].insert(traces_.values[1 + l].end(), d.begin(), d.end());
   }
   ++draws_;
@@ -80,7 +96,8 @@ template <class T>
 std::vector<KernelEstimate> KernelAccumulator<T>::estimates() const {
   std::vector<KernelEstimate> out;
   const double count = static_cast<double>(C_ / G_) * draws_;
-  for (int l = 1; l <= L_; ++l) out.push_back(estimate_from_groups(acc_[l - 1].download(), G_, N_, 1, count));
+  for (int l = 1; l <= L_; ++l)
+    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, N_, D_), G_, N_, D_, count));
   return out;
 }
 

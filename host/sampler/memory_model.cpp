@@ -9,16 +9,17 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   const std::size_t D = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
   for (int w : m.widths) { sum_w += w; wmax = std::max<std::size_t>(wmax, w); }
-  const std::size_t L = m.widths.size(), nd = m.n_out;
+  const std::size_t L = m.widths.size(), nd = m.n_out, Dp = m.positions(), S = m.window_size();
   const std::size_t groups = static_cast<std::size_t>(batch) / std::max(1, s.chains / s.groups);
   MemoryEstimate e;
   // theta, grad, proposal, proposal grad (+ momentum for HMC); Z and H per layer; output and its gradient;
   // two backward scratch buffers; Phi H for the traces; ~8 per-chain doubles.
   const std::size_t state = (s.method == "hmc" ? 5 : 4) * D;
-  e.per_chain = t * (state + 2 * N * sum_w + 2 * N * nd + 2 * N * wmax + P * wmax) + 8 * 8;
+  // cnn: activations carry D positions, and layers >= 2 build im2col patches and their gradient.
+  const std::size_t DN = Dp * N, patches = (m.arch != Arch::fcn && L > 1) ? 2 * DN * S * wmax : 0;
+  e.per_chain = t * (state + 2 * DN * sum_w + 2 * N * nd + 2 * DN * wmax + P * Dp * wmax + patches) + 8 * 8;
   // X, Y, Phi; per group the working-precision kernel of one draw and L double accumulators.
-  e.shared = t * (static_cast<std::size_t>(N) * m.in_channels + P * nd + static_cast<std::size_t>(P) * P) +
-             groups * static_cast<std::size_t>(N) * N * (t + 8 * L);
+  e.shared = t * (DN * S * m.in_channels + P * nd + static_cast<std::size_t>(P) * P) + groups * DN * DN * (t + 8 * L);
   return e;
 }
 

@@ -33,8 +33,6 @@ struct WeightedSums {
 }  // namespace
 
 OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, long draws) {
-  if (m.arch != Arch::fcn)
-    throw InputError(c.source + ": [model] arch = \"" + c.model.arch + "\": fwmc oracle supports fcn only in this version");
   const auto t0 = std::chrono::steady_clock::now();
   auto be = make_backend<double>(choose_device(c));  // the reference runs in double
   const int L = m.depth(), N = d.N(), P = d.P, nd = d.n_out();
@@ -43,7 +41,8 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
   const int B = prior.batch();
   const Eigen::MatrixXd YYt = d.Y * d.Y.transpose();
   WeightedSums ws;
-  const std::size_t NN = static_cast<std::size_t>(N) * N;
+  const int D = m.positions();
+  const std::size_t NN = static_cast<std::size_t>(prior.rows()) * prior.rows();
   ws.swk.assign(L, std::vector<double>(NN, 0.0));
   ws.sw2k = ws.sw2k2 = ws.swk;
   long done = 0;
@@ -51,8 +50,7 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
     const int b = static_cast<int>(std::min<long>(B, draws - done));
     const auto& K = prior.draw(batch, c.sampler.seed);
     for (int k = 0; k < b; ++k) {
-      Eigen::Map<const Eigen::MatrixXd> KL(K[L - 1].data() + k * NN, N, N);
-      Eigen::MatrixXd gamma = s_out * KL.topLeftCorner(P, P);
+      Eigen::MatrixXd gamma = s_out * prior.readout_gram(k);
       if (beta > 0) gamma.diagonal().array() += 1.0 / beta;
       double lw = 0;
       if (beta > 0) {
@@ -82,13 +80,15 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
   r.ess = ws.sw * ws.sw / ws.sw2;
   r.max_weight_share = ws.wmax / ws.sw;
   for (int l = 0; l < L; ++l) {
-    KernelEstimate e{KernelTensor(N, 1), KernelTensor(N, 1)};
+    std::vector<double> mean(NN), se(NN);
     for (std::size_t i = 0; i < NN; ++i) {
-      const double mean = ws.swk[l][i] / ws.sw;
-      const double v = (ws.sw2k2[l][i] - 2 * mean * ws.sw2k[l][i] + mean * mean * ws.sw2) / (ws.sw * ws.sw);
-      e.mean.v[i] = mean;
-      e.mcse.v[i] = std::sqrt(std::max(v, 0.0));
+      mean[i] = ws.swk[l][i] / ws.sw;
+      const double v = (ws.sw2k2[l][i] - 2 * mean[i] * ws.sw2k[l][i] + mean[i] * mean[i] * ws.sw2) / (ws.sw * ws.sw);
+      se[i] = std::sqrt(std::max(v, 0.0));
     }
+    KernelEstimate e{KernelTensor(N, D), KernelTensor(N, D)};
+    e.mean.v = kernel_order(mean, 1, N, D);
+    e.mcse.v = kernel_order(se, 1, N, D);
     r.kernels.push_back(e);
   }
   if (r.ess < 1000 || r.ess < 1e-3 * draws)

@@ -5,23 +5,32 @@
 namespace fwmc {
 
 PriorKernelDraws::PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch)
-    : be_(be), m_(m), B_(batch), N_(d.N()), model_(be, m, d, 0.0, batch, 0),
-      theta_(be, model_.state_size()), kern_(be, static_cast<std::size_t>(batch) * d.N() * d.N()),
-      K_(m.depth()) {}
+    : be_(be), m_(m), B_(batch), N_(d.N()), P_(d.P), D_(m.positions()), R_(d.N() * m.positions()),
+      model_(make_feature_model<double>(be, m, d, 0.0, batch, 0)), theta_(be, model_->state_size()),
+      kern_(be, static_cast<std::size_t>(batch) * R_ * R_), K_(m.depth()) {}
+
+Eigen::MatrixXd PriorKernelDraws::readout_gram(int k) const {
+  const double* K = K_[m_.depth() - 1].data() + static_cast<std::size_t>(k) * R_ * R_;
+  Eigen::MatrixXd g = Eigen::MatrixXd::Zero(P_, P_);
+  for (int b = 0; b < P_; ++b)
+    for (int a = 0; a < P_; ++a)
+      for (int i = 0; i < D_; ++i) g(a, b) += K[(static_cast<std::size_t>(i) * N_ + a) + static_cast<std::size_t>(R_) * (i * N_ + b)];
+  return g / D_;
+}
 
 const std::vector<std::vector<double>>& PriorKernelDraws::draw(long index, std::uint64_t seed) {
   throw_if_interrupted();
-  for (const auto& blk : model_.blocks()) {
+  for (const auto& blk : model_->blocks()) {
     ChainBlock lay = blk.layout;
     lay.chain0 = static_cast<std::uint64_t>(index) * B_;
     be_.normal_scaled(lay, blk.prior_std, seed, shared::stream_of(0, shared::kPurposeInit), theta_.data() + blk.offset);
   }
-  model_.forward(theta_.data());
-  const long NN = static_cast<long>(N_) * N_;
+  model_->forward(theta_.data());
+  const long RR = static_cast<long>(R_) * R_;
   for (int l = 1; l <= m_.depth(); ++l) {
     const int n = m_.widths[l - 1];
-    be_.gemm(false, true, N_, N_, n, 1.0 / n, model_.hidden(l), N_, static_cast<long>(N_) * n, model_.hidden(l), N_,
-             static_cast<long>(N_) * n, 0.0, kern_.data(), N_, NN, B_);
+    be_.gemm(false, true, R_, R_, n, 1.0 / n, model_->hidden(l), R_, static_cast<long>(R_) * n, model_->hidden(l), R_,
+             static_cast<long>(R_) * n, 0.0, kern_.data(), R_, RR, B_);
     K_[l - 1] = kern_.download();
   }
   return K_;

@@ -41,9 +41,9 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   long accepted_steps = 0, counted_steps = 0;
   const auto t0 = Clock::now();
   for (int bi = 0; bi < batches; ++bi) {
-    FcnModel<T> model(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
-    Sampler<T> sampler(model, ss);
-    KernelAccumulator<T> acc(model, groups_per_batch, phi);
+    auto model = make_feature_model<T>(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
+    Sampler<T> sampler(*model, ss);
+    KernelAccumulator<T> acc(*model, groups_per_batch, phi);
     sampler.init_from_prior();
     auto tb = Clock::now();
     double acc_window = 0;
@@ -102,7 +102,8 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   (void)evals_per_step;
   const double count = double(cg) * r.traces.draws;
   for (int l = 1; l <= m.depth(); ++l)
-    r.kernels.push_back(estimate_from_groups(group_sums[l - 1], sc.groups, d.N(), 1, count));
+    r.kernels.push_back(estimate_from_groups(kernel_order(group_sums[l - 1], sc.groups, d.N(), m.positions()), sc.groups,
+                                             d.N(), m.positions(), count));
   r.diag = [&] {
     RunDiagnostics dg = diagnose(r.traces, sc.groups);
     dg.divergences = r.diag.divergences;
@@ -145,9 +146,6 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
 
 RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                        const ProgressFn& progress) {
-  if (m.arch != Arch::fcn)
-    throw InputError(c.source + ": [model] arch = \"" + c.model.arch +
-                     "\": the sampler supports fcn only in this version (cnn sampling is not implemented yet)");
   const DeviceChoice dev = choose_device(c);
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);

@@ -12,14 +12,13 @@ namespace fwmc {
 
 PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                                       long draws, std::uint64_t seed, int groups) {
-  if (m.arch != Arch::fcn)
-    throw InputError(c.source + ": [theory] method = \"prior_moments\": supported for fcn only in this version");
   auto be = make_backend<double>(choose_device(c));
   const int L = m.depth(), N = d.N(), P = d.P;
   const double s_out = m.sigma[L] * m.sigma[L], half_nd = 0.5 * m.n_out;
-  const std::size_t NN = static_cast<std::size_t>(N) * N;
+  const int D = m.positions();
   const long per_group = (draws + groups - 1) / groups;
   PriorKernelDraws prior(*be, m, d, static_cast<int>(std::min<long>(per_group, 256)));
+  const std::size_t NN = static_cast<std::size_t>(prior.rows()) * prior.rows();
   const int B = prior.batch();
   // Per group: sums of K, K q, q (q centred by a pilot value q0 for conditioning; covariances are unchanged).
   std::vector<std::vector<double>> sK(groups, std::vector<double>(L * NN, 0.0)), sKq = sK;
@@ -33,11 +32,8 @@ PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const
       const int b = static_cast<int>(std::min<long>(B, left));
       const auto& K = prior.draw(batch, seed);
       for (int k = 0; k < b; ++k) {
-        const double* KL = K[L - 1].data() + k * NN;
-        double q = 0;
-        for (int mu = 0; mu < P; ++mu)
-          for (int nu = 0; nu < P; ++nu) q += phi(mu, nu) * KL[mu + static_cast<std::size_t>(nu) * N];
-        q *= s_out;
+        const double q_raw = s_out * (phi.array() * prior.readout_gram(k).array()).sum();
+        double q = q_raw;
         if (!have_q0) { q0 = q; have_q0 = true; }
         q -= q0;
         for (int l = 0; l < L; ++l) {
@@ -54,31 +50,36 @@ PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const
       ++batch;
     }
   }
-  // Kernels from the device are column-major N x N; they are symmetric, so the index order does not matter.
   PriorMomentResult r;
   r.draws = done;
   const double M = static_cast<double>(done);
   for (int l = 0; l < L; ++l) {
-    KernelEstimate th{KernelTensor(N, 1), KernelTensor(N, 1)}, pm{KernelTensor(N, 1), KernelTensor(N, 1)};
+    // Raw (D N)^2 order here; reordered into KernelTensor order below.
+    std::vector<double> th_mean(NN), th_se(NN), pm_mean(NN), pm_se(NN);
     double Sq = 0;
     for (int g = 0; g < groups; ++g) Sq += sq[g];
     for (std::size_t i = 0; i < NN; ++i) {
       double SK = 0, SKq = 0;
       for (int g = 0; g < groups; ++g) { SK += sK[g][l * NN + i]; SKq += sKq[g][l * NN + i]; }
       const double mean = SK / M;
-      th.mean.v[i] = mean + half_nd * (SKq / M - mean * Sq / M);
-      pm.mean.v[i] = mean;
+      th_mean[i] = mean + half_nd * (SKq / M - mean * Sq / M);
+      pm_mean[i] = mean;
       // Standard errors from the spread of the per-group estimates (groups are independent).
       double v_th = 0, v_pm = 0;
       for (int g = 0; g < groups; ++g) {
         const double n = count[g], mg = sK[g][l * NN + i] / n;
         const double eg = mg + half_nd * (sKq[g][l * NN + i] / n - mg * sq[g] / n);
-        v_th += std::pow(eg - th.mean.v[i], 2);
+        v_th += std::pow(eg - th_mean[i], 2);
         v_pm += std::pow(mg - mean, 2);
       }
-      th.mcse.v[i] = std::sqrt(v_th / (groups - 1) / groups);
-      pm.mcse.v[i] = std::sqrt(v_pm / (groups - 1) / groups);
+      th_se[i] = std::sqrt(v_th / (groups - 1) / groups);
+      pm_se[i] = std::sqrt(v_pm / (groups - 1) / groups);
     }
+    KernelEstimate th{KernelTensor(N, D), KernelTensor(N, D)}, pm{KernelTensor(N, D), KernelTensor(N, D)};
+    th.mean.v = kernel_order(th_mean, 1, N, D);
+    th.mcse.v = kernel_order(th_se, 1, N, D);
+    pm.mean.v = kernel_order(pm_mean, 1, N, D);
+    pm.mcse.v = kernel_order(pm_se, 1, N, D);
     r.theory.push_back(th);
     r.prior_mean.push_back(pm);
   }

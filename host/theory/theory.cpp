@@ -64,15 +64,13 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.layers[0].theory_se = se;
     r.draws = c.theory.draws;
     r.method = std::string("monte_carlo:single_layer_") + activation_name(m.activation);
-  } else if (method == "auto" && m.arch == Arch::fcn) {
-    use_prior_moments();  // no closed form: deep nonlinear fcn
+  } else if (method == "auto") {
+    use_prior_moments();  // no closed form: deep nonlinear fcn, nonlinear cnn
   } else {
-    r.unavailable_reason = std::string("no closed form for a ") + (m.arch == Arch::fcn ? "fcn" : "cnn") +
-                           " with " + std::to_string(L) + " " + activation_name(m.activation) + " hidden layer(s)" +
-                           (m.arch == Arch::fcn ? "; use theory.method = \"prior_moments\""
-                                                : ", and the prior-moment estimator supports fcn only in this version");
-    if (method == "closed_form") throw InputError(c.source + ": [theory] method = \"closed_form\": " + r.unavailable_reason);
-    return r;
+    r.unavailable_reason = std::string("no closed form for a ") + (m.arch == Arch::fcn ? "fcn" : "cnn") + " with " +
+                           std::to_string(L) + " " + activation_name(m.activation) +
+                           " hidden layer(s); use theory.method = \"prior_moments\"";
+    throw InputError(c.source + ": [theory] method = \"closed_form\": " + r.unavailable_reason);
   }
   for (int l = 1; l <= L; ++l) {
     r.layers[l - 1].theory = th[l - 1];

@@ -74,6 +74,11 @@ class Backend {
   // out[c] = sum_{i<rows, j<cols} A_c(i,j) B_c(i,j), column-major with leading dims, per chain.
   virtual void chain_dot(int rows, int cols, int chains, const T* A, int lda, long stride_a, const T* B, int ldb,
                          long stride_b, double* out) = 0;
+  // Convolutions as GEMMs. Per chain, `in` is (D N x cin) with row i*N + a; im2col writes the patches
+  // (D N x S cin): out(i*N + a, s*cin + b) = in(nb[i*S + s]*N + a, b). col2im is its adjoint as a gather:
+  // out(j*N + a, b) = sum_s in(inv[j*S + s]*N + a, s*cin + b), inv[j*S + s] = the i with nb[i*S + s] = j.
+  virtual void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) = 0;
+  virtual void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) = 0;
   // Whether any element is NaN/Inf, per chain: flag[c] = 1 if so.
   virtual void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) = 0;
 };

@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "fwmc/fcn_model.hpp"
+#include "fwmc/feature_model.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc {
@@ -25,25 +25,29 @@ struct Traces {
   std::vector<std::vector<double>> per_chain(std::size_t k) const;
 };
 
+// Reorders `groups` consecutive (D N x D N) column-major kernels (row i*N + a, column j*N + b) into KernelTensor
+// order ((a*N + b)*D + i)*D + j.
+std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D);
+
 // Group means -> estimate and MCSE: groups are independent chains, so their spread is the error.
 KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D, double count_per_group);
 
 template <class T>
 class KernelAccumulator {
  public:
-  // phi (P x P) is used for the tr(K_l Phi) traces.
-  KernelAccumulator(FcnModel<T>& model, int groups, const Eigen::MatrixXd& phi);
+  // phi (P x P) is used for the tr(K_l Phi) traces (for cnn: of the spatial trace of K_l).
+  KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi);
   // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
   void observe(const T* theta, const std::vector<double>& U);
   std::vector<KernelEstimate> estimates() const;
   const Traces& traces() const { return traces_; }
   long draws() const { return draws_; }
-  // Raw per-group kernel sums of layer l (G x N x N), for merging chain batches.
+  // Raw per-group kernel sums of layer l (G x (D N)^2, see kernel_order), for merging chain batches.
   std::vector<double> group_sums(int l) const { return acc_[l - 1].download(); }
 
  private:
-  FcnModel<T>& model_;
-  int G_, C_, N_, P_, L_;
+  FeatureModel<T>& model_;
+  int G_, C_, N_, P_, L_, D_, R_;
   long draws_ = 0;
   Buffer<T, T> phi_, kscratch_, phiH_;
   std::vector<Buffer<double, T>> acc_;  // per layer: G x N x N

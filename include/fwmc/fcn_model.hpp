@@ -6,12 +6,13 @@
 
 #include "fwmc/data.hpp"
 #include "fwmc/model.hpp"
+#include "fwmc/feature_model.hpp"
 #include "fwmc/potential.hpp"
 
 namespace fwmc {
 
 template <class T>
-class FcnModel final : public Potential<T> {
+class FcnModel final : public FeatureModel<T> {
  public:
   FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
 
@@ -21,13 +22,13 @@ class FcnModel final : public Potential<T> {
   void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
 
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
-  void forward(const T* theta, std::vector<double>* loss = nullptr);
+  void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   // H^l of all chains after forward(): chain c at c * N * n_l, (N x n_l) column-major. l = 1..L.
-  const T* hidden(int l) const { return H_[l].data(); }
-  const T* output() const { return F_.data(); }
-  const ModelSpec& spec() const { return m_; }
-  int N() const { return N_; }
-  int P() const { return P_; }
+  const T* hidden(int l) const override { return H_[l].data(); }
+  const T* output() const override { return F_.data(); }
+  const ModelSpec& spec() const override { return m_; }
+  int N() const override { return N_; }
+  int P() const override { return P_; }
 
  private:
   Backend<T>& be_;

@@ -6,7 +6,11 @@
 
 #include "fwmc/backend.hpp"
 #include "fwmc/data.hpp"
-#include "fwmc/fcn_model.hpp"
+#include <memory>
+
+#include <Eigen/Dense>
+
+#include "fwmc/feature_model.hpp"
 
 namespace fwmc {
 
@@ -14,15 +18,18 @@ class PriorKernelDraws {
  public:
   PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch);
   // Draws batch number `index` (global ids index * batch + k, so every draw has its own random stream) and
-  // returns, per layer, `batch` kernels of N x N (column-major, symmetric) back to back on the host.
+  // returns, per layer, `batch` kernels of (D N) x (D N) (see kernel_order) back to back on the host.
   const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed);
+  // The spatial trace (1/D) sum_i K_L(a,b)_ii over training inputs of draw k of the last batch (P x P).
+  Eigen::MatrixXd readout_gram(int k) const;
   int batch() const { return B_; }
+  int rows() const { return R_; }
 
  private:
   Backend<double>& be_;
   const ModelSpec& m_;
-  int B_, N_;
-  FcnModel<double> model_;
+  int B_, N_, P_, D_, R_;
+  std::unique_ptr<FeatureModel<double>> model_;
   Buffer<double, double> theta_, kern_;
   std::vector<std::vector<double>> K_;
 };

@@ -1,0 +1,150 @@
+#include "fwmc/cnn_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "fwmc/fcn_model.hpp"
+
+namespace fwmc {
+
+template <class T>
+CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0)
+    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), D_(m.positions()), S_(m.window_size()), beta_(beta) {
+  long offset = 0, elem0 = 0;
+  for (int l = 1; l <= L_ + 1; ++l) {
+    ParamBlock b;
+    b.offset = offset;
+    b.layout = ChainBlock{m.layer_params(l), C_, elem0, chain0};
+    b.prior_std = m.sigma[l - 1];
+    blocks_.push_back(b);
+    offset += b.layout.size();
+    elem0 += b.layout.per_chain;
+  }
+  const int c0 = m.in_channels, nd = m.n_out;
+  const long DN = static_cast<long>(D_) * N_;
+  std::vector<int> nb(static_cast<std::size_t>(D_) * S_), inv(nb.size());
+  for (int i = 0; i < D_; ++i)
+    for (int s = 0; s < S_; ++s) {
+      nb[i * S_ + s] = m.neighbor(i, s);
+      inv[m.neighbor(i, s) * S_ + s] = i;
+    }
+  nb_ = Buffer<int, T>(be, nb.size());
+  nb_.upload(nb);
+  inv_ = Buffer<int, T>(be, inv.size());
+  inv_.upload(inv);
+  // First-layer patches from the data (host): row i*N + a, column s*c0 + b.
+  std::vector<T> p0(static_cast<std::size_t>(DN) * S_ * c0);
+  for (int b = 0; b < c0; ++b)
+    for (int s = 0; s < S_; ++s)
+      for (int i = 0; i < D_; ++i)
+        for (int a = 0; a < N_; ++a)
+          p0[i * N_ + a + DN * (static_cast<long>(s) * c0 + b)] = static_cast<T>(d.X(a, m.neighbor(i, s) * c0 + b));
+  patches0_ = Buffer<T, T>(be, p0.size());
+  patches0_.upload(p0);
+  std::vector<T> y(static_cast<std::size_t>(P_) * nd);
+  for (int j = 0; j < nd; ++j)
+    for (int i = 0; i < P_; ++i) y[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(d.Y(i, j));
+  Y_ = Buffer<T, T>(be, y.size());
+  Y_.upload(y);
+  Z_.resize(L_ + 1);
+  H_.resize(L_ + 1);
+  int cmax = c0;
+  for (int l = 1; l <= L_; ++l) {
+    Z_[l] = Buffer<T, T>(be, static_cast<std::size_t>(C_) * DN * m.widths[l - 1]);
+    H_[l] = Buffer<T, T>(be, Z_[l].size());
+    cmax = std::max(cmax, m.widths[l - 1]);
+  }
+  F_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * nd);
+  dF_ = Buffer<T, T>(be, F_.size());
+  dA_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * DN * cmax);
+  dB_ = Buffer<T, T>(be, dA_.size());
+  patches_ = Buffer<T, T>(be, L_ > 1 ? static_cast<std::size_t>(C_) * DN * S_ * cmax : 0);
+  dpatches_ = Buffer<T, T>(be, patches_.size());
+  loss_ = Buffer<double, T>(be, C_);
+  energy_ = Buffer<double, T>(be, C_);
+}
+
+template <class T>
+void CnnModel<T>::forward(const T* theta, std::vector<double>* loss) {
+  const int c0 = m_.in_channels, nd = m_.n_out, act = static_cast<int>(m_.activation);
+  const long DN = static_cast<long>(D_) * N_;
+  const int c1 = m_.widths[0];
+  // Layer 1, all chains: shared patches (D N x S c0) times [Wt_1 of every chain] (S c0 x C c1).
+  be_.gemm(false, false, static_cast<int>(DN), C_ * c1, S_ * c0, T(1 / std::sqrt(double(S_) * c0)), patches0_.data(),
+           static_cast<int>(DN), 0, theta + blocks_[0].offset, S_ * c0, 0, T(0), Z_[1].data(), static_cast<int>(DN), 0, 1);
+  be_.activation_forward(act, C_ * DN * c1, Z_[1].data(), H_[1].data());
+  for (int l = 2; l <= L_; ++l) {
+    const int a = m_.widths[l - 2], b = m_.widths[l - 1];
+    be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
+    be_.gemm(false, false, static_cast<int>(DN), b, S_ * a, T(1 / std::sqrt(double(S_) * a)), patches_.data(),
+             static_cast<int>(DN), DN * S_ * a, theta + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, T(0),
+             Z_[l].data(), static_cast<int>(DN), DN * b, C_);
+    be_.activation_forward(act, C_ * DN * b, Z_[l].data(), H_[l].data());
+  }
+  const int cL = m_.widths[L_ - 1], k = D_ * cL;
+  be_.gemm(false, false, N_, nd, k, T(1 / std::sqrt(double(k))), H_[L_].data(), N_, DN * cL, theta + blocks_[L_].offset,
+           k, static_cast<long>(k) * nd, T(0), F_.data(), N_, static_cast<long>(N_) * nd, C_);
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
+  if (loss) {
+    loss->resize(C_);
+    be_.to_host(loss->data(), loss_.data(), sizeof(double) * C_);
+  }
+}
+
+template <class T>
+void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
+  forward(theta, &loss_h_);
+  const int c0 = m_.in_channels, nd = m_.n_out, act = static_cast<int>(m_.activation);
+  const long DN = static_cast<long>(D_) * N_;
+  const int cL = m_.widths[L_ - 1], k = D_ * cL;
+  const T sk = T(1 / std::sqrt(double(k)));
+  // Readout (test rows of dF are zero, so all N rows can enter): grad = Hflat^T dF, dHflat = dF W^T.
+  be_.gemm(true, false, k, nd, N_, sk, H_[L_].data(), N_, DN * cL, dF_.data(), N_, static_cast<long>(N_) * nd, T(0),
+           grad + blocks_[L_].offset, k, static_cast<long>(k) * nd, C_);
+  T* dH = dA_.data();
+  T* spare = dB_.data();
+  be_.gemm(false, true, N_, k, nd, sk, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, k,
+           static_cast<long>(k) * nd, T(0), dH, N_, DN * cL, C_);
+  for (int l = L_; l >= 1; --l) {
+    const int a = l == 1 ? c0 : m_.widths[l - 2], b = m_.widths[l - 1];
+    const T s = T(1 / std::sqrt(double(S_) * a));
+    be_.activation_backward(act, C_ * DN * b, Z_[l].data(), dH);
+    if (l == 1) {
+      be_.gemm(true, false, S_ * c0, C_ * b, static_cast<int>(DN), s, patches0_.data(), static_cast<int>(DN), 0, dH,
+               static_cast<int>(DN), 0, T(0), grad + blocks_[0].offset, S_ * c0, 0, 1);
+      break;
+    }
+    be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
+    be_.gemm(true, false, S_ * a, b, static_cast<int>(DN), s, patches_.data(), static_cast<int>(DN), DN * S_ * a, dH,
+             static_cast<int>(DN), DN * b, T(0), grad + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, C_);
+    be_.gemm(false, true, static_cast<int>(DN), S_ * a, b, s, dH, static_cast<int>(DN), DN * b,
+             theta + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, T(0), dpatches_.data(),
+             static_cast<int>(DN), DN * S_ * a, C_);
+    be_.col2im(N_, D_, S_, a, C_, inv_.data(), dpatches_.data(), spare);
+    std::swap(dH, spare);
+  }
+  be_.fill_zero(energy_.data(), sizeof(double) * C_);
+  for (const auto& blk : blocks_)
+    be_.add_prior(blk.layout, theta + blk.offset, 1.0 / (blk.prior_std * blk.prior_std), grad + blk.offset,
+                  energy_.data());
+  energy_h_.resize(C_);
+  be_.to_host(energy_h_.data(), energy_.data(), sizeof(double) * C_);
+  U.resize(C_);
+  for (int c = 0; c < C_; ++c) U[c] = 0.5 * beta_ * loss_h_[c] + energy_h_[c];
+}
+
+template class CnnModel<float>;
+template class CnnModel<double>;
+
+template <class T>
+std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,
+                                                    int chains, std::uint64_t chain0) {
+  if (m.arch == Arch::fcn) return std::make_unique<FcnModel<T>>(be, m, d, beta, chains, chain0);
+  return std::make_unique<CnnModel<T>>(be, m, d, beta, chains, chain0);
+}
+template std::unique_ptr<FeatureModel<float>> make_feature_model(Backend<float>&, const ModelSpec&, const Dataset&,
+                                                                 double, int, std::uint64_t);
+template std::unique_ptr<FeatureModel<double>> make_feature_model(Backend<double>&, const ModelSpec&, const Dataset&,
+                                                                  double, int, std::uint64_t);
+
+}  // namespace fwmc

@@ -1,0 +1,43 @@
+// Convolutional network (cnn1d / cnn2d, THEORY.md 1) over C chains on a Backend: circular padding, stride 1,
+// convolutions as GEMMs over im2col patches, flatten + dense readout. Per chain, layer l's weights are
+// Wt_l ((S c_{l-1}) x c_l, row s*c_{l-1} + beta) and the readout's rows are ordered alpha*D + i, so that the
+// position-major activations (D N x c_L) are the readout's (N x D c_L) input without a copy. The first layer's
+// patches are shared by all chains: one GEMM for its forward product and one for its weight gradient.
+#pragma once
+#include <vector>
+
+#include "fwmc/feature_model.hpp"
+
+namespace fwmc {
+
+template <class T>
+class CnnModel final : public FeatureModel<T> {
+ public:
+  CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
+
+  Backend<T>& backend() override { return be_; }
+  int chains() const override { return C_; }
+  const std::vector<ParamBlock>& blocks() const override { return blocks_; }
+  void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
+  void forward(const T* theta, std::vector<double>* loss = nullptr) override;
+  const T* hidden(int l) const override { return H_[l].data(); }
+  const T* output() const override { return F_.data(); }
+  const ModelSpec& spec() const override { return m_; }
+  int N() const override { return N_; }
+  int P() const override { return P_; }
+
+ private:
+  Backend<T>& be_;
+  ModelSpec m_;
+  int C_, N_, P_, L_, D_, S_;
+  double beta_;
+  std::vector<ParamBlock> blocks_;
+  Buffer<T, T> patches0_, Y_;                 // first-layer patches (D N x S c0), shared; targets P x n_d
+  Buffer<int, T> nb_, inv_;                   // neighbour table and its inverse (D x S)
+  std::vector<Buffer<T, T>> Z_, H_;           // 1..L
+  Buffer<T, T> F_, dF_, dA_, dB_, patches_, dpatches_;
+  Buffer<double, T> loss_, energy_;
+  std::vector<double> loss_h_, energy_h_;
+};
+
+}  // namespace fwmc

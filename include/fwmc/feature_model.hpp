@@ -1,0 +1,33 @@
+// A network on a Backend whose hidden activations the estimators read: fcn or cnn. Per chain, layer l's
+// activations are a (rows x width_l) column-major matrix with rows = D * N ordered position-major (row i * N + a),
+// so that layer l's kernel over all inputs and positions is H H^T / width_l and the readout's flatten is a
+// (N x D width_L) view of the same memory.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "fwmc/data.hpp"
+#include "fwmc/model.hpp"
+#include "fwmc/potential.hpp"
+
+namespace fwmc {
+
+template <class T>
+class FeatureModel : public Potential<T> {
+ public:
+  // Forward pass only (fills hidden()); loss per chain into `loss` when given.
+  virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
+  virtual const T* hidden(int l) const = 0;  // l = 1..L, all chains
+  virtual const T* output() const = 0;       // f: per chain N x n_d
+  virtual const ModelSpec& spec() const = 0;
+  virtual int N() const = 0;
+  virtual int P() const = 0;
+  int positions() const { return spec().positions(); }
+  int rows() const { return N() * positions(); }
+};
+
+template <class T>
+std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,
+                                                    int chains, std::uint64_t chain0);
+
+}  // namespace fwmc
