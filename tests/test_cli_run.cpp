@@ -101,3 +101,19 @@ TEST(CliRun, InterruptExits130AndWritesNothing) {
   EXPECT_NE(r.output.find("interrupted"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/o"));
 }
+
+TEST(CliRun, CnnRunReportsTheSpatialTraceAndBothTheoryForms) {
+  auto dir = temp_dir("runcnn");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=3\nn_test=1\ninput_shape=[5,2]\n[model]\narch='cnn1d'\nwidths=[4,4]\n"
+             "[sampler]\nmethod='hmc'\nchains=8\ngroups=4\nwarmup=30\nsamples=30\nleapfrog_steps=3\n"
+             "[theory]\ncompare_cnn_forms=true\n");
+  auto r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/o");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("distance in MCSE units"), std::string::npos);
+  auto j = nlohmann::json::parse(std::ifstream(dir + "/o/summary.json"));
+  ASSERT_EQ(j["layers"].size(), 2u);
+  EXPECT_TRUE(j["layers"][1].contains("spatial_trace"));
+  EXPECT_TRUE(j["layers"][1]["cnn_forms"].contains("distance_unpropagated_mcse"));
+  EXPECT_EQ(read_npy(dir + "/o/K2_mean.npy").shape, (std::vector<std::size_t>{4, 4, 5, 5}));
+}

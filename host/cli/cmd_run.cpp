@@ -47,6 +47,8 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   const RunResult& r = job.run;
   std::vector<LayerComparison>& cmp = job.layers;
   for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
+  job.spatial_trace = spatial_trace_comparisons(th, r);
+  if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, th, r);
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   job.total_s = total_s;
 
@@ -95,6 +97,18 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
       e["chi2"] = l.chi2;
       e["chi2_dof"] = l.dof;
     }
+    const std::size_t li = static_cast<std::size_t>(l.layer - 1);
+    if (li < job.spatial_trace.size()) {
+      const auto& t = job.spatial_trace[li];
+      e["spatial_trace"] = {{"frob_dK_exp", t.frob_dK_exp}, {"frob_dK_exp_se", t.frob_dK_exp_se},
+                            {"frob_dK_th", t.frob_dK_th}, {"frob_exp_minus_th", t.frob_exp_minus_th},
+                            {"rel_err", t.rel_err}, {"max_abs_z", t.max_abs_z}};
+    }
+    if (li < job.cnn_forms.size()) {
+      const auto& f = job.cnn_forms[li];
+      e["cnn_forms"] = {{"distance_propagated_mcse", f.propagated}, {"distance_unpropagated_mcse", f.unpropagated},
+                        {"max_abs_z_propagated", f.max_z_propagated}, {"max_abs_z_unpropagated", f.max_z_unpropagated}};
+    }
     j["layers"].push_back(e);
   }
   write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
@@ -124,6 +138,12 @@ int cmd_run(const CommonArgs& a) {
       std::printf("  %5d  %.4g +- %.2g  (no theory; max|z| vs NNGP %.2f)\n", l.layer, l.frob_dK_exp, l.frob_dK_exp_se,
                   l.max_abs_z_nngp);
   }
+  for (const auto& t : job.spatial_trace)
+    std::printf("  spatial trace, layer %d: ||dK_exp|| %.4g +- %.2g, ||dK_th|| %.4g, max|z| %.2f\n", t.layer,
+                t.frob_dK_exp, t.frob_dK_exp_se, t.frob_dK_th, t.max_abs_z);
+  for (const auto& f : job.cnn_forms)
+    std::printf("  layer %d distance in MCSE units: propagated %.2f (max|z| %.2f), unpropagated %.2f (max|z| %.2f)\n",
+                f.layer, f.propagated, f.max_z_propagated, f.unpropagated, f.max_z_unpropagated);
   if (dg.rhat_max > 1.01) std::printf("  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
   if (dg.ess_bulk_min < 100 * 4) std::printf("  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
   if (dg.drift_z_max > 4)

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/cnn_compare.hpp"
 #include "fwmc/compare.hpp"
 #include "fwmc/config.hpp"
 #include "fwmc/run.hpp"
@@ -23,6 +24,8 @@ struct JobResult {
   TheoryResult theory;
   RunResult run;
   std::vector<LayerComparison> layers;
+  std::vector<LayerComparison> spatial_trace;  // cnn only
+  std::vector<CnnFormDistance> cnn_forms;       // linear cnn with theory.compare_cnn_forms
   double total_s = 0;
 };
 JobResult run_job(const Config& c, const ProgressFn& progress);

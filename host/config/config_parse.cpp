@@ -113,6 +113,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     r.get("draws", c.theory.draws, 100, 1000000000000L);
     r.get("seed", c.theory.seed);
     r.get("cnn_form", c.theory.cnn_form, {"propagated", "unpropagated"});
+    r.get("compare_cnn_forms", c.theory.compare_cnn_forms);
   }
   {
     SectionReader r(root, "output", src, {});
@@ -194,7 +195,7 @@ std::string config_to_json(const Config& c) {
                   {"chain_batch", s.chain_batch}, {"mass", s.mass},
                   {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
   j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
-                 {"cnn_form", c.theory.cnn_form}};
+                 {"cnn_form", c.theory.cnn_form}, {"compare_cnn_forms", c.theory.compare_cnn_forms}};
   j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every}};
   return j.dump(2);
 }

@@ -22,7 +22,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
       {"posterior", {"beta"}},
       {"sampler", {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps",
                    "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision"}},
-      {"theory", {"method", "draws", "seed", "cnn_form"}},
+      {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
       {"output", {"dir", "checkpoint_every"}},
   };
   return s;

@@ -101,9 +101,19 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   (void)evals_per_step;
   const double count = double(cg) * r.traces.draws;
-  for (int l = 1; l <= m.depth(); ++l)
-    r.kernels.push_back(estimate_from_groups(kernel_order(group_sums[l - 1], sc.groups, d.N(), m.positions()), sc.groups,
-                                             d.N(), m.positions(), count));
+  for (int l = 1; l <= m.depth(); ++l) {
+    const int N = d.N(), D = m.positions();
+    const std::vector<double> ordered = kernel_order(group_sums[l - 1], sc.groups, N, D);
+    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, count));
+    if (D > 1) {  // the spatial trace per group, so that its MCSE also comes from the group spread
+      const std::size_t per = static_cast<std::size_t>(N) * N * D * D;
+      std::vector<double> tr(static_cast<std::size_t>(sc.groups) * N * N, 0.0);
+      for (int g = 0; g < sc.groups; ++g)
+        for (int ab = 0; ab < N * N; ++ab)
+          for (int i = 0; i < D; ++i) tr[g * N * N + ab] += ordered[g * per + (static_cast<std::size_t>(ab) * D + i) * D + i] / D;
+      r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, count));
+    }
+  }
   r.diag = [&] {
     RunDiagnostics dg = diagnose(r.traces, sc.groups);
     dg.divergences = r.diag.divergences;

@@ -55,6 +55,7 @@ struct TheoryConfig {
   long draws = 200000;                  // Monte Carlo draws where the theory needs them
   std::uint64_t seed = 7;
   std::string cnn_form = "propagated";  // propagated | unpropagated
+  bool compare_cnn_forms = false;       // fwmc run on a linear cnn: distance to both forms in MCSE units
 };
 
 struct OutputConfig {

@@ -33,6 +33,7 @@ struct RunDiagnostics {
 
 struct RunResult {
   std::vector<KernelEstimate> kernels;  // layers 1..L
+  std::vector<KernelEstimate> spatial_trace;  // cnn: (1/D) sum_i K_l(a,b)_ii per layer (what the readout sees)
   Traces traces;                        // all chains
   RunDiagnostics diag;
   std::vector<double> step_sizes;       // per chain, after warm-up

@@ -1,0 +1,21 @@
+// cnn-specific comparisons: the spatial-trace part of each layer's kernel (what the readout sees), and the
+// distance of the measured kernels to both forms of THEORY.md 5 (propagated vs the unpropagated shortcut).
+#pragma once
+#include <vector>
+
+#include "fwmc/compare.hpp"
+#include "fwmc/run.hpp"
+
+namespace fwmc {
+
+std::vector<LayerComparison> spatial_trace_comparisons(const TheoryResult& th, const RunResult& r);
+
+struct CnnFormDistance {
+  int layer = 0;
+  double propagated = 0, unpropagated = 0;            // ||<K>_exp - K_th|| / ||MCSE|| (1 = noise level)
+  double max_z_propagated = 0, max_z_unpropagated = 0;
+};
+// Deep linear cnn only (the closed forms); empty otherwise.
+std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const TheoryResult& th, const RunResult& r);
+
+}  // namespace fwmc
