@@ -136,6 +136,25 @@ void every_operation(double tol) {
   t.cpu->chain_dot(6, 5, C, th.data(), 7, 37, out.data(), 6, 37, acc.data());
   t.gpu->chain_dot(6, 5, C, thg.data(), 7, 37, outg.data(), 6, 37, accg.data());
   report("chain_dot", max_rel_diff(acc, accg));
+  {  // im2col / col2im for a 1-d window of 3 over D = 4 positions (circular)
+    const int N = 3, D = 4, S = 3, cin = 2;
+    std::vector<int> nb(D * S), inv(D * S);
+    for (int i = 0; i < D; ++i)
+      for (int s = 0; s < S; ++s) {
+        nb[i * S + s] = (i + s - 1 + D) % D;
+        inv[nb[i * S + s] * S + s] = i;
+      }
+    auto [nbc, nbg] = t.both(nb);
+    auto [ivc, ivg] = t.both(inv);
+    auto [h, hg] = t.random(static_cast<std::size_t>(C) * D * N * cin);
+    auto [p, pg] = t.random(h.size() * S);
+    t.cpu->im2col(N, D, S, cin, C, nbc.data(), h.data(), p.data());
+    t.gpu->im2col(N, D, S, cin, C, nbg.data(), hg.data(), pg.data());
+    report("im2col", max_rel_diff(p, pg));
+    t.cpu->col2im(N, D, S, cin, C, ivc.data(), p.data(), h.data());
+    t.gpu->col2im(N, D, S, cin, C, ivg.data(), pg.data(), hg.data());
+    report("col2im", max_rel_diff(h, hg));
+  }
   std::vector<T> bad(blk.size(), T(1));
   bad[2 * 37 + 5] = std::numeric_limits<T>::quiet_NaN();
   auto [x, xg] = t.both(bad);
@@ -148,14 +167,17 @@ void every_operation(double tol) {
 
 // N steps from the same prior draw on both backends; final states must agree to rounding.
 template <class T>
-void trajectory_parity(Method method, int steps, double tol) {
-  Config c = parse_config("[data]\nn_train=5\nn_test=2\ninput_dim=4\n[model]\nwidths=[16,12]\nactivation='tanh'\n",
-                          "parity.toml");
+void trajectory_parity(Method method, int steps, double tol,
+                       const std::string& toml = "[data]\nn_train=5\nn_test=2\ninput_dim=4\n[model]\nwidths=[16,12]\n"
+                                                 "activation='tanh'\n") {
+  Config c = parse_config(toml, "parity.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   auto cpu = make_cpu_backend<T>();
   auto gpu = make_cuda_backend<T>();
-  FcnModel<T> mc(*cpu, m, d, 2.0, 8, 0), mg(*gpu, m, d, 2.0, 8, 0);
+  auto pc = make_feature_model<T>(*cpu, m, d, 2.0, 8, 0), pg = make_feature_model<T>(*gpu, m, d, 2.0, 8, 0);
+  FeatureModel<T>& mc = *pc;
+  FeatureModel<T>& mg = *pg;
   SamplerSettings s;
   s.method = method;
   s.step_size = 0.01;
@@ -192,6 +214,13 @@ TEST(GpuTrajectory, UlaMalaHmcMatchTheCpu) {
     trajectory_parity<double>(m, 30, 1e-10);
     trajectory_parity<float>(m, 10, 1e-4);
   }
+}
+
+TEST(GpuTrajectory, CnnMatchesTheCpu) {
+  FWMC_SKIP_WITHOUT_GPU();
+  const std::string cnn = "[data]\nn_train=4\nn_test=1\ninput_shape=[4,4,2]\n[model]\narch='cnn2d'\nwidths=[5,3]\n"
+                          "activation='erf'\n";
+  for (Method m : {Method::mala, Method::hmc}) trajectory_parity<double>(m, 20, 1e-10, cnn);
 }
 
 TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
