@@ -13,6 +13,7 @@
 #include "fwmc/reference_net.hpp"
 #include "fwmc/run.hpp"
 #include "fwmc/theory.hpp"
+#include "fd_check.hpp"
 
 using namespace fwmc;
 
@@ -107,30 +108,7 @@ TEST(Cnn, GradientsMatchFiniteDifferences) {
     std::normal_distribution<double> g;
     std::vector<double> theta(model.state_size());
     for (double& t : theta) t = 0.7 * g(rng);
-    Buffer<double, double> th(*be, theta.size()), gr(*be, theta.size());
-    th.upload(theta);
-    std::vector<double> U;
-    model.evaluate(th.data(), gr.data(), U);
-    const std::vector<double> grad = gr.download();
-    double gscale = 0, worst = 0;
-    for (double v : grad) gscale = std::max(gscale, std::abs(v));
-    for (std::size_t i = 0; i < theta.size(); ++i) {
-      auto U_at = [&](double delta) {
-        std::vector<double> t = theta, u;
-        t[i] += delta;
-        th.upload(t);
-        model.evaluate(th.data(), gr.data(), u);
-        return u;
-      };
-      int chain = 0;
-      for (const auto& b : model.blocks())
-        if (static_cast<long>(i) >= b.offset && static_cast<long>(i) < b.offset + b.layout.size())
-          chain = static_cast<int>((i - b.offset) / b.layout.per_chain);
-      const double eps = 1e-5;
-      const auto up = U_at(eps), um = U_at(-eps), up2 = U_at(2 * eps), um2 = U_at(-2 * eps);
-      const double fd = (8 * (up[chain] - um[chain]) - (up2[chain] - um2[chain])) / (12 * eps);
-      worst = std::max(worst, std::abs(fd - grad[i]) / std::max(std::abs(fd), 1e-3 * gscale));
-    }
+    const double worst = test::fd_gradient_error(model, theta);
     EXPECT_LT(worst, 1e-6) << activation_name(m.activation) << " D=" << m.positions() << " L=" << m.depth();
   }
 }

@@ -7,6 +7,7 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/reference_net.hpp"
+#include "fd_check.hpp"
 
 using namespace fwmc;
 
@@ -52,35 +53,7 @@ TEST(Gradients, MatchFiniteDifferencesForEveryActivationAndDepth) {
       // Moderate weights keep U small enough (quadratic L = 3 is a degree-16 polynomial) that the stencil's
       // rounding error, ~1e-16 |U| / eps, stays below the 1e-6 relative tolerance.
       for (double& t : theta) t = 0.6 * g(rng);
-      Buffer<double, double> th(*be, n), gr(*be, n);
-      th.upload(theta);
-      std::vector<double> U;
-      model.evaluate(th.data(), gr.data(), U);
-      const std::vector<double> grad = gr.download();
-      double worst = 0, gscale = 0;
-      for (double v : grad) gscale = std::max(gscale, std::abs(v));
-      for (long i = 0; i < n; ++i) {
-        // Five-point stencil: truncation error O(eps^4), so high-degree (quadratic, deep) nets are resolved.
-        const double eps = 1e-5;  // small enough not to straddle a relu kink
-        auto U_at = [&](double delta) {
-          std::vector<double> t = theta, u;
-          t[i] += delta;
-          th.upload(t);
-          model.evaluate(th.data(), gr.data(), u);
-          return u;
-        };
-        const std::vector<double> Up = U_at(eps), Um = U_at(-eps), Up2 = U_at(2 * eps), Um2 = U_at(-2 * eps);
-        // Find the chain this parameter belongs to.
-        int chain = 0;
-        for (const auto& b : model.blocks())
-          if (i >= b.offset && i < b.offset + b.layout.size()) chain = static_cast<int>((i - b.offset) / b.layout.per_chain);
-        const double fd = (8 * (Up[chain] - Um[chain]) - (Up2[chain] - Um2[chain])) / (12 * eps);
-        // Relative per component, floored at 1e-3 of the gradient's scale (where the stencil's rounding lives).
-        worst = std::max(worst, std::abs(fd - grad[i]) / std::max(std::abs(fd), 1e-3 * gscale));
-        // Other chains must not move.
-        for (int c = 0; c < C; ++c)
-          if (c != chain) ASSERT_EQ(Up[c], U[c]);
-      }
+      const double worst = test::fd_gradient_error(model, theta);
       EXPECT_LT(worst, 1e-6) << activation_name(m.activation) << " L=" << L;
     }
 }

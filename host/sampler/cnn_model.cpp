@@ -3,23 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
-#include "fwmc/fcn_model.hpp"
 
 namespace fwmc {
 
 template <class T>
 CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0)
     : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), D_(m.positions()), S_(m.window_size()), beta_(beta) {
-  long offset = 0, elem0 = 0;
-  for (int l = 1; l <= L_ + 1; ++l) {
-    ParamBlock b;
-    b.offset = offset;
-    b.layout = ChainBlock{m.layer_params(l), C_, elem0, chain0};
-    b.prior_std = m.sigma[l - 1];
-    blocks_.push_back(b);
-    offset += b.layout.size();
-    elem0 += b.layout.per_chain;
-  }
+  blocks_ = layer_param_blocks(m, C_, chain0);
   const int c0 = m.in_channels, nd = m.n_out;
   const long DN = static_cast<long>(D_) * N_;
   std::vector<int> nb(static_cast<std::size_t>(D_) * S_), inv(nb.size());
@@ -123,28 +113,10 @@ void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
     be_.col2im(N_, D_, S_, a, C_, inv_.data(), dpatches_.data(), spare);
     std::swap(dH, spare);
   }
-  be_.fill_zero(energy_.data(), sizeof(double) * C_);
-  for (const auto& blk : blocks_)
-    be_.add_prior(blk.layout, theta + blk.offset, 1.0 / (blk.prior_std * blk.prior_std), grad + blk.offset,
-                  energy_.data());
-  energy_h_.resize(C_);
-  be_.to_host(energy_h_.data(), energy_.data(), sizeof(double) * C_);
-  U.resize(C_);
-  for (int c = 0; c < C_; ++c) U[c] = 0.5 * beta_ * loss_h_[c] + energy_h_[c];
+  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
 }
 
 template class CnnModel<float>;
 template class CnnModel<double>;
-
-template <class T>
-std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,
-                                                    int chains, std::uint64_t chain0) {
-  if (m.arch == Arch::fcn) return std::make_unique<FcnModel<T>>(be, m, d, beta, chains, chain0);
-  return std::make_unique<CnnModel<T>>(be, m, d, beta, chains, chain0);
-}
-template std::unique_ptr<FeatureModel<float>> make_feature_model(Backend<float>&, const ModelSpec&, const Dataset&,
-                                                                 double, int, std::uint64_t);
-template std::unique_ptr<FeatureModel<double>> make_feature_model(Backend<double>&, const ModelSpec&, const Dataset&,
-                                                                  double, int, std::uint64_t);
 
 }  // namespace fwmc

@@ -9,16 +9,7 @@ template <class T>
 FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
                       std::uint64_t chain0)
     : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), beta_(beta) {
-  long offset = 0, elem0 = 0;
-  for (int l = 1; l <= L_ + 1; ++l) {
-    ParamBlock b;
-    b.offset = offset;
-    b.layout = ChainBlock{m.layer_params(l), C_, elem0, chain0};
-    b.prior_std = m.sigma[l - 1];
-    blocks_.push_back(b);
-    offset += b.layout.size();
-    elem0 += b.layout.per_chain;
-  }
+  blocks_ = layer_param_blocks(m, C_, chain0);
   const int n0 = m.in_channels, nd = m.n_out;
   std::vector<T> x(static_cast<std::size_t>(N_) * n0), y(static_cast<std::size_t>(P_) * nd);
   for (int j = 0; j < n0; ++j)
@@ -101,14 +92,7 @@ void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
              static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
     std::swap(dH, spare);
   }
-  be_.fill_zero(energy_.data(), sizeof(double) * C_);
-  for (const auto& blk : blocks_)
-    be_.add_prior(blk.layout, theta + blk.offset, 1.0 / (blk.prior_std * blk.prior_std), grad + blk.offset,
-                  energy_.data());
-  energy_h_.resize(C_);
-  be_.to_host(energy_h_.data(), energy_.data(), sizeof(double) * C_);
-  U.resize(C_);
-  for (int c = 0; c < C_; ++c) U[c] = 0.5 * beta_ * loss_h_[c] + energy_h_[c];
+  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
 }
 
 template class FcnModel<float>;

@@ -35,7 +35,7 @@ struct WeightedSums {
 OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, long draws) {
   const auto t0 = std::chrono::steady_clock::now();
   auto be = make_backend<double>(choose_device(c));  // the reference runs in double
-  const int L = m.depth(), N = d.N(), P = d.P, nd = d.n_out();
+  const int L = m.depth(), N = d.N(), nd = d.n_out();
   const double beta = c.posterior.beta, s_out = m.sigma[L] * m.sigma[L];
   PriorKernelDraws prior(*be, m, d, static_cast<int>(std::min<long>(draws, 512)));
   const int B = prior.batch();

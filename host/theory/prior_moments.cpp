@@ -13,7 +13,7 @@ namespace fwmc {
 PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                                       long draws, std::uint64_t seed, int groups) {
   auto be = make_backend<double>(choose_device(c));
-  const int L = m.depth(), N = d.N(), P = d.P;
+  const int L = m.depth(), N = d.N();
   const double s_out = m.sigma[L] * m.sigma[L], half_nd = 0.5 * m.n_out;
   const int D = m.positions();
   const long per_group = (draws + groups - 1) / groups;

@@ -37,7 +37,7 @@ class CnnModel final : public FeatureModel<T> {
   std::vector<Buffer<T, T>> Z_, H_;           // 1..L
   Buffer<T, T> F_, dF_, dA_, dB_, patches_, dpatches_;
   Buffer<double, T> loss_, energy_;
-  std::vector<double> loss_h_, energy_h_;
+  std::vector<double> loss_h_;
 };
 
 }  // namespace fwmc

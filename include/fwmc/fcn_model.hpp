@@ -40,7 +40,7 @@ class FcnModel final : public FeatureModel<T> {
   std::vector<Buffer<T, T>> Z_, H_;          // index 1..L (0 unused)
   Buffer<T, T> F_, dF_, dA_, dB_;            // output, its gradient, two backward scratch buffers
   Buffer<double, T> loss_, energy_;
-  std::vector<double> loss_h_, energy_h_;
+  std::vector<double> loss_h_;
 };
 
 }  // namespace fwmc

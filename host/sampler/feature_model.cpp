@@ -1,0 +1,52 @@
+// What fcn and cnn models share: the per-layer parameter blocks, the prior's part of U, and the factory.
+#include "fwmc/feature_model.hpp"
+
+#include "fwmc/cnn_model.hpp"
+#include "fwmc/fcn_model.hpp"
+
+namespace fwmc {
+
+std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::uint64_t chain0) {
+  std::vector<ParamBlock> blocks;
+  long offset = 0, elem0 = 0;
+  for (int l = 1; l <= m.depth() + 1; ++l) {
+    ParamBlock b;
+    b.offset = offset;
+    b.layout = ChainBlock{m.layer_params(l), chains, elem0, chain0};
+    b.prior_std = m.sigma[l - 1];
+    blocks.push_back(b);
+    offset += b.layout.size();
+    elem0 += b.layout.per_chain;
+  }
+  return blocks;
+}
+
+template <class T>
+void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad,
+                         double* energy, const std::vector<double>& loss, double beta, std::vector<double>& U) {
+  const int C = blocks[0].layout.chains;
+  be.fill_zero(energy, sizeof(double) * C);
+  for (const auto& b : blocks)
+    be.add_prior(b.layout, theta + b.offset, 1.0 / (b.prior_std * b.prior_std), grad + b.offset, energy);
+  std::vector<double> e(C);
+  be.to_host(e.data(), energy, sizeof(double) * C);
+  U.resize(C);
+  for (int c = 0; c < C; ++c) U[c] = 0.5 * beta * loss[c] + e[c];
+}
+template void add_prior_and_total(Backend<float>&, const std::vector<ParamBlock>&, const float*, float*, double*,
+                                  const std::vector<double>&, double, std::vector<double>&);
+template void add_prior_and_total(Backend<double>&, const std::vector<ParamBlock>&, const double*, double*, double*,
+                                  const std::vector<double>&, double, std::vector<double>&);
+
+template <class T>
+std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,
+                                                    int chains, std::uint64_t chain0) {
+  if (m.arch == Arch::fcn) return std::make_unique<FcnModel<T>>(be, m, d, beta, chains, chain0);
+  return std::make_unique<CnnModel<T>>(be, m, d, beta, chains, chain0);
+}
+template std::unique_ptr<FeatureModel<float>> make_feature_model(Backend<float>&, const ModelSpec&, const Dataset&,
+                                                                 double, int, std::uint64_t);
+template std::unique_ptr<FeatureModel<double>> make_feature_model(Backend<double>&, const ModelSpec&, const Dataset&,
+                                                                  double, int, std::uint64_t);
+
+}  // namespace fwmc
