@@ -8,6 +8,7 @@
 #include "fwmc/devices.hpp"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_kernels.cuh"
+#include "kernels/shared/conv_index.cuh"
 #include "kernels/cuda_memory.cuh"
 
 namespace fwmc {
@@ -68,12 +69,7 @@ class CudaBackend final : public Backend<T> {
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
     cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per, loss, false, [=] __device__(int c, long e) {
-      const long i = e % N, j = e / N;
-      T* dc = dF + c * per;
-      if (i >= P) { dc[e] = T(0); return 0.0; }
-      const T r = f[c * per + e] - y[i + j * P];
-      dc[e] = beta * r;
-      return static_cast<double>(r) * r;
+      return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per);
     });
     check_launch();
   }
@@ -153,20 +149,18 @@ class CudaBackend final : public Backend<T> {
     check_launch();
   }
   void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
-    const long DN = static_cast<long>(D) * N, per_in = DN * cin, per_out = per_in * S;
+    const long per_in = static_cast<long>(D) * N * cin, per_out = per_in * S;
     launch_elementwise(per_out * chains, [=] __device__(long e) {
-      const long c = e / per_out, r = e % per_out, row = r % DN, col = r / DN;
-      const long i = row / N, a = row % N, s = col / cin, b = col % cin;
-      out[e] = in[c * per_in + nb[i * S + s] * N + a + DN * b];
+      const long c = e / per_out;
+      out[e] = in[c * per_in + shared::im2col_source(e % per_out, N, D, cin, S, nb)];
     });
   }
   void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
-    const long DN = static_cast<long>(D) * N, per_out = DN * cin, per_in = per_out * S;
+    const long per_out = static_cast<long>(D) * N * cin, per_in = per_out * S;
     launch_elementwise(per_out * chains, [=] __device__(long e) {
-      const long c = e / per_out, r = e % per_out, row = r % DN, b = r / DN;
-      const long j = row / N, a = row % N;
+      const long c = e / per_out;
       T acc = 0;
-      for (int s = 0; s < S; ++s) acc += in[c * per_in + inv[j * S + s] * N + a + DN * (s * cin + b)];
+      for (int s = 0; s < S; ++s) acc += in[c * per_in + shared::col2im_source(e % per_out, s, N, D, cin, S, inv)];
       out[e] = acc;
     });
   }

@@ -91,3 +91,27 @@ TEST(Config, EditDistance) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(edit_distance("abc", "abc"), 0u);
 }
+
+TEST(Config, EveryKeyAddedBeyondDesignRejectsGarbage) {
+  // Keys beyond DESIGN.md's schema (and a few of its own) fed wrong types and values: each error names the key.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[sampler]\nadapt = \"yes\"\n", "[sampler] adapt = \"yes\": expected true or false"},
+      {"[sampler]\nchain_batch = -1\n", "[sampler] chain_batch"},
+      {"[sampler]\nmass = [1.0, 0.0]\n", "[sampler] mass"},
+      {"[sampler]\nmass = \"heavy\"\n", "[sampler] mass"},
+      {"[data]\ntargets = \"teachr\"\n", "did you mean 'teacher'"},
+      {"[data]\nnoise = -0.5\n", "[data] noise"},
+      {"[data]\nresize = [10]\n", "[data] resize = [ 10 ]: expected [h, w]"},
+      {"[data]\ninput_shape = [4, 0]\n", "[data] input_shape"},
+      {"[theory]\ncompare_cnn_forms = 1\n", "[theory] compare_cnn_forms = 1: expected true or false"},
+      {"[theory]\nseed = -3\n", "[theory] seed"},
+      {"[theory]\ndraws = 10\n", "[theory] draws"},
+      {"[theory]\ncnn_form = \"both\"\n", "propagated|unpropagated"},
+      {"[output]\ndir = \"\"\n", "[output] dir"},
+      {"[output]\ncheckpoint_every = 0\n", "[output] checkpoint_every"},
+  };
+  for (const auto& [toml, expect] : cases) {
+    const std::string e = error_of(toml);
+    EXPECT_NE(e.find(expect), std::string::npos) << toml << " -> " << e;
+  }
+}

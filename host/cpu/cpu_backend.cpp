@@ -10,6 +10,7 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/errors.hpp"
 #include "kernels/shared/activation.cuh"
+#include "kernels/shared/conv_index.cuh"
 #include "kernels/shared/sampler_math.cuh"
 
 extern "C" void openblas_set_num_threads(int);
@@ -103,18 +104,11 @@ class CpuBackend final : public Backend<T> {
     for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(act, z[i]);
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
-    #pragma omp parallel for schedule(static) if (static_cast<long>(chains) * N * nd > kParallelWork)
+    const long per = static_cast<long>(N) * nd;
+    #pragma omp parallel for schedule(static) if (per * chains > kParallelWork)
     for (int c = 0; c < chains; ++c) {
-      const T* fc = f + static_cast<long>(c) * N * nd;
-      T* dc = dF + static_cast<long>(c) * N * nd;
       double s = 0;
-      for (int j = 0; j < nd; ++j)
-        for (int i = 0; i < N; ++i) {
-          if (i >= P) { dc[i + j * N] = T(0); continue; }
-          const T r = fc[i + j * N] - y[i + j * P];
-          s += static_cast<double>(r) * r;
-          dc[i + j * N] = beta * r;
-        }
+      for (long e = 0; e < per; ++e) s += shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per);
       loss[c] = s;
     }
   }
@@ -206,31 +200,20 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
-    const long DN = static_cast<long>(D) * N, per_in = DN * cin, per_out = per_in * S;
+    const long per_in = static_cast<long>(D) * N * cin, per_out = per_in * S;
     #pragma omp parallel for schedule(static) if (per_out * chains > kParallelWork)
     for (int c = 0; c < chains; ++c)
-      for (int b = 0; b < cin; ++b)
-        for (int s = 0; s < S; ++s)
-          for (int i = 0; i < D; ++i) {
-            const T* src = in + c * per_in + static_cast<long>(nb[i * S + s]) * N + DN * b;
-            T* dst = out + c * per_out + static_cast<long>(i) * N + DN * (static_cast<long>(s) * cin + b);
-            std::memcpy(dst, src, sizeof(T) * N);
-          }
+      for (long e = 0; e < per_out; ++e) out[c * per_out + e] = in[c * per_in + shared::im2col_source(e, N, D, cin, S, nb)];
   }
   void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
-    const long DN = static_cast<long>(D) * N, per_out = DN * cin, per_in = per_out * S;
+    const long per_out = static_cast<long>(D) * N * cin, per_in = per_out * S;
     #pragma omp parallel for schedule(static) if (per_in * chains > kParallelWork)
     for (int c = 0; c < chains; ++c)
-      for (int b = 0; b < cin; ++b)
-        for (int j = 0; j < D; ++j) {
-          T* dst = out + c * per_out + static_cast<long>(j) * N + DN * b;
-          for (int a = 0; a < N; ++a) {
-            T acc = 0;
-            for (int s = 0; s < S; ++s)
-              acc += in[c * per_in + static_cast<long>(inv[j * S + s]) * N + a + DN * (static_cast<long>(s) * cin + b)];
-            dst[a] = acc;
-          }
-        }
+      for (long e = 0; e < per_out; ++e) {
+        T acc = 0;
+        for (int s = 0; s < S; ++s) acc += in[c * per_in + shared::col2im_source(e, s, N, D, cin, S, inv)];
+        out[c * per_out + e] = acc;
+      }
   }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
