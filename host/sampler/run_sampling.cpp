@@ -32,7 +32,6 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   ss.adapt = sc.adapt;
   ss.seed = sc.seed;
   ss.mass = sc.mass;
-  const int evals_per_step = ss.method == Method::hmc ? sc.leapfrog_steps : 1;
 
   RunResult r;
   r.backend = be.name();
@@ -99,7 +98,6 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   r.sampling_s = std::chrono::duration<double>(Clock::now() - t0).count();
   r.chain_steps = iters * C;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
-  (void)evals_per_step;
   const double count = double(cg) * r.traces.draws;
   for (int l = 1; l <= m.depth(); ++l) {
     const int N = d.N(), D = m.positions();
