@@ -32,10 +32,13 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   // Before any output: a missing device or a job that cannot fit in memory is an input error.
   const DeviceChoice dev = choose_device(c);
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
-  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);
+  check_kernel_selection(c, d.N());
+  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
-  job.theory = compute_theory(m, d, c);
+  const KernelSelection sel = kernel_selection(c);
+  const TheoryResult th_full = compute_theory(m, d, c);
+  job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
@@ -48,7 +51,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   std::vector<LayerComparison>& cmp = job.layers;
   for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
   job.spatial_trace = spatial_trace_comparisons(th, r);
-  if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, th, r);
+  if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, th_full, r, sel);
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   job.total_s = total_s;
 

@@ -1,4 +1,5 @@
 // TOML -> Config: overrides, per-key validation and cross-field rules.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -120,6 +121,12 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     r.get("dir", c.output.dir);
     if (c.output.dir.empty()) r.fail("dir", "must not be empty");
     r.get("checkpoint_every", c.output.checkpoint_every, 0.0, 1e9, true);
+    r.get("kernel_inputs", c.output.kernel_inputs, 0, 100000000);
+    std::vector<int> sorted = c.output.kernel_inputs;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      r.fail("kernel_inputs", "lists an input twice");
+    r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
   }
   // Cross-section rules that need both data and model.
   const auto& d = c.data;
@@ -196,7 +203,8 @@ std::string config_to_json(const Config& c) {
                   {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
   j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
                  {"cnn_form", c.theory.cnn_form}, {"compare_cnn_forms", c.theory.compare_cnn_forms}};
-  j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every}};
+  j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every},
+                 {"kernel_inputs", c.output.kernel_inputs}, {"kernel_positions", c.output.kernel_positions}};
   return j.dump(2);
 }
 

@@ -23,7 +23,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
       {"sampler", {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps",
                    "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
-      {"output", {"dir", "checkpoint_every"}},
+      {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions"}},
   };
   return s;
 }
@@ -41,7 +41,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 std::string render(const toml::node& n) {
   std::ostringstream os;
   if (auto s = n.as_string()) os << '"' << s->get() << '"';
-  else if (auto t = n.as_table()) os << "{table}";
+  else if (n.is_table()) os << "{table}";
   else os << toml::toml_formatter(n, toml::format_flags::none);
   std::string r = os.str();
   return r.size() > 60 ? r.substr(0, 57) + "..." : r;

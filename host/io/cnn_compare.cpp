@@ -42,7 +42,8 @@ std::vector<LayerComparison> spatial_trace_comparisons(const TheoryResult& th, c
   return out;
 }
 
-std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const TheoryResult& th, const RunResult& r) {
+std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const TheoryResult& th, const RunResult& r,
+                                                const KernelSelection& sel) {
   std::vector<CnnFormDistance> out;
   if (m.arch == Arch::fcn || m.activation != Activation::linear) return out;
   std::vector<KernelTensor> K0{KernelTensor()};
@@ -51,11 +52,12 @@ std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const Theory
   const auto unprop = deep_linear_cnn_theory(m, K0, th.phi.phi, static_cast<int>(th.phi.phi.rows()), false);
   for (std::size_t l = 0; l < r.kernels.size(); ++l) {
     const auto& e = r.kernels[l];
+    const KernelTensor pl = restrict_kernel(prop[l], sel), ul = restrict_kernel(unprop[l], sel);
     CnnFormDistance d;
     d.layer = static_cast<int>(l) + 1;
     double n2 = 0, dp = 0, du = 0;
     for (std::size_t i = 0; i < e.mean.v.size(); ++i) {
-      const double s = e.mcse.v[i], rp = e.mean.v[i] - prop[l].v[i], ru = e.mean.v[i] - unprop[l].v[i];
+      const double s = e.mcse.v[i], rp = e.mean.v[i] - pl.v[i], ru = e.mean.v[i] - ul.v[i];
       n2 += s * s;
       dp += rp * rp;
       du += ru * ru;

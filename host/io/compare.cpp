@@ -27,9 +27,10 @@ LayerComparison compare_layer(const LayerTheory& t, const KernelEstimate& e) {
   }
   c.frob_mcse = std::sqrt(m2);
   frob_with_se(dexp, e.mcse.v, c.frob_dK_exp, c.frob_dK_exp_se);
-  const int N = e.mean.N, D = e.mean.D;
+  const int N = e.mean.N;
+  const std::size_t per_pair = e.mean.entries_per_pair();
   auto upper = [&](std::size_t i) {  // count each symmetric pair (a,b),(b,a) once
-    const std::size_t ab = i / (std::size_t(D) * D), a = ab / N, b = ab % N;
+    const std::size_t ab = i / per_pair, a = ab / N, b = ab % N;
     return a <= b;
   };
   for (std::size_t i = 0; i < n; ++i)

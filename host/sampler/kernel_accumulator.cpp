@@ -12,9 +12,17 @@ std::vector<std::vector<double>> Traces::per_chain(std::size_t k) const {
   return out;
 }
 
-std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D) {
-  const std::size_t R = static_cast<std::size_t>(N) * D, per = R * R;
+std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag) {
+  const std::size_t R = static_cast<std::size_t>(N) * D, per = diag ? R * N : R * R;
   std::vector<double> out(raw.size());
+  if (diag) {
+    const std::size_t NN = static_cast<std::size_t>(N) * N;
+    for (int g = 0; g < groups; ++g)
+      for (int i = 0; i < D; ++i)
+        for (std::size_t ab = 0; ab < NN; ++ab)  // block i is column-major: (a, b) at a + N b
+          out[g * per + ab * D + i] = raw[g * per + i * NN + (ab % N) * N + ab / N];
+    return out;
+  }
   for (int g = 0; g < groups; ++g)
     for (int a = 0; a < N; ++a)
       for (int b = 0; b < N; ++b)
@@ -25,8 +33,8 @@ std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int
   return out;
 }
 
-KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D, double count) {
-  KernelEstimate e{KernelTensor(N, D), KernelTensor(N, D)};
+KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D, double count, bool diag) {
+  KernelEstimate e{KernelTensor(N, D, diag), KernelTensor(N, D, diag)};
   const std::size_t n = e.mean.v.size();
   for (std::size_t i = 0; i < n; ++i) {
     double m = 0;
@@ -41,9 +49,11 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
 }
 
 template <class T>
-KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi)
+KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi,
+                                        const KernelSelection& sel)
     : model_(model), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()), L_(model.spec().depth()),
-      D_(model.positions()), R_(model.rows()) {
+      D_(model.positions()), R_(model.rows()), M_(sel.count(model.N())), diag_(sel.diagonal && model.positions() > 1),
+      gather_(!sel.inputs.empty()) {
   auto& be = model.backend();
   std::vector<T> ph(static_cast<std::size_t>(P_) * P_);
   for (int j = 0; j < P_; ++j)
@@ -52,9 +62,18 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
   phi_.upload(ph);
   int wmax = 0;
   for (int w : model.spec().widths) wmax = std::max(wmax, w);
-  kscratch_ = Buffer<T, T>(be, static_cast<std::size_t>(G_) * R_ * R_);
+  const std::size_t entries = static_cast<std::size_t>(D_) * M_ * M_ * (diag_ ? 1 : D_);
+  kscratch_ = Buffer<T, T>(be, G_ * entries);
   phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * P_ * D_ * wmax);
-  for (int l = 1; l <= L_; ++l) acc_.emplace_back(be, static_cast<std::size_t>(G_) * R_ * R_);
+  for (int l = 1; l <= L_; ++l) acc_.emplace_back(be, G_ * entries);
+  if (gather_) {
+    std::vector<int> rows(R_, 0);
+    for (int i = 0; i < D_; ++i)
+      for (int a = 0; a < M_; ++a) rows[i * M_ + a] = i * N_ + sel.inputs[a];
+    rows_ = Buffer<int, T>(be, rows.size());
+    rows_.upload(rows);
+    gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * wmax);
+  }
   dots_ = Buffer<double, T>(be, C_);
   traces_.chains = C_;
   traces_.names = {"U", "loss"};
@@ -73,11 +92,25 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U)
   for (int l = 1; l <= L_; ++l) {
     const int n = model_.spec().widths[l - 1];
     const T* H = model_.hidden(l);
+    // Selected inputs: gather rows i*N + a (a selected) to the top of each chain's block, as im2col with one
+    // input, R_ positions and window 1 does.
+    const T* src = H;
+    if (gather_) {
+      be.im2col(1, R_, 1, n, C_, rows_.data(), H, gathered_.data());
+      src = gathered_.data();
+    }
     // Sum over a group's chains of H_c H_c^T / n: one GEMM per group, [H_c...] is (D N) x (cg n).
     const long gs = static_cast<long>(cg) * R_ * n;
-    be.gemm(false, true, R_, R_, cg * n, T(1.0 / n), H, R_, gs, H, R_, gs, T(0), kscratch_.data(), R_,
-            static_cast<long>(R_) * R_, G_);
-    be.accumulate(static_cast<long>(G_) * R_ * R_, kscratch_.data(), 1.0, acc_[l - 1].data());
+    const int Rs = D_ * M_;
+    if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
+      for (int i = 0; i < D_; ++i)
+        be.gemm(false, true, M_, M_, cg * n, T(1.0 / n), src + i * M_, R_, gs, src + i * M_, R_, gs, T(0),
+                kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, static_cast<long>(D_) * M_ * M_, G_);
+    } else {
+      be.gemm(false, true, Rs, Rs, cg * n, T(1.0 / n), src, R_, gs, src, R_, gs, T(0), kscratch_.data(), Rs,
+              static_cast<long>(Rs) * Rs, G_);
+    }
+    be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[l - 1].data());
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
     const int cols = D_ * n;
     be.gemm(false, false, P_, cols, P_, T(1), phi_.data(), P_, 0, H, N_, static_cast<long>(R_) * n, T(0), phiH_.data(),
@@ -97,7 +130,8 @@ std::vector<KernelEstimate> KernelAccumulator<T>::estimates() const {
   std::vector<KernelEstimate> out;
   const double count = static_cast<double>(C_ / G_) * draws_;
   for (int l = 1; l <= L_; ++l)
-    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, N_, D_), G_, N_, D_, count));
+    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, count,
+                                       diag_));
   return out;
 }
 

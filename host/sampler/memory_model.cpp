@@ -4,7 +4,8 @@
 
 namespace fwmc {
 
-MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch) {
+MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
+                               const KernelSelection& sel) {
   const std::size_t t = s.precision == "double" ? 8 : 4;
   const std::size_t D = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
@@ -17,9 +18,13 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   const std::size_t state = (s.method == "hmc" ? 5 : 4) * D;
   // cnn: activations carry D positions, and layers >= 2 build im2col patches and their gradient.
   const std::size_t DN = Dp * N, patches = (m.arch != Arch::fcn && L > 1) ? 2 * DN * S * wmax : 0;
-  e.per_chain = t * (state + 2 * DN * sum_w + 2 * N * nd + 2 * DN * wmax + P * Dp * wmax + patches) + 8 * 8;
-  // X, Y, Phi; per group the working-precision kernel of one draw and L double accumulators.
-  e.shared = t * (DN * S * m.in_channels + P * nd + static_cast<std::size_t>(P) * P) + groups * DN * DN * (t + 8 * L);
+  const std::size_t gather = sel.inputs.empty() ? 0 : DN * wmax;  // selected rows copied out per draw
+  e.per_chain = t * (state + 2 * DN * sum_w + 2 * N * nd + 2 * DN * wmax + P * Dp * wmax + patches + gather) + 8 * 8;
+  // X, Y, Phi; per group the working-precision kernel of one draw and L double accumulators, over the selected
+  // entries: (D M)^2, or D M^2 for the spatial diagonal.
+  const std::size_t M = static_cast<std::size_t>(sel.count(N));
+  const std::size_t entries = (sel.diagonal ? Dp : Dp * Dp) * M * M;
+  e.shared = t * (DN * S * m.in_channels + P * nd + static_cast<std::size_t>(P) * P) + groups * entries * (t + 8 * L);
   return e;
 }
 

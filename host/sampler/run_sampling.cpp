@@ -33,6 +33,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   ss.seed = sc.seed;
   ss.mass = sc.mass;
 
+  const KernelSelection sel = kernel_selection(c);
   RunResult r;
   r.backend = be.name();
   std::vector<std::vector<double>> group_sums(m.depth());
@@ -42,7 +43,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   for (int bi = 0; bi < batches; ++bi) {
     auto model = make_feature_model<T>(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
     Sampler<T> sampler(*model, ss);
-    KernelAccumulator<T> acc(*model, groups_per_batch, phi);
+    KernelAccumulator<T> acc(*model, groups_per_batch, phi, sel);
     sampler.init_from_prior();
     auto tb = Clock::now();
     double acc_window = 0;
@@ -100,15 +101,17 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   const double count = double(cg) * r.traces.draws;
   for (int l = 1; l <= m.depth(); ++l) {
-    const int N = d.N(), D = m.positions();
-    const std::vector<double> ordered = kernel_order(group_sums[l - 1], sc.groups, N, D);
-    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, count));
+    const int N = sel.count(d.N()), D = m.positions();
+    const bool diag = sel.diagonal && D > 1;
+    const std::vector<double> ordered = kernel_order(group_sums[l - 1], sc.groups, N, D, diag);
+    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, count, diag));
     if (D > 1) {  // the spatial trace per group, so that its MCSE also comes from the group spread
-      const std::size_t per = static_cast<std::size_t>(N) * N * D * D;
+      const KernelTensor layout(N, D, diag);
+      const std::size_t per = layout.v.size();
       std::vector<double> tr(static_cast<std::size_t>(sc.groups) * N * N, 0.0);
       for (int g = 0; g < sc.groups; ++g)
         for (int ab = 0; ab < N * N; ++ab)
-          for (int i = 0; i < D; ++i) tr[g * N * N + ab] += ordered[g * per + (static_cast<std::size_t>(ab) * D + i) * D + i] / D;
+          for (int i = 0; i < D; ++i) tr[g * N * N + ab] += ordered[g * per + layout.index(ab / N, ab % N, i, i)] / D;
       r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, count));
     }
   }
@@ -156,7 +159,7 @@ RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, co
                        const ProgressFn& progress) {
   const DeviceChoice dev = choose_device(c);
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
-  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch), batch);
+  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
   RunResult r;
   if (c.sampler.precision == "double") {
     auto be = make_backend<double>(dev);

@@ -23,34 +23,6 @@ double activation_kernel(Activation a, double s11, double s22, double s12) {
   return s12;
 }
 
-std::vector<std::size_t> KernelTensor::shape() const {
-  if (D == 1) return {std::size_t(N), std::size_t(N)};
-  return {std::size_t(N), std::size_t(N), std::size_t(D), std::size_t(D)};
-}
-
-double KernelTensor::frobenius() const {
-  double s = 0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-Eigen::MatrixXd KernelTensor::spatial_trace() const {
-  Eigen::MatrixXd t(N, N);
-  for (int a = 0; a < N; ++a)
-    for (int b = 0; b < N; ++b) {
-      double s = 0;
-      for (int i = 0; i < D; ++i) s += at(a, b, i, i);
-      t(a, b) = s / D;
-    }
-  return t;
-}
-
-KernelTensor operator-(const KernelTensor& a, const KernelTensor& b) {
-  KernelTensor r = a;
-  for (std::size_t i = 0; i < r.v.size(); ++i) r.v[i] -= b.v[i];
-  return r;
-}
-
 namespace {
 
 // Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}.

@@ -16,6 +16,8 @@ struct CnnFormDistance {
   double max_z_propagated = 0, max_z_unpropagated = 0;
 };
 // Deep linear cnn only (the closed forms); empty otherwise.
-std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const TheoryResult& th, const RunResult& r);
+// th: the full (unrestricted) theory; sel: the entries the run accumulated.
+std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const TheoryResult& th, const RunResult& r,
+                                                const KernelSelection& sel = {});
 
 }  // namespace fwmc

@@ -61,6 +61,8 @@ struct TheoryConfig {
 struct OutputConfig {
   std::string dir = "fwmc_out";
   double checkpoint_every = 600;        // seconds
+  std::vector<int> kernel_inputs;       // accumulate the kernel over these inputs only (empty: all N)
+  std::string kernel_positions = "all"; // all | diagonal (cnn: only K(a,b)_ii, for large D)
 };
 
 struct Config {

@@ -26,30 +26,37 @@ struct Traces {
 };
 
 // Reorders `groups` consecutive (D N x D N) column-major kernels (row i*N + a, column j*N + b) into KernelTensor
-// order ((a*N + b)*D + i)*D + j.
-std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D);
+// order ((a*N + b)*D + i)*D + j. diag: the raw kernels are D blocks of (N x N), block i holding K(.,.)_ii, and
+// the result is in the spatial-diagonal order (a*N + b)*D + i.
+std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag = false);
 
 // Group means -> estimate and MCSE: groups are independent chains, so their spread is the error.
-KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D, double count_per_group);
+KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D,
+                                    double count_per_group, bool diag = false);
 
 template <class T>
 class KernelAccumulator {
  public:
-  // phi (P x P) is used for the tr(K_l Phi) traces (for cnn: of the spatial trace of K_l).
-  KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi);
+  // phi (P x P) is used for the tr(K_l Phi) traces (for cnn: of the spatial trace of K_l); `sel` picks the
+  // kernel entries accumulated (the traces always use every position of the training inputs).
+  KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi, const KernelSelection& sel = {});
   // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
   void observe(const T* theta, const std::vector<double>& U);
   std::vector<KernelEstimate> estimates() const;
   const Traces& traces() const { return traces_; }
   long draws() const { return draws_; }
-  // Raw per-group kernel sums of layer l (G x (D N)^2, see kernel_order), for merging chain batches.
+  // Raw per-group kernel sums of layer l (G x (D m)^2, or G x D m^2 for the diagonal, see kernel_order), for
+  // merging chain batches.
   std::vector<double> group_sums(int l) const { return acc_[l - 1].download(); }
 
  private:
   FeatureModel<T>& model_;
   int G_, C_, N_, P_, L_, D_, R_;
+  int M_;                 // selected inputs
+  bool diag_, gather_;    // spatial diagonal only; copy the selected rows into gathered_ first
   long draws_ = 0;
-  Buffer<T, T> phi_, kscratch_, phiH_;
+  Buffer<T, T> phi_, kscratch_, phiH_, gathered_;
+  Buffer<int, T> rows_;   // row map of the gather: the selected rows i*N + a first
   std::vector<Buffer<double, T>> acc_;  // per layer: G x N x N
   Buffer<double, T> dots_;
   Traces traces_;

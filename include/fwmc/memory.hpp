@@ -4,6 +4,7 @@
 
 #include "fwmc/config.hpp"
 #include "fwmc/model.hpp"
+#include "fwmc/theory.hpp"
 
 namespace fwmc {
 
@@ -14,6 +15,8 @@ struct MemoryEstimate {
 };
 
 // N = train + test inputs, P = train inputs; batch = chains advanced together; groups_in_batch accumulate kernels.
-MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch);
+// `sel` is the part of each kernel accumulated (output.kernel_inputs / kernel_positions).
+MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
+                               const KernelSelection& sel = {});
 
 }  // namespace fwmc
