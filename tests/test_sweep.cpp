@@ -81,3 +81,44 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
   EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
   EXPECT_FALSE(fs::exists(dir + "/bad"));
 }
+
+TEST(Sweep, CnnEntriesAreChosenFromTheKernelShape) {
+  EXPECT_TRUE(cnn_figure_entries({4, 4}).empty());
+  const auto full = cnn_figure_entries({3, 3, 5, 5});
+  ASSERT_EQ(full.size(), 4u);
+  EXPECT_EQ(full[1].index, ((0 * 3 + 1) * 5 + 0) * 5 + 0u);
+  EXPECT_EQ(full[3].label, "K(0,1)_{0,2}");
+  EXPECT_EQ(full[3].index, ((0 * 3 + 1) * 5 + 0) * 5 + 2u);
+  const auto diag = cnn_figure_entries({3, 3, 5});
+  ASSERT_EQ(diag.size(), 3u);
+  EXPECT_EQ(diag[2].index, 2u);  // K(0,0)_{2,2} in the diagonal layout (a*N + b)*D + i
+}
+
+TEST(Sweep, CnnSweepDrawsTheSelectedEntriesFigure) {
+  auto dir = temp_dir("sweepcnn");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=3\nn_test=1\ninput_shape=[5,1]\nseed=2\n[model]\narch='cnn1d'\nwidths=[4]\n"
+             "[posterior]\nbeta=2.0\n[sampler]\nmethod='hmc'\nchains=8\ngroups=4\nwarmup=60\nsamples=60\n"
+             "leapfrog_steps=3\n");
+  auto r = run_fwmc("sweep " + dir + "/c.toml --widths 4,8,16 --out " + dir + "/s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string png = slurp(dir + "/s/fig_cnn_entries.png");
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(png.size(), 15000u) << "an empty plot of this layout is ~8 kB";
+  const std::string svg = slurp(dir + "/s/fig_cnn_entries.svg");
+  std::size_t uses = 0;
+  for (std::size_t p = svg.find("<use"); p != std::string::npos; p = svg.find("<use", p + 1)) ++uses;
+  EXPECT_GE(uses, 3u * 4);  // 3 widths x 4 entries, each a marker
+  EXPECT_NE(slurp(dir + "/s/report.md").find("fig_cnn_entries.png"), std::string::npos);
+  // The plotted data are n dK at the chosen entries of each width's outputs.
+  std::ifstream dat(dir + "/s/plot_data/cnn_entries_L1.dat");
+  std::string header;
+  std::getline(dat, header);
+  int w;
+  double v[12];
+  ASSERT_TRUE(dat >> w);
+  for (double& x : v) dat >> x;
+  EXPECT_EQ(w, 4);
+  EXPECT_GT(v[1], 0.0);  // an MCSE
+}

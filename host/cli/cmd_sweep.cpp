@@ -129,7 +129,9 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       if (r.repeat == 0) {
         const std::string p = c.output.dir + "/K" + std::to_string(r.layer);
         const NpyArray nngp = read_npy(p + "_nngp.npy");
-        scatter.push_back({r.layer, r.width, diff(read_npy(p + "_mean.npy"), nngp), diff(read_npy(p + "_theory.npy"), nngp)});
+        const NpyArray mean = read_npy(p + "_mean.npy");
+        scatter.push_back({r.layer, r.width, diff(mean, nngp), diff(read_npy(p + "_theory.npy"), nngp),
+                           read_npy(p + "_mcse.npy").data, mean.shape});
       }
     }
   }

@@ -1,5 +1,6 @@
 // Width-scaling analysis: weighted log-log fits and the sweep's table, figures and report.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,22 @@ struct SweepRow {
   double rhat_max = 0, ess_bulk_min = 0, seconds = 0;
 };
 
-// Per-(layer, width) entries of dK_exp and dK_th for the scatter figure.
+// Per-(layer, width) entries of dK_exp and dK_th (and the MCSE) for the scatter figure, and for cnn the
+// selected-entries figure; shape is the kernel file's shape ((N, N), (N, N, D, D) or diagonal (N, N, D)).
 struct ScatterSet {
   int layer = 0, width = 0;
-  std::vector<double> exp, th;
+  std::vector<double> exp, th, mcse;
+  std::vector<std::size_t> shape;
 };
+
+// A cnn kernel entry K(a,b)_ij shown in the selected-entries figure: its flat index and a label.
+struct KernelEntry {
+  std::size_t index = 0;
+  std::string label;
+};
+// A few telling entries of a cnn kernel of this shape: same position and neighbouring positions, one input
+// and two inputs. Empty for fcn shapes.
+std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shape);
 
 // Writes sweep.csv, sweep.json, the figures (gnuplot, PNG and SVG) and report.md into dir.
 // Returns false (and says why in `note`) when gnuplot is not available; the table and fits are written anyway.
