@@ -1,6 +1,8 @@
 // fwmc_bench: sampler throughput on a ladder of fcn configs, as a ratio to the machine's own GEMM ceiling
-// measured in the same run at the same shapes. The ceiling replays exactly the GEMM calls of one gradient
-// evaluation (recorded through a Backend decorator) with nothing else in between.
+// measured in the same run at the same shapes. One timed iteration is a ULA step plus a draw into the kernel
+// accumulator (forward, backward, kernel and tr(K Phi) GEMMs: thin = 1, the most accumulation a run does). The
+// ceiling replays exactly the GEMM calls of one iteration (recorded through a Backend decorator) with nothing else
+// in between.
 //   usage: fwmc_bench [--device cpu|cuda] [--quick]
 // Last line: large_config_ceiling_ratio=<x>
 #include <chrono>
@@ -13,6 +15,7 @@
 #include "fwmc/config.hpp"
 #include "fwmc/data.hpp"
 #include "fwmc/devices.hpp"
+#include "fwmc/estimators.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/sampler.hpp"
 
@@ -153,15 +156,20 @@ int main(int argc, char** argv) {
     s.method = Method::ula;
     s.step_size = 1e-4;
     Sampler<float> smp(model, s);
+    KernelAccumulator<float> acc(model, std::min(r.chains, 32), Eigen::MatrixXd::Identity(d.P, d.P));
     smp.init_from_prior();
+    auto iteration = [&](int it) {
+      smp.step(it);
+      acc.observe(smp.state().theta.data(), smp.state().U);
+    };
     be.calls.clear();
     be.recording = true;
-    smp.step(0);
+    iteration(0);
     be.recording = false;
     const double f = flops(be.calls);
     const int iters = quick ? 3 : std::max(3, static_cast<int>(2e10 / std::max(f, 1.0)));
     const auto t0 = Clock::now();
-    for (int it = 1; it <= iters; ++it) smp.step(it);
+    for (int it = 1; it <= iters; ++it) iteration(it);
     const double step_s = std::chrono::duration<double>(Clock::now() - t0).count() / iters;
     const double gemm_s = replay_seconds(*inner, be.calls, iters);
     const double ratio = gemm_s / step_s;

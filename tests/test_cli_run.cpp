@@ -117,3 +117,20 @@ TEST(CliRun, CnnRunReportsTheSpatialTraceAndBothTheoryForms) {
   EXPECT_TRUE(j["layers"][1]["cnn_forms"].contains("distance_unpropagated_mcse"));
   EXPECT_EQ(read_npy(dir + "/o/K2_mean.npy").shape, (std::vector<std::size_t>{4, 4, 5, 5}));
 }
+
+TEST(CliRun, DryRunPrintsTheMemoryModelAndWritesNothing) {
+  auto dir = temp_dir("dry");
+  write_text(dir + "/c.toml", kTiny);
+  auto r = run_fwmc("run " + dir + "/c.toml --dry-run --out " + dir + "/o");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* s : {"per chain (backend)", "theta, gradient, proposal", "kernel accumulators", "traces of all chains",
+                        "expected peak"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/o"));
+  // A request that cannot fit is refused the same way with or without --dry-run.
+  r = run_fwmc("run " + dir + "/c.toml --dry-run --set 'model.widths=[6000,6000]' --set sampler.chains=4096 "
+               "--set sampler.groups=32 --out " + dir + "/o");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("[sampler] chains = 4096"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/o"));
+}

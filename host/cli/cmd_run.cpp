@@ -10,6 +10,7 @@
 #include "fwmc/data.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/io.hpp"
+#include "fwmc/memory.hpp"
 #include "fwmc/run.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
@@ -121,6 +122,20 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
 
 int cmd_run(const CommonArgs& a) {
   const Config c = resolve_config(a);
+  if (a.dry_run) {
+    const Dataset d = load_dataset(c);
+    const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+    const DeviceChoice dev = choose_device(c);
+    check_kernel_selection(c, d.N());
+    const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+    const MemoryEstimate e = estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c));
+    std::printf("fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
+                m.total_params(), c.sampler.chains, dev.description.c_str());
+    std::fputs(describe_memory(e, c.sampler, batch, !dev.cuda).c_str(), stdout);
+    check_memory(c, dev, e, batch);
+    std::printf("  fits: yes; nothing was sampled or written\n");
+    return 0;
+  }
   const JobResult job = run_job(c, make_progress_printer());
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;

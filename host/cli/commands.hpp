@@ -15,6 +15,7 @@ struct CommonArgs {
   std::string config_path;             // empty: embedded default
   std::string out_dir;                 // empty: [output] dir
   std::vector<std::string> overrides;  // --set section.key=value
+  bool dry_run = false;                // run: validate and print the memory model, sample nothing
 };
 
 Config resolve_config(const CommonArgs& a);

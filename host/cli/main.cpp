@@ -1,5 +1,6 @@
 // fwmc command line: subcommands run / theory / oracle / sweep. Exit 0 ok, 2 bad input, 1 runtime failure.
 #include <cstdio>
+#include <new>
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   };
   auto* run = app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
   add_common(run, false);
+  run->add_flag("--dry-run", args.dry_run, "Validate the config and data, print the memory model, and exit");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
   auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (THEORY.md 8)");
@@ -75,6 +77,9 @@ int main(int argc, char** argv) {
     return 130;
   } catch (const InputError& e) {
     std::fprintf(stderr, "fwmc: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "fwmc: error: out of memory: the request exceeds this machine's memory (see fwmc run --dry-run)\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fwmc: failure: %s\n", e.what());

@@ -90,6 +90,11 @@ void make_synthetic_targets(const Config& c, Dataset& ds) {
   ds.Y = Eigen::MatrixXd::Zero(ds.P, nd_out);
   if (c.data.targets == "teacher") {
     ModelSpec m = make_model_spec(c.model, ds.input_shape, nd_out);
+    // The teacher is one full network in double on the host: refuse sizes that cannot be that.
+    const double gib = m.total_params() * 8.0 / 1073741824.0;
+    if (gib > 4.0)
+      throw InputError(c.source + ": [data] targets = \"teacher\": a teacher network with these widths needs " +
+                       std::to_string(gib).substr(0, 6) + " GiB of weights; use targets = \"noise\", data files, or smaller widths");
     NetWeights w = sample_prior(m, rng);
     Forward fw = reference_forward(m, w, ds.X.topRows(ds.P));
     ds.Y = fw.f;

@@ -40,13 +40,15 @@ void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& 
   }
   if (avail == 0) return;
   const std::size_t budget = avail / 10 * 9;
-  if (e.total(batch) <= budget) return;
+  // On the CPU the host's traces and sums share the same memory as the backend buffers.
+  const std::size_t need = e.total(batch) + (d.cuda ? 0 : e.host);
+  if (need <= budget) return;
   const long fit = e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
   char msg[512];
   std::snprintf(msg, sizeof msg,
                 "%s: [sampler] chains = %d: a batch of %d chains needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared) "
                 "but %s has %.3g GiB available; use chain_batch (or chains) <= %ld",
-                c.source.c_str(), c.sampler.chains, batch, e.total(batch) / 1073741824.0, e.per_chain / 1048576.0,
+                c.source.c_str(), c.sampler.chains, batch, need / 1073741824.0, e.per_chain / 1048576.0,
                 e.shared / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0, fit);
   throw InputError(msg);
 }

@@ -1,4 +1,7 @@
+// Bytes a sampling job allocates, item by item, mirroring the allocations of the models, the sampler and the
+// kernel accumulator (t = 4 or 8 bytes per working-precision number).
 #include <algorithm>
+#include <cstdio>
 
 #include "fwmc/memory.hpp"
 
@@ -7,25 +10,71 @@ namespace fwmc {
 MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
                                const KernelSelection& sel) {
   const std::size_t t = s.precision == "double" ? 8 : 4;
-  const std::size_t D = static_cast<std::size_t>(m.total_params());
+  const std::size_t params = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
   for (int w : m.widths) { sum_w += w; wmax = std::max<std::size_t>(wmax, w); }
   const std::size_t L = m.widths.size(), nd = m.n_out, Dp = m.positions(), S = m.window_size();
-  const std::size_t groups = static_cast<std::size_t>(batch) / std::max(1, s.chains / s.groups);
+  const std::size_t DN = Dp * N, cg = static_cast<std::size_t>(std::max(1, s.chains / s.groups));
+  const std::size_t groups = static_cast<std::size_t>(batch) / cg;
+  const bool cnn = m.arch != Arch::fcn;
   MemoryEstimate e;
-  // theta, grad, proposal, proposal grad (+ momentum for HMC); Z and H per layer; output and its gradient;
-  // two backward scratch buffers; Phi H for the traces; ~8 per-chain doubles.
-  const std::size_t state = (s.method == "hmc" ? 5 : 4) * D;
-  // cnn: activations carry D positions, and layers >= 2 build im2col patches and their gradient.
-  const std::size_t DN = Dp * N, patches = (m.arch != Arch::fcn && L > 1) ? 2 * DN * S * wmax : 0;
-  const std::size_t gather = sel.inputs.empty() ? 0 : DN * wmax;  // selected rows copied out per draw
-  e.per_chain = t * (state + 2 * DN * sum_w + 2 * N * nd + 2 * DN * wmax + P * Dp * wmax + patches + gather) + 8 * 8;
-  // X, Y, Phi; per group the working-precision kernel of one draw and L double accumulators, over the selected
-  // entries: (D M)^2, or D M^2 for the spatial diagonal.
+  auto add = [](std::vector<MemoryItem>& v, std::size_t& sum, const char* name, std::size_t bytes) {
+    v.push_back({name, bytes});
+    sum += bytes;
+  };
+  // Per chain (sampler, model, accumulator).
+  auto& pc = e.per_chain_items;
+  add(pc, e.per_chain, "theta, gradient, proposal, proposal gradient", 4 * params * t);
+  if (s.method == "hmc") add(pc, e.per_chain, "HMC momentum", params * t);
+  add(pc, e.per_chain, "activations Z, H of every layer", 2 * DN * sum_w * t);
+  add(pc, e.per_chain, "outputs and their gradient", 2 * static_cast<std::size_t>(N) * nd * t);
+  add(pc, e.per_chain, "backward scratch (2 x widest layer)", 2 * DN * wmax * t);
+  if (cnn && L > 1) add(pc, e.per_chain, "cnn im2col patches and their gradient", 2 * DN * S * wmax * t);
+  add(pc, e.per_chain, "Phi H for the tr(K Phi) traces", static_cast<std::size_t>(P) * Dp * wmax * t);
+  if (!sel.inputs.empty()) add(pc, e.per_chain, "gathered rows of the selected inputs", DN * wmax * t);
+  add(pc, e.per_chain, "per-chain scalars", 8 * 8);
+  // Shared per batch.
   const std::size_t M = static_cast<std::size_t>(sel.count(N));
   const std::size_t entries = (sel.diagonal ? Dp : Dp * Dp) * M * M;
-  e.shared = t * (DN * S * m.in_channels + P * nd + static_cast<std::size_t>(P) * P) + groups * entries * (t + 8 * L);
+  auto& sh = e.shared_items;
+  add(sh, e.shared, cnn ? "input patches, targets, Phi" : "inputs, targets, Phi",
+      (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
+  add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
+  add(sh, e.shared, "kernel accumulators (double, per group and layer)", groups * entries * 8 * L);
+  // Host: traces (U, loss, tr(K_l Phi)) of every chain and draw, in the batch's record and the merged run; the
+  // group sums of all batches and their reordered copy when the run ends.
+  const std::size_t draws = static_cast<std::size_t>(s.samples);
+  auto& ho = e.host_items;
+  add(ho, e.host, "traces of all chains (U, loss, tr(K_l Phi))", draws * (L + 2) * 8 * (s.chains + batch));
+  add(ho, e.host, "kernel group sums at the end", 3 * static_cast<std::size_t>(s.groups) * entries * 8 * L);
+  // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE, all full (N D)^2 tensors in double.
+  add(ho, e.host, "NNGP and theory tensors (double)", (4 * L + 1) * DN * DN * 8);
   return e;
+}
+
+std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory) {
+  std::string out;
+  char line[256];
+  auto mib = [](std::size_t b) { return b / 1048576.0; };
+  auto items = [&](const char* title, const std::vector<MemoryItem>& v, std::size_t sum) {
+    std::snprintf(line, sizeof line, "  %s: %.4g MiB\n", title, mib(sum));
+    out += line;
+    for (const auto& i : v) {
+      std::snprintf(line, sizeof line, "    %-52s %12.4g MiB\n", i.name.c_str(), mib(i.bytes));
+      out += line;
+    }
+  };
+  items("per chain (backend)", e.per_chain_items, e.per_chain);
+  items("per batch, shared (backend)", e.shared_items, e.shared);
+  items("host", e.host_items, e.host);
+  std::snprintf(line, sizeof line, "  backend total for a batch of %d chains: %.4g MiB (%d batch%s of %d chains)\n", batch,
+                mib(e.total(batch)), s.chains / batch, s.chains / batch == 1 ? "" : "es", batch);
+  out += line;
+  if (same_memory) {
+    std::snprintf(line, sizeof line, "  expected peak (backend + host, CPU): %.4g MiB\n", mib(e.total(batch) + e.host));
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace fwmc

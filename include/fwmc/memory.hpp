@@ -1,6 +1,10 @@
-// Memory model of a sampling job: what a chain batch allocates on its backend, computed before allocating.
+// Memory model of a sampling job, computed before allocating: what a chain batch allocates on its backend (per
+// chain and shared), and what the host keeps (the per-chain traces for diagnostics, the kernel group sums).
+// `fwmc run --dry-run` prints it; check_memory refuses a job that cannot fit.
 #pragma once
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "fwmc/config.hpp"
 #include "fwmc/model.hpp"
@@ -8,15 +12,26 @@
 
 namespace fwmc {
 
+struct MemoryItem {
+  std::string name;
+  std::size_t bytes = 0;
+};
+
 struct MemoryEstimate {
-  std::size_t per_chain = 0;  // bytes that scale with the number of chains in a batch
-  std::size_t shared = 0;     // bytes per batch independent of chains (data, Phi, kernel accumulators)
+  std::size_t per_chain = 0;  // backend bytes that scale with the number of chains in a batch
+  std::size_t shared = 0;     // backend bytes per batch independent of chains (data, Phi, kernel accumulators)
+  std::size_t host = 0;       // host bytes for the whole run (traces of all chains, group sums)
+  std::vector<MemoryItem> per_chain_items, shared_items, host_items;  // the sums above, itemised
+  // Backend bytes of one batch.
   std::size_t total(int chains) const { return per_chain * static_cast<std::size_t>(chains) + shared; }
 };
 
-// N = train + test inputs, P = train inputs; batch = chains advanced together; groups_in_batch accumulate kernels.
-// `sel` is the part of each kernel accumulated (output.kernel_inputs / kernel_positions).
+// N = train + test inputs, P = train inputs; batch = chains advanced together; `sel` the kernel entries
+// accumulated (output.kernel_inputs / kernel_positions).
 MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
                                const KernelSelection& sel = {});
+
+// The estimate as text: itemised bytes and totals for the config's chains and batching.
+std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory);
 
 }  // namespace fwmc
