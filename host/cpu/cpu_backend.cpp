@@ -3,12 +3,14 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 #include "fwmc/backend.hpp"
 #include "fwmc/errors.hpp"
+#include "host/cpu/normals.hpp"
 #include "kernels/shared/activation.cuh"
 #include "kernels/shared/conv_index.cuh"
 #include "kernels/shared/sampler_math.cuh"
@@ -48,6 +50,22 @@ void small_gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int 
     }
 }
 constexpr long kSmallGemm = 2048;
+
+// Calls f(c, j0, len, xi) over tiles of every chain's block, xi = that tile's normals (per-chain key, element
+// counter elem0 + j0 ...). Tiles of all chains are spread over the threads, so few chains with many weights
+// use every core; the numbers do not depend on the tiling.
+template <class F>
+void for_each_tile(const ChainBlock& b, F&& f, std::uint64_t seed, std::uint32_t stream) {
+  const long tiles = (b.per_chain + cpu::kNormalTile - 1) / cpu::kNormalTile, total = tiles * b.chains;
+  #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+  for (long t = 0; t < total; ++t) {
+    const int c = static_cast<int>(t / tiles);
+    const long j0 = (t % tiles) * cpu::kNormalTile, len = std::min(cpu::kNormalTile, b.per_chain - j0);
+    double xi[cpu::kNormalTile];
+    cpu::fill_normals(RngKey{seed, b.chain0 + c, stream}, b.elem0 + j0, len, xi);
+    f(c, j0, len, xi);
+  }
+}
 
 template <class T>
 class CpuBackend final : public Backend<T> {
@@ -126,15 +144,11 @@ class CpuBackend final : public Backend<T> {
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
-    for (int c = 0; c < b.chains; ++c) {
-      const RngKey key{seed, b.chain0 + c, stream};
-      const long o = c * b.per_chain;
+    for_each_tile(b, [&](int c, long j0, long len, const double* xi) {
+      const long o = c * b.per_chain + j0;
       const T h = static_cast<T>(step[c]);
-      shared::for_each_normal(key, b.elem0, b.per_chain, [&](long j, double xi) {
-        out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, static_cast<T>(xi));
-      });
-    }
+      for (long j = 0; j < len; ++j) out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, static_cast<T>(xi[j]));
+    }, seed, stream);
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
@@ -147,12 +161,10 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
-    for (int c = 0; c < b.chains; ++c) {
-      const RngKey key{seed, b.chain0 + c, stream};
-      const long o = c * b.per_chain;
-      shared::for_each_normal(key, b.elem0, b.per_chain, [&](long j, double xi) { out[o + j] = static_cast<T>(scale * xi); });
-    }
+    for_each_tile(b, [&](int c, long j0, long len, const double* xi) {
+      const long o = c * b.per_chain + j0;
+      for (long j = 0; j < len; ++j) out[o + j] = static_cast<T>(scale * xi[j]);
+    }, seed, stream);
   }
   void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
