@@ -95,3 +95,11 @@ TEST(Diagnostics, InverseNormalCdf) {
     EXPECT_NEAR(0.5 * std::erfc(-x / std::sqrt(2.0)), p, 1e-14 + 1e-12 * p);
   }
 }
+
+TEST(Diagnostics, TooFewDrawsGiveNaNNotACrash) {
+  // 5 draws split into halves of 2: fewer than the 4 draws autocorrelations need (found by a 5-draw run).
+  const Chains x = {{0.1, 0.5, -0.3, 0.9, 0.2}, {0.4, -0.2, 0.8, 0.0, 0.3}};
+  EXPECT_TRUE(std::isnan(ess_bulk(x)));
+  EXPECT_TRUE(std::isnan(ess_tail(x)));
+  EXPECT_TRUE(std::isfinite(rhat_rank(x)));
+}

@@ -1,14 +1,22 @@
 // fwmc run: sample, compute the theory, compare, write the output contract of DESIGN.md. run_job is the whole
 // job (also used by fwmc sweep for each width); cmd_run adds the printed report.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/compare.hpp"
+#include "fwmc/interrupt.hpp"
 #include "fwmc/data.hpp"
 #include "fwmc/device_select.hpp"
+#include "fwmc/errors.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/memory.hpp"
 #include "fwmc/run.hpp"
@@ -26,7 +34,14 @@ nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nloh
 
 }  // namespace
 
-JobResult run_job(const Config& c, const ProgressFn& progress) {
+std::uint64_t config_hash(const Config& c) {
+  auto j = nlohmann::ordered_json::parse(config_to_json(c));
+  j.erase("output");
+  const std::string s = j.dump();
+  return fnv1a(s.data(), s.size());
+}
+
+JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
@@ -35,6 +50,18 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
   check_kernel_selection(c, d.N());
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
+  // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation).
+  const std::string& out = c.output.dir;
+  if (!opt.resume && !opt.force && std::filesystem::is_directory(out) && !std::filesystem::is_empty(out))
+    throw InputError("[output] dir = \"" + out + "\": exists and is not empty; use --force to overwrite it, or " +
+                     "fwmc run --resume " + out + " to continue an interrupted run");
+  prepare_output_dir(out);
+  CheckpointPolicy policy;
+  policy.path = out + "/checkpoint.bin";
+  policy.every_s = c.output.checkpoint_every;
+  policy.config_hash = config_hash(c);
+  policy.extra = opt.identity;
+  policy.resume = opt.resume;
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
   const KernelSelection sel = kernel_selection(c);
@@ -47,7 +74,15 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s\n", c.model.activation.c_str(), d.P,
                d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
                dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
-  job.run = run_sampling(c, m, d, th.phi.phi, progress);
+  try {
+    job.run = run_sampling(c, m, d, th.phi.phi, progress, &policy);
+  } catch (const Interrupted&) {
+    if (std::filesystem::exists(policy.path))
+      std::fprintf(stderr, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
+    else if (std::filesystem::is_empty(out))
+      std::filesystem::remove(out);  // interrupted before the first checkpoint: leave nothing behind
+    throw;
+  }
   const RunResult& r = job.run;
   std::vector<LayerComparison>& cmp = job.layers;
   for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
@@ -57,8 +92,6 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   job.total_s = total_s;
 
   // Everything is computed: now write (each file via temp + rename).
-  const std::string& out = c.output.dir;
-  prepare_output_dir(out);
   write_theory_arrays(out, th);
   for (int l = 1; l <= m.depth(); ++l) {
     const auto& e = r.kernels[l - 1];
@@ -73,6 +106,13 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   j["precision"] = c.sampler.precision;
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};
+  {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const MemoryEstimate e = estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c));
+    j["memory"] = {{"model_backend_mib", e.total(batch) / 1048576.0}, {"model_host_mib", e.host / 1048576.0},
+                   {"model_peak_cpu_mib", e.peak_same_memory(batch) / 1048576.0}, {"peak_rss_mib", ru.ru_maxrss / 1024.0}};
+  }
   const auto& dg = r.diag;
   j["diagnostics"] = {{"rhat_max", dg.rhat_max}, {"rhat_nested_max", dg.rhat_nested_max},
                       {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
@@ -117,10 +157,64 @@ JobResult run_job(const Config& c, const ProgressFn& progress) {
   }
   write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
   write_file_atomic(out + "/summary.json", j.dump(2) + "\n");
+  std::filesystem::remove(policy.path);  // the run is complete
   return job;
 }
 
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// What rebuilds the config on --resume: the config file's text and absolute path, and the --set overrides.
+std::vector<std::pair<std::string, std::string>> identity_of(const CommonArgs& a) {
+  std::string ov;
+  for (const auto& o : a.overrides) ov += o + "\n";
+  const std::string path = a.config_path.empty() ? "" : std::filesystem::absolute(a.config_path).string();
+  return {{"config/path", path}, {"config/text", path.empty() ? "" : slurp(path)}, {"config/overrides", ov}};
+}
+
+Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) {
+  std::vector<std::string> ov;
+  std::stringstream ss(ck.get_string("config/overrides"));
+  for (std::string line; std::getline(ss, line);) ov.push_back(line);
+  const std::string path = ck.get_string("config/path");
+  Config c = path.empty() ? load_default_config(ov) : load_config_text(ck.get_string("config/text"), path, ov);
+  c.output.dir = dir;
+  return c;
+}
+
+}  // namespace
+
 int cmd_run(const CommonArgs& a) {
+  if (!a.resume_dir.empty()) {
+    const CheckpointData ck = read_checkpoint(a.resume_dir + "/checkpoint.bin");
+    if (ck.version != kVersion)
+      throw InputError(a.resume_dir + "/checkpoint.bin: written by fwmc " + ck.version + ", this is fwmc " + kVersion +
+                       "; finish it with that version or start again");
+    const Config c = config_from_checkpoint(ck, a.resume_dir);
+    if (config_hash(c) != ck.config_hash)
+      throw InputError(a.resume_dir + "/checkpoint.bin: does not belong to its own config (corrupted?)");
+    if (!a.config_path.empty() || !a.overrides.empty()) {
+      CommonArgs given = a;
+      given.out_dir = a.resume_dir;
+      if (config_hash(resolve_config(given)) != ck.config_hash)
+        throw InputError(a.resume_dir + "/checkpoint.bin: was written by a different config than " +
+                         (a.config_path.empty() ? std::string("the one given") : a.config_path) +
+                         "; resume without a config, or start a new run");
+    }
+    std::fprintf(stderr, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
+                 ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));
+    JobOptions opt;
+    opt.resume = &ck;
+    opt.identity = {{"config/path", ck.get_string("config/path")}, {"config/text", ck.get_string("config/text")},
+                    {"config/overrides", ck.get_string("config/overrides")}};
+    return report_job(c, run_job(c, make_progress_printer(), opt));
+  }
   const Config c = resolve_config(a);
   if (a.dry_run) {
     const Dataset d = load_dataset(c);
@@ -136,7 +230,13 @@ int cmd_run(const CommonArgs& a) {
     std::printf("  fits: yes; nothing was sampled or written\n");
     return 0;
   }
-  const JobResult job = run_job(c, make_progress_printer());
+  JobOptions opt;
+  opt.force = a.force;
+  opt.identity = identity_of(a);
+  return report_job(c, run_job(c, make_progress_printer(), opt));
+}
+
+int report_job(const Config& c, const JobResult& job) {
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;
   const auto& dg = r.diag;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "fwmc/errors.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/sweep.hpp"
+#include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 #include "host/cli/progress.hpp"
 
@@ -102,8 +104,18 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s\n", k + 1, jobs.size(),
                    tags[k].first, summary.c_str());
     } else {
-      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d\n", k + 1, jobs.size(), tags[k].first);
-      run_job(c, make_progress_printer());
+      // An interrupted width continues from its checkpoint; leftovers without one are overwritten.
+      const std::string ckpt = c.output.dir + "/checkpoint.bin";
+      JobOptions opt;
+      opt.force = true;
+      std::optional<CheckpointData> ck;
+      if (std::filesystem::exists(ckpt)) {
+        ck = read_checkpoint(ckpt);
+        if (ck->config_hash == config_hash(c) && ck->version == kVersion) opt.resume = &*ck;
+      }
+      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), tags[k].first,
+                   opt.resume ? " (resuming its checkpoint)" : "");
+      run_job(c, make_progress_printer(), opt);
     }
     const auto j = nlohmann::json::parse(std::ifstream(summary));
     for (const auto& l : j["layers"]) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/cnn_compare.hpp"
 #include "fwmc/compare.hpp"
 #include "fwmc/config.hpp"
@@ -16,6 +17,8 @@ struct CommonArgs {
   std::string out_dir;                 // empty: [output] dir
   std::vector<std::string> overrides;  // --set section.key=value
   bool dry_run = false;                // run: validate and print the memory model, sample nothing
+  bool force = false;                  // run: write into an existing, non-empty output directory
+  std::string resume_dir;              // run: continue the run whose checkpoint is in this directory
 };
 
 Config resolve_config(const CommonArgs& a);
@@ -29,9 +32,20 @@ struct JobResult {
   std::vector<CnnFormDistance> cnn_forms;       // linear cnn with theory.compare_cnn_forms
   double total_s = 0;
 };
-JobResult run_job(const Config& c, const ProgressFn& progress);
+// How run_job treats the output directory and checkpoints: `identity` (the config's text, path and overrides)
+// goes into every checkpoint so that `fwmc run --resume DIR` can rebuild the config; `resume` continues a run.
+struct JobOptions {
+  bool force = false;
+  const CheckpointData* resume = nullptr;
+  std::vector<std::pair<std::string, std::string>> identity;
+};
+JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt = {});
+// Hash of everything in the config that determines the results (all but [output]).
+std::uint64_t config_hash(const Config& c);
 int cmd_theory(const CommonArgs& a);
 int cmd_run(const CommonArgs& a);
+// Prints a finished job's report (the table, diagnostics and warnings); returns the exit code.
+int report_job(const Config& c, const JobResult& job);
 int cmd_oracle(const CommonArgs& a, long draws);
 struct SweepArgs {
   std::vector<int> widths;

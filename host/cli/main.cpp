@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
   add_common(run, false);
   run->add_flag("--dry-run", args.dry_run, "Validate the config and data, print the memory model, and exit");
+  run->add_flag("--force", args.force, "Write into an existing, non-empty output directory");
+  run->add_option("--resume", args.resume_dir, "Continue the interrupted run whose checkpoint is in DIR");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
   auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (THEORY.md 8)");
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const Interrupted&) {
-    std::fprintf(stderr, "\nfwmc: interrupted; nothing was written\n");
+    std::fprintf(stderr, "\nfwmc: interrupted; no outputs were written\n");
     return 130;
   } catch (const InputError& e) {
     std::fprintf(stderr, "fwmc: error: %s\n", e.what());

@@ -172,9 +172,14 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;
   ss << in.rdbuf();
-  Config c = parse_config(ss.str(), path, overrides);
-  // Relative data paths are relative to the config file, so configs/ can name files beside it.
-  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  return load_config_text(ss.str(), path, overrides);
+}
+
+Config load_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
+  Config c = parse_config(text, path, overrides);
+  // Relative data paths are relative to the config file, so configs/ can name files beside it; made absolute so
+  // that a resumed run (from any directory) resolves them the same way.
+  const std::filesystem::path base = std::filesystem::absolute(path).parent_path();
   for (std::string* p : {&c.data.x, &c.data.y, &c.data.x_test})
     if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).lexically_normal().string();
   return c;

@@ -141,6 +141,7 @@ double rhat_raw(const Chains& x) {
 
 double ess_raw(const Chains& x) {
   const std::size_t m = x.size(), n = x[0].size();
+  if (n < 4) return kNaN;  // as Stan: too few draws to estimate autocorrelations
   std::vector<double> means(m), acov0(m);
   for (std::size_t c = 0; c < m; ++c) means[c] = mean(x[c]);
   // Biased autocovariance at lag t, averaged over chains (computed on demand: the sum stops early).
@@ -161,7 +162,7 @@ double ess_raw(const Chains& x) {
   rho[0] = rho_even;
   rho[1] = rho_odd;
   std::size_t t = 0;
-  while (t < n - 5 && !std::isnan(rho_even + rho_odd) && rho_even + rho_odd > 0) {
+  while (t + 5 < n && !std::isnan(rho_even + rho_odd) && rho_even + rho_odd > 0) {
     t += 2;
     rho_even = 1 - (mean_var - acov_mean(t)) / var_plus;
     rho_odd = 1 - (mean_var - acov_mean(t + 1)) / var_plus;
@@ -206,7 +207,8 @@ double ess_tail(const Chains& x) {
   double e = std::numeric_limits<double>::infinity();
   for (double p : {0.05, 0.95}) {
     Chains ind = split_chains(indicator(x, quantile7(all, p)));
-    e = std::min(e, has_variation(ind) ? ess_raw(ind) : kNaN);
+    const double ep = has_variation(ind) ? ess_raw(ind) : kNaN;
+    e = std::isnan(ep) || std::isnan(e) ? kNaN : std::min(e, ep);  // std::min would drop a NaN
   }
   return e;
 }

@@ -26,6 +26,13 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     std::remove(tmp.c_str());
     throw RuntimeError(path + ": rename failed");
   }
+  // The rename itself is durable only once the directory is synced.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
 }
 
 void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {

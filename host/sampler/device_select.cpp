@@ -41,7 +41,7 @@ void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& 
   if (avail == 0) return;
   const std::size_t budget = avail / 10 * 9;
   // On the CPU the host's traces and sums share the same memory as the backend buffers.
-  const std::size_t need = e.total(batch) + (d.cuda ? 0 : e.host);
+  const std::size_t need = d.cuda ? e.total(batch) : e.peak_same_memory(batch);
   if (need <= budget) return;
   const long fit = e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
   char msg[512];

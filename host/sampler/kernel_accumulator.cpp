@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fwmc/errors.hpp"
 #include "fwmc/estimators.hpp"
 
 namespace fwmc {
@@ -123,6 +124,34 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U)
   }
   ++draws_;
   traces_.draws = draws_;
+}
+
+template <class T>
+void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) const {
+  for (int l = 1; l <= L_; ++l) ck.put(prefix + "sums" + std::to_string(l), acc_[l - 1].download());
+  for (std::size_t k = 0; k < traces_.values.size(); ++k) ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
+  ck.put_value(prefix + "draws", draws_);
+}
+
+template <class T>
+void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& prefix) {
+  for (int l = 1; l <= L_; ++l) {
+    const auto v = ck.get<double>(prefix + "sums" + std::to_string(l));
+    if (v.size() != acc_[l - 1].size()) throw RuntimeError("checkpoint: kernel sums do not match this run");
+    acc_[l - 1].upload(v);
+  }
+  draws_ = ck.get_value<long>(prefix + "draws");
+  for (std::size_t k = 0; k < traces_.values.size(); ++k) {
+    auto v = ck.get<double>(prefix + "trace" + std::to_string(k));
+    if (v.size() != static_cast<std::size_t>(draws_) * C_) throw RuntimeError("checkpoint: traces do not match this run");
+    traces_.values[k].assign(v.begin(), v.end());
+  }
+  traces_.draws = draws_;
+}
+
+template <class T>
+void KernelAccumulator<T>::reserve_draws(long draws) {
+  for (auto& v : traces_.values) v.reserve(static_cast<std::size_t>(draws) * C_);
 }
 
 template <class T>

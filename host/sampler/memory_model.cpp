@@ -41,14 +41,20 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
       (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
   add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
   add(sh, e.shared, "kernel accumulators (double, per group and layer)", groups * entries * 8 * L);
-  // Host: traces (U, loss, tr(K_l Phi)) of every chain and draw, in the batch's record and the merged run; the
-  // group sums of all batches and their reordered copy when the run ends.
-  const std::size_t draws = static_cast<std::size_t>(s.samples);
+  // Host (doubles). SC = chains x draws values per trace; L + 2 traces (U, loss, tr(K_l Phi)).
+  const std::size_t draws = static_cast<std::size_t>(s.samples), C = static_cast<std::size_t>(s.chains);
+  const std::size_t SC = C * draws, G = static_cast<std::size_t>(s.groups), E8 = entries * 8;
   auto& ho = e.host_items;
-  add(ho, e.host, "traces of all chains (U, loss, tr(K_l Phi))", draws * (L + 2) * 8 * (s.chains + batch));
-  add(ho, e.host, "kernel group sums at the end", 3 * static_cast<std::size_t>(s.groups) * entries * 8 * L);
-  // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE, all full (N D)^2 tensors in double.
-  add(ho, e.host, "NNGP and theory tensors (double)", (4 * L + 1) * DN * DN * 8);
+  std::size_t unused = 0;
+  // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE: full (N D)^2 tensors.
+  add(ho, e.host_always, "NNGP and theory tensors (all the run)", (4 * L + 1) * DN * DN * 8);
+  add(ho, e.host_with_backend, "traces of a batch and of the run (while sampling)", draws * (L + 2) * 8 * (C + batch));
+  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", (L * G + groups) * E8);
+  add(ho, unused, "after sampling: traces of the run", SC * (L + 2) * 8);
+  add(ho, unused, "after sampling: group sums and one reordered layer", (L + 1) * G * E8);
+  add(ho, unused, "after sampling: rank-normalisation copies of one trace", 6 * SC * 8);
+  e.host_after = SC * (L + 2) * 8 + L * G * E8 + std::max(G * E8, 6 * SC * 8);
+  e.host = e.host_always + std::max(e.host_with_backend, e.host_after);
   return e;
 }
 
@@ -66,12 +72,12 @@ std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int
   };
   items("per chain (backend)", e.per_chain_items, e.per_chain);
   items("per batch, shared (backend)", e.shared_items, e.shared);
-  items("host", e.host_items, e.host);
+  items("host (peak; the items after sampling replace the batch's)", e.host_items, e.host);
   std::snprintf(line, sizeof line, "  backend total for a batch of %d chains: %.4g MiB (%d batch%s of %d chains)\n", batch,
                 mib(e.total(batch)), s.chains / batch, s.chains / batch == 1 ? "" : "es", batch);
   out += line;
   if (same_memory) {
-    std::snprintf(line, sizeof line, "  expected peak (backend + host, CPU): %.4g MiB\n", mib(e.total(batch) + e.host));
+    std::snprintf(line, sizeof line, "  expected peak (backend + host, CPU): %.4g MiB\n", mib(e.peak_same_memory(batch)));
     out += line;
   }
   return out;

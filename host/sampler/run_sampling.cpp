@@ -8,8 +8,10 @@
 #include "fwmc/errors.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/interrupt.hpp"
+#include "fwmc/io.hpp"
 #include "fwmc/run.hpp"
 #include "fwmc/sampler.hpp"
+#include "fwmc/version.hpp"
 
 namespace fwmc {
 
@@ -19,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 template <class T>
 RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                    const ProgressFn& progress) {
+                    const ProgressFn& progress, const CheckpointPolicy* policy) {
   const auto& sc = c.sampler;
   const int C = sc.chains, batch = sc.chain_batch > 0 ? sc.chain_batch : C, batches = C / batch;
   const int cg = C / sc.groups, groups_per_batch = batch / cg;
@@ -39,17 +41,71 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   std::vector<std::vector<double>> group_sums(m.depth());
   r.traces.chains = C;
   long accepted_steps = 0, counted_steps = 0;
+  double elapsed_before = 0;  // sampling seconds of the runs this one resumes
   const auto t0 = Clock::now();
-  for (int bi = 0; bi < batches; ++bi) {
+  auto last_save = t0;
+  // Everything the loop below carries from one iteration to the next, into a checkpoint.
+  auto save = [&](int bi, long next_it, const Sampler<T>& sampler, const KernelAccumulator<T>& acc) {
+    CheckpointData ck;
+    ck.version = kVersion;
+    ck.config_hash = policy->config_hash;
+    for (const auto& [k, v] : policy->extra) ck.put_string(k, v);
+    ck.put_value("batch", bi);
+    ck.put_value("next_iteration", next_it);
+    ck.put("counters", std::vector<long>{accepted_steps, counted_steps, r.diag.divergences, r.diag.nonfinite_events});
+    ck.put_value("sampling_s", elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count());
+    for (int l = 1; l <= m.depth(); ++l) ck.put("run/sums" + std::to_string(l), group_sums[l - 1]);
+    ck.put("run/step_sizes", r.step_sizes);
+    for (std::size_t k = 0; k < r.traces.values.size(); ++k) ck.put("run/trace" + std::to_string(k), r.traces.values[k]);
+    sampler.save(ck, "batch/");
+    acc.save(ck, "batch/");
+    write_file_atomic(policy->path, ck.serialize());
+    last_save = Clock::now();
+  };
+  int first_batch = 0;
+  long first_it = 0;
+  const CheckpointData* resume = policy ? policy->resume : nullptr;
+  if (resume) {
+    first_batch = resume->get_value<int>("batch");
+    first_it = resume->get_value<long>("next_iteration");
+    const auto counters = resume->get<long>("counters");
+    if (counters.size() != 4 || first_batch < 0 || first_batch >= batches || first_it < 0 || first_it > iters)
+      throw RuntimeError("checkpoint: run position out of range");
+    accepted_steps = counters[0];
+    counted_steps = counters[1];
+    r.diag.divergences = counters[2];
+    r.diag.nonfinite_events = counters[3];
+    elapsed_before = resume->get_value<double>("sampling_s");
+    for (int l = 1; l <= m.depth(); ++l) group_sums[l - 1] = resume->get<double>("run/sums" + std::to_string(l));
+    r.step_sizes = resume->get<double>("run/step_sizes");
+  }
+  for (int bi = first_batch; bi < batches; ++bi) {
     auto model = make_feature_model<T>(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
     Sampler<T> sampler(*model, ss);
     KernelAccumulator<T> acc(*model, groups_per_batch, phi, sel);
-    sampler.init_from_prior();
+    acc.reserve_draws(sc.samples);
+    long it0 = 0;
+    if (resume && bi == first_batch) {
+      sampler.load(*resume, "batch/");
+      acc.load(*resume, "batch/");
+      it0 = first_it;
+      if (bi > 0) {  // the merged traces of the finished batches
+        r.traces.names = acc.traces().names;
+        r.traces.draws = sc.samples;
+        for (std::size_t k = 0; k < r.traces.names.size(); ++k)
+          r.traces.values.push_back(resume->get<double>("run/trace" + std::to_string(k)));
+      }
+    } else {
+      sampler.init_from_prior();
+    }
     auto tb = Clock::now();
     double acc_window = 0;
     long window_n = 0;
-    for (long it = 0; it < iters; ++it) {
-      throw_if_interrupted();
+    for (long it = it0; it < iters; ++it) {
+      if (interrupted()) {
+        if (policy && !policy->path.empty()) save(bi, it, sampler, acc);
+        throw Interrupted();
+      }
       const StepInfo& info = sampler.step(it);
       double a = 0;
       for (int k = 0; k < batch; ++k) {
@@ -67,9 +123,12 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         counted_steps += batch;
         if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U);
       }
+      if (policy && !policy->path.empty() &&
+          std::chrono::duration<double>(Clock::now() - last_save).count() >= policy->every_s)
+        save(bi, it + 1, sampler, acc);
       if (progress && ((it + 1) % 25 == 0 || it + 1 == iters)) {
         const double el = std::chrono::duration<double>(Clock::now() - tb).count();
-        const double rate = double(it + 1) * batch / std::max(el, 1e-9);
+        const double rate = double(it + 1 - it0) * batch / std::max(el, 1e-9);
         const double remaining = (double(iters - it - 1) + double(batches - bi - 1) * iters) * batch / rate;
         progress({it < sc.warmup ? "warmup" : "sampling", it + 1, iters, bi + 1, batches, rate,
                   acc_window / window_n, remaining});
@@ -86,7 +145,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       group_sums[l - 1].insert(group_sums[l - 1].end(), s.begin(), s.end());
     }
     const Traces& t = acc.traces();
-    if (bi == 0) {
+    if (r.traces.values.empty()) {
       r.traces.names = t.names;
       r.traces.draws = t.draws;
       r.traces.values.assign(t.names.size(), std::vector<double>(static_cast<std::size_t>(t.draws) * C));
@@ -96,7 +155,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         for (int cc = 0; cc < batch; ++cc)
           r.traces.values[k][dd * C + bi * batch + cc] = t.values[k][dd * batch + cc];
   }
-  r.sampling_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.sampling_s = elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count();
   r.chain_steps = iters * C;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   const double count = double(cg) * r.traces.draws;
@@ -156,17 +215,17 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
 }
 
 RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                       const ProgressFn& progress) {
+                       const ProgressFn& progress, const CheckpointPolicy* policy) {
   const DeviceChoice dev = choose_device(c);
   const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
   RunResult r;
   if (c.sampler.precision == "double") {
     auto be = make_backend<double>(dev);
-    r = run_typed(*be, c, m, d, phi, progress);
+    r = run_typed(*be, c, m, d, phi, progress, policy);
   } else {
     auto be = make_backend<float>(dev);
-    r = run_typed(*be, c, m, d, phi, progress);
+    r = run_typed(*be, c, m, d, phi, progress, policy);
   }
   r.device = dev.description;
   return r;

@@ -196,6 +196,30 @@ void Sampler<T>::freeze_step_sizes() {
   upload_steps();
 }
 
+template <class T>
+void Sampler<T>::save(CheckpointData& ck, const std::string& prefix) const {
+  ck.put(prefix + "theta", state_.theta.download());
+  ck.put(prefix + "grad", state_.grad.download());
+  ck.put(prefix + "U", state_.U);
+  ck.put(prefix + "step", step_);
+  ck.put(prefix + "dual_averaging", da_);
+}
+
+template <class T>
+void Sampler<T>::load(const CheckpointData& ck, const std::string& prefix) {
+  const auto theta = ck.get<T>(prefix + "theta"), grad = ck.get<T>(prefix + "grad");
+  auto U = ck.get<double>(prefix + "U"), step = ck.get<double>(prefix + "step");
+  auto da = ck.get<DualAveraging>(prefix + "dual_averaging");
+  if (theta.size() != state_.theta.size() || grad.size() != theta.size() || U.size() != std::size_t(C_) ||
+      step.size() != std::size_t(C_) || da.size() != std::size_t(C_))
+    throw RuntimeError("checkpoint: the sampler state does not match this model and chain batch");
+  state_.theta.upload(theta);
+  state_.grad.upload(grad);
+  state_.U = std::move(U);
+  da_ = std::move(da);
+  set_step_sizes(step);
+}
+
 template class Sampler<float>;
 template class Sampler<double>;
 

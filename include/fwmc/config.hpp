@@ -81,6 +81,8 @@ Config parse_config(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
 Config load_config_file(const std::string& path, const std::vector<std::string>& overrides = {});
 Config load_default_config(const std::vector<std::string>& overrides = {});
+// As load_config_file, from the file's text (relative data paths resolve against path's directory).
+Config load_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The fully resolved config as a JSON string (echoed into outputs).
 std::string config_to_json(const Config& c);

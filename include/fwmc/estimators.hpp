@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/feature_model.hpp"
 #include "fwmc/theory.hpp"
 
@@ -42,6 +43,11 @@ class KernelAccumulator {
   KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi, const KernelSelection& sel = {});
   // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
   void observe(const T* theta, const std::vector<double>& U);
+  // Group sums, traces and the draw count, for checkpoints.
+  void save(CheckpointData& ck, const std::string& prefix) const;
+  void load(const CheckpointData& ck, const std::string& prefix);
+  // Reserves the traces for this many draws (so that they do not grow by reallocation).
+  void reserve_draws(long draws);
   std::vector<KernelEstimate> estimates() const;
   const Traces& traces() const { return traces_; }
   long draws() const { return draws_; }

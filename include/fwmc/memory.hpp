@@ -2,6 +2,7 @@
 // chain and shared), and what the host keeps (the per-chain traces for diagnostics, the kernel group sums).
 // `fwmc run --dry-run` prints it; check_memory refuses a job that cannot fit.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -20,10 +21,17 @@ struct MemoryItem {
 struct MemoryEstimate {
   std::size_t per_chain = 0;  // backend bytes that scale with the number of chains in a batch
   std::size_t shared = 0;     // backend bytes per batch independent of chains (data, Phi, kernel accumulators)
-  std::size_t host = 0;       // host bytes for the whole run (traces of all chains, group sums)
-  std::vector<MemoryItem> per_chain_items, shared_items, host_items;  // the sums above, itemised
+  // Host bytes: held throughout (theory tensors), while a batch's backend memory is live (traces and group sums
+  // being merged), and after sampling (the run's traces and sums, the kernel estimates and the diagnostics).
+  std::size_t host_always = 0, host_with_backend = 0, host_after = 0;
+  std::size_t host = 0;       // the host's peak: host_always + max(host_with_backend, host_after)
+  std::vector<MemoryItem> per_chain_items, shared_items, host_items;
   // Backend bytes of one batch.
   std::size_t total(int chains) const { return per_chain * static_cast<std::size_t>(chains) + shared; }
+  // Peak when backend and host share one memory (the CPU backend).
+  std::size_t peak_same_memory(int chains) const {
+    return host_always + std::max(total(chains) + host_with_backend, host_after);
+  }
 };
 
 // N = train + test inputs, P = train inputs; batch = chains advanced together; `sel` the kernel entries

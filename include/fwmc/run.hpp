@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/config.hpp"
 #include "fwmc/data.hpp"
 #include "fwmc/estimators.hpp"
@@ -42,9 +43,21 @@ struct RunResult {
   std::string backend, device;
 };
 
-// Runs the sampler of config c for model m on data d; phi (P x P) feeds the tr(K Phi) traces.
+// Checkpoints of a sampling run: the file, the period, what identifies the run (written into every checkpoint
+// with `extra` strings the resume needs), and optionally a checkpoint to continue from.
+struct CheckpointPolicy {
+  std::string path;                                  // empty: no checkpoints
+  double every_s = 600;
+  std::uint64_t config_hash = 0;
+  std::vector<std::pair<std::string, std::string>> extra;
+  const CheckpointData* resume = nullptr;
+};
+
+// Runs the sampler of config c for model m on data d; phi (P x P) feeds the tr(K Phi) traces. With a policy it
+// checkpoints every policy->every_s seconds and when interrupted (then throws Interrupted), and resumes from
+// policy->resume with bitwise the same results as an uninterrupted run.
 RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                       const ProgressFn& progress = {});
+                       const ProgressFn& progress = {}, const CheckpointPolicy* policy = nullptr);
 
 // Diagnostics of a finished run's traces.
 RunDiagnostics diagnose(const Traces& t, int groups);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/potential.hpp"
 
 namespace fwmc {
@@ -61,6 +62,11 @@ class Sampler {
   // Warm-up: adapt step sizes from the last step's acceptance; freeze at the end.
   void adapt_step_sizes();
   void freeze_step_sizes();
+
+  // The complete state between two steps (theta, grad, U, step sizes, adaptation), for checkpoints. The RNG
+  // needs nothing: it is counter-based on the iteration.
+  void save(CheckpointData& ck, const std::string& prefix) const;
+  void load(const CheckpointData& ck, const std::string& prefix);
 
   ChainState<T>& state() { return state_; }
   const std::vector<double>& step_sizes() const { return step_; }

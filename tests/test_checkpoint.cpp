@@ -1,0 +1,175 @@
+// Checkpoint/resume: the file format refuses damage, SIGINT leaves a checkpoint and no outputs, SIGKILL at random
+// moments ten times and resuming each time gives bitwise the outputs of an uninterrupted run, and checkpoints
+// from another config or version are refused.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "fwmc/checkpoint.hpp"
+#include "fwmc/data.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/io.hpp"
+#include "test_helpers.hpp"
+
+using namespace fwmc;
+using namespace fwmc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kSmall =
+    "[data]\nn_train=6\nn_test=2\ninput_dim=5\n[model]\nwidths=[12,12]\n[posterior]\nbeta=2.0\n"
+    "[sampler]\nmethod='hmc'\nchains=16\ngroups=8\nchain_batch=8\nwarmup=300\nsamples=9000\nleapfrog_steps=4\n"
+    "[output]\ncheckpoint_every=0.1\n";
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Starts build/fwmc with args (no shell), returns its pid; output goes to `log`.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(log.c_str(), "a");
+    dup2(fileno(f), 1);
+    dup2(fileno(f), 2);
+    std::vector<char*> argv{const_cast<char*>(FWMC_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(FWMC_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+// Outputs of a finished run: every .npy byte for byte, and summary.json without its timing and memory.
+std::map<std::string, std::string> outputs(const std::string& dir) {
+  std::map<std::string, std::string> m;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".npy") m[name] = slurp(e.path().string());
+  }
+  auto j = nlohmann::json::parse(slurp(dir + "/summary.json"));
+  j.erase("timing");
+  j.erase("memory");
+  j["config"]["output"].erase("dir");
+  m["summary.json"] = j.dump();
+  return m;
+}
+
+}  // namespace
+
+TEST(Checkpoint, FileFormatRefusesTruncationAndCorruption) {
+  CheckpointData d;
+  d.version = "x";
+  d.config_hash = 42;
+  d.put("v", std::vector<double>{1, 2, 3});
+  d.put_string("s", "hello");
+  const std::string bytes = d.serialize();
+  const CheckpointData r = CheckpointData::parse(bytes, "t");
+  EXPECT_EQ(r.get<double>("v"), (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(r.get_string("s"), "hello");
+  EXPECT_EQ(r.config_hash, 42u);
+  EXPECT_THROW(CheckpointData::parse(bytes.substr(0, bytes.size() - 1), "t"), InputError);
+  for (std::size_t i : {std::size_t(3), bytes.size() / 2, bytes.size() - 9}) {
+    std::string bad = bytes;
+    bad[i] ^= 1;
+    EXPECT_THROW(CheckpointData::parse(bad, "t"), InputError) << i;
+  }
+  EXPECT_THROW(r.get<double>("missing"), RuntimeError);
+}
+
+TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
+  const std::string dir = temp_dir("kill");
+  write_text(dir + "/c.toml", kSmall);
+  ASSERT_EQ(wait_for(spawn({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0) << slurp(dir + "/ref.log");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> ms(200, 1000);
+  const std::string out = dir + "/k";
+  int kills = 0, resumed = 0;
+  for (int round = 0; round < 10; ++round) {
+    const bool resume = fs::exists(out + "/checkpoint.bin");
+    resumed += resume;
+    const pid_t pid = resume ? spawn({"run", "--resume", out}, dir + "/k.log")
+                             : spawn({"run", dir + "/c.toml", "--out", out, "--force"}, dir + "/k.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
+    kills += kill(pid, SIGKILL) == 0;
+    wait_for(pid);
+    // Whatever the moment, no output file is half-written: every .npy present parses as a whole.
+    for (const auto& e : fs::directory_iterator(out))
+      if (e.path().extension() == ".npy") EXPECT_NO_THROW(read_npy(e.path().string())) << e.path();
+  }
+  EXPECT_EQ(kills, 10);
+  EXPECT_GE(resumed, 8) << slurp(dir + "/k.log");
+  const int rc = fs::exists(out + "/checkpoint.bin") ? wait_for(spawn({"run", "--resume", out}, dir + "/k.log"))
+                                                      : wait_for(spawn({"run", dir + "/c.toml", "--out", out, "--force"}, dir + "/k.log"));
+  ASSERT_EQ(rc, 0) << slurp(dir + "/k.log");
+  EXPECT_FALSE(fs::exists(out + "/checkpoint.bin"));  // removed once the run completes
+  EXPECT_EQ(outputs(out), outputs(dir + "/ref"));
+}
+
+TEST(Checkpoint, SigintSavesACheckpointAndNoOutputsThenResumeCompletes) {
+  const std::string dir = temp_dir("int");
+  write_text(dir + "/c.toml", kSmall);
+  const pid_t pid = spawn({"run", dir + "/c.toml", "--out", dir + "/o"}, dir + "/log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 130) << slurp(dir + "/log");
+  EXPECT_NE(slurp(dir + "/log").find("fwmc run --resume"), std::string::npos) << slurp(dir + "/log");
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir + "/o")) files.push_back(e.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{"checkpoint.bin"});
+  // Resuming under another config is refused; a bare resume completes.
+  auto r = run_fwmc("run " + dir + "/c.toml --resume " + dir + "/o --set posterior.beta=3.0");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("different config"), std::string::npos) << r.output;
+  r = run_fwmc("run --resume " + dir + "/o");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir + "/o/summary.json"));
+}
+
+TEST(Checkpoint, ForeignOrDamagedCheckpointsAndOccupiedOutputDirsAreRefused) {
+  const std::string dir = temp_dir("foreign");
+  fs::create_directories(dir + "/v");
+  CheckpointData d;
+  d.version = "0.0.0-other";
+  write_file_atomic(dir + "/v/checkpoint.bin", d.serialize());
+  auto r = run_fwmc("run --resume " + dir + "/v");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("written by fwmc 0.0.0-other"), std::string::npos) << r.output;
+  write_file_atomic(dir + "/v/checkpoint.bin", "FWMCCKPT garbage");
+  r = run_fwmc("run --resume " + dir + "/v");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not a usable fwmc checkpoint"), std::string::npos) << r.output;
+  r = run_fwmc("run --resume " + dir + "/nothing_here");
+  EXPECT_EQ(r.code, 2) << r.output;
+  // An existing, non-empty output directory needs --force.
+  write_text(dir + "/c.toml", "[data]\nn_train=4\n[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n[model]\nwidths=[4,4]\n");
+  fs::create_directories(dir + "/full");
+  write_text(dir + "/full/keep.txt", "x");
+  r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/full");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("use --force"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/full/summary.json"));
+  r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/full --force");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
