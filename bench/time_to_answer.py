@@ -56,11 +56,11 @@ def fwmc_run(fwmc, d, tag, sets):
 def fwmc_time_to_answer(fwmc, d, method, extra):
     base = [f"sampler.method=\"{method}\""] + extra
     s, rel, _ = fwmc_run(fwmc, d, f"{method}_pilot", base + ["sampler.samples=300"])
-    samples = math.ceil(300 * (rel / TARGET) ** 2 * 1.15)
+    samples = math.ceil(300 * (rel / TARGET) ** 2 * 1.3)  # margin for the noise in the pilot's MCSE
     s, rel, dk = fwmc_run(fwmc, d, f"{method}_final", base + [f"sampler.samples={samples}"])
     return {"method": method, "samples": samples, "chains": s["config"]["sampler"]["chains"],
             "seconds": s["timing"]["sampling_s"], "rel_mcse": rel, "dK1": dk,
-            "step_mean": s["diagnostics"]["step_size"]["mean"]}
+            "step_mean": s["diagnostics"]["step_size"]["mean"], "rhat": s["diagnostics"]["rhat_max"]}
 
 
 def original_protocol(X, Y, h, budget, K0_1):
@@ -195,16 +195,16 @@ device = "cpu"
     burn_s, sample_s, rel, norm, steps, backend = original_protocol(X, Y, h, a.budget, K0_1)
     t_orig = burn_s + sample_s * (rel / TARGET) ** 2
     print(f"time to {TARGET:.0%} relative MCSE on ||dK_1|| (default problem, this machine)")
-    print(f"{'protocol':<44} {'draws':>12} {'seconds':>10} {'rel MCSE':>9} {'||dK_1||':>9}")
+    print(f"{'protocol':<44} {'draws':>12} {'seconds':>10} {'rel MCSE':>9} {'||dK_1||':>9} {'R-hat':>7}")
     for r in rows:
         print(f"{'fwmc ' + r['method'] + ', ' + str(r['chains']) + ' chains':<44} {r['samples'] * r['chains']:>12} "
-              f"{r['seconds']:>10.1f} {r['rel_mcse']:>9.4f} {r['dK1']:>9.4f}")
+              f"{r['seconds']:>10.1f} {r['rel_mcse']:>9.4f} {r['dK1']:>9.4f} {r['rhat']:>7.3f}")
     print(f"{'original: 1 chain ULA h=' + format(h, '.3g') + ' (' + backend.split(' (')[0] + ')':<44} "
           f"{steps:>12} {burn_s + sample_s:>10.1f} {rel:>9.4f} {norm:>9.4f}  (measured)")
     print(f"{'original, extrapolated to 5%':<44} {'':>12} {t_orig:>10.1f} {TARGET:>9.4f}")
-    best = min(r["seconds"] for r in rows)
+    best = rows[0]["seconds"]  # HMC: MALA's R-hat shows a shared transient on this problem (see README)
     print(f"ULA backend: {backend}; burn-in {burn_s:.1f} s ({int(20 / h)} steps)")
-    print(f"theory ||dK_th,1|| = {theory['theory']['layers'][0].get('frob_dK_th', float('nan')) if isinstance(theory['theory'].get('layers'), list) else 'see theory.json'}")
+    print(f"theory ||dK_th,1|| = {theory['theory']['layers'][0]['frob_dK_th']:.4f}")
     print(f"time_to_answer_ratio={t_orig / best:.1f}")
 
 
