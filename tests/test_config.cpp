@@ -109,6 +109,11 @@ TEST(Config, EveryKeyAddedBeyondDesignRejectsGarbage) {
       {"[theory]\ncnn_form = \"both\"\n", "propagated|unpropagated"},
       {"[output]\ndir = \"\"\n", "[output] dir"},
       {"[output]\ncheckpoint_every = 0\n", "[output] checkpoint_every"},
+      {"[output]\nkernel_inputs = [0, -2]\n", "[output] kernel_inputs"},
+      {"[output]\nkernel_inputs = \"all\"\n", "[output] kernel_inputs"},
+      {"[output]\nkernel_positions = \"diag\"\n", "[output] kernel_positions"},
+      {"[sampler]\ndivergence_budget = -2\n", "[sampler] divergence_budget"},
+      {"[sampler]\ndivergence_budget = 1.5\n", "[sampler] divergence_budget"},
   };
   for (const auto& [toml, expect] : cases) {
     const std::string e = error_of(toml);

@@ -118,6 +118,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
                       {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
                       {"accept_rate_mean", dg.accept_rate_mean}, {"drift_z_max", dg.drift_z_max}, {"divergences", dg.divergences},
                       {"nonfinite_events", dg.nonfinite_events}, {"nonfinite_chains", dg.nonfinite_chains},
+                      {"dropped_chains_nonfinite", dg.dropped_nonfinite}, {"dropped_chains_divergent", dg.dropped_divergent},
                       {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
   nlohmann::ordered_json traces = nlohmann::ordered_json::array();
   for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
@@ -268,6 +269,9 @@ int report_job(const Config& c, const JobResult& job) {
     std::printf("  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
                 "transient from their start; increase warmup\n", dg.drift_z_max);
   if (dg.divergences > 0) std::printf("  warning: %ld divergent transitions\n", dg.divergences);
+  if (dg.dropped_nonfinite + dg.dropped_divergent > 0)
+    std::printf("  warning: %ld chain(s) dropped for a non-finite state, %ld for exceeding the divergence budget\n",
+                dg.dropped_nonfinite, dg.dropped_divergent);
   for (const auto& w : th.warnings) std::printf("  warning: %s\n", w.c_str());
   std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp%s}.npy)\n", out.c_str(),
               th.available ? ",theory" : "");

@@ -98,6 +98,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     if (s.chains % s.groups != 0)
       r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
     r.get("chain_batch", s.chain_batch, 0, 10000000);
+    r.get("divergence_budget", s.divergence_budget, -1, 1000000000000L);
     if (s.chain_batch > 0 && (s.chains % s.chain_batch != 0 || s.chain_batch % (s.chains / s.groups) != 0))
       r.fail("chain_batch", "must divide chains and be a multiple of the group size chains/groups = " +
                                 std::to_string(s.chains / s.groups));
@@ -204,7 +205,7 @@ std::string config_to_json(const Config& c) {
   j["sampler"] = {{"method", s.method}, {"chains", s.chains}, {"warmup", s.warmup}, {"samples", s.samples},
                   {"thin", s.thin}, {"step_size", s.step_size}, {"leapfrog_steps", s.leapfrog_steps},
                   {"target_accept", s.target_accept}, {"adapt", s.adapt}, {"groups", s.groups},
-                  {"chain_batch", s.chain_batch}, {"mass", s.mass},
+                  {"chain_batch", s.chain_batch}, {"mass", s.mass}, {"divergence_budget", s.divergence_budget},
                   {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
   j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
                  {"cnn_form", c.theory.cnn_form}, {"compare_cnn_forms", c.theory.compare_cnn_forms}};

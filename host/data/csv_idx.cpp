@@ -5,12 +5,17 @@
 
 #include "fwmc/data.hpp"
 #include "fwmc/errors.hpp"
+#include "host/data/stream_bytes.hpp"
 
 namespace fwmc {
 
 NpyArray read_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open");
+  return parse_csv(in, path);
+}
+
+NpyArray parse_csv(std::istream& in, const std::string& path) {
   NpyArray a;
   std::string line;
   std::size_t cols = 0, rows = 0, lineno = 0;
@@ -49,6 +54,10 @@ NpyArray read_csv(const std::string& path) {
 NpyArray read_idx(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open");
+  return parse_idx(in, path);
+}
+
+NpyArray parse_idx(std::istream& in, const std::string& path) {
   unsigned char h[4];
   if (!in.read(reinterpret_cast<char*>(h), 4)) throw InputError(path + ": truncated IDX header");
   if (h[0] != 0 || h[1] != 0 || h[2] != 0x08 || h[3] < 1 || h[3] > 4)
@@ -58,10 +67,13 @@ NpyArray read_idx(const std::string& path) {
   for (int i = 0; i < h[3]; ++i) {
     unsigned char b[4];
     if (!in.read(reinterpret_cast<char*>(b), 4)) throw InputError(path + ": truncated IDX header");
-    std::size_t d = (std::size_t(b[0]) << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+    const std::size_t d = (std::size_t(b[0]) << 24) | (std::size_t(b[1]) << 16) | (std::size_t(b[2]) << 8) | b[3];
+    if (d > 0 && count > (std::size_t(1) << 34) / d) throw InputError(path + ": IDX array too large");
     a.shape.push_back(d);
     count *= d;
   }
+  if (remaining_bytes(in) < count)
+    throw InputError(path + ": truncated IDX data (expected " + std::to_string(count) + " bytes)");
   std::vector<unsigned char> raw(count);
   if (!in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(count)))
     throw InputError(path + ": truncated IDX data (expected " + std::to_string(count) + " bytes)");

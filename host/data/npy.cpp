@@ -1,5 +1,6 @@
 // .npy reader/writer (format version 1.0/2.0/3.0, little-endian, C order).
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -8,12 +9,17 @@
 #include "fwmc/data.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/io.hpp"
+#include "host/data/stream_bytes.hpp"
 
 namespace fwmc {
 
 NpyArray read_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open");
+  return parse_npy(in, path);
+}
+
+NpyArray parse_npy(std::istream& in, const std::string& path) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     throw InputError(path + ": not an .npy file (bad magic)");
@@ -45,8 +51,13 @@ NpyArray read_npy(const std::string& path) {
   std::size_t count = 1;
   while (std::getline(ss, tok, ',')) {
     if (tok.find_first_not_of(" ") == std::string::npos) continue;
-    long v = std::stol(tok);
+    char* end = nullptr;
+    const long v = std::strtol(tok.c_str(), &end, 10);
+    while (*end == ' ' || *end == 'L') ++end;
+    if (end == tok.c_str() || *end != '\0') throw InputError(path + ": bad shape entry '" + tok + "'");
     if (v < 0) throw InputError(path + ": negative dimension");
+    if (v > (1L << 34) || (v > 0 && count > (std::size_t(1) << 34) / static_cast<std::size_t>(v)))
+      throw InputError(path + ": array too large");
     a.shape.push_back(static_cast<std::size_t>(v));
     count *= static_cast<std::size_t>(v);
   }
@@ -59,6 +70,8 @@ NpyArray read_npy(const std::string& path) {
   else if (descr == "<i4" || descr == "=i4") { item = 4; kind = 'i'; }
   else if (descr == "|u1") { item = 1; kind = 'b'; }
   else throw InputError(path + ": unsupported dtype '" + descr + "' (use float32, float64, int32, int64 or uint8)");
+  if (remaining_bytes(in) < count * item)
+    throw InputError(path + ": truncated data (expected " + std::to_string(count) + " values)");
   std::vector<char> raw(count * item);
   if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
     throw InputError(path + ": truncated data (expected " + std::to_string(count) + " values)");

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "fwmc/errors.hpp"
 #include "fwmc/estimators.hpp"
@@ -34,17 +35,26 @@ std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int
   return out;
 }
 
-KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D, double count, bool diag) {
+KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D,
+                                    const std::vector<double>& counts, bool diag) {
   KernelEstimate e{KernelTensor(N, D, diag), KernelTensor(N, D, diag)};
   const std::size_t n = e.mean.v.size();
+  double total = 0;
+  int live = 0;
+  for (int g = 0; g < G; ++g) {
+    total += counts[g];
+    live += counts[g] > 0;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     double m = 0;
-    for (int g = 0; g < G; ++g) m += sums[g * n + i] / count;
-    m /= G;
+    for (int g = 0; g < G; ++g) m += sums[g * n + i];
+    m /= total;
+    // Weighted spread of the group means; with equal counts this is sum (m_g - m)^2 / (G (G - 1)).
     double v = 0;
-    for (int g = 0; g < G; ++g) v += std::pow(sums[g * n + i] / count - m, 2);
+    for (int g = 0; g < G; ++g)
+      if (counts[g] > 0) v += std::pow(counts[g] / total * (sums[g * n + i] / counts[g] - m), 2);
     e.mean.v[i] = m;
-    e.mcse.v[i] = std::sqrt(v / (G - 1) / G);
+    e.mcse.v[i] = live > 1 ? std::sqrt(v * live / (live - 1)) : std::numeric_limits<double>::quiet_NaN();
   }
   return e;
 }
@@ -76,6 +86,7 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
     gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * wmax);
   }
   dots_ = Buffer<double, T>(be, C_);
+  counts_.assign(G_, 0.0);
   traces_.chains = C_;
   traces_.names = {"U", "loss"};
   for (int l = 1; l <= L_; ++l) traces_.names.push_back("trK" + std::to_string(l) + "Phi");
@@ -83,13 +94,25 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
 }
 
 template <class T>
-void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U) {
+void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U, const std::vector<std::uint8_t>* alive) {
   auto& be = model_.backend();
-  std::vector<double> loss;
+  std::vector<double> loss, u = U;
   model_.forward(theta, &loss);
-  traces_.values[0].insert(traces_.values[0].end(), U.begin(), U.end());
-  traces_.values[1].insert(traces_.values[1].end(), loss.begin(), loss.end());
   const int cg = C_ / G_;
+  for (int c = 0; c < C_; ++c) {
+    const bool live = !alive || (*alive)[c];
+    counts_[c / cg] += live;
+    if (live) continue;
+    // A dropped chain adds nothing: its activations are zeroed before the kernel GEMMs (the next forward pass
+    // overwrites them anyway), and its traces read NaN.
+    u[c] = loss[c] = std::numeric_limits<double>::quiet_NaN();
+    for (int l = 1; l <= L_; ++l) {
+      const std::size_t block = static_cast<std::size_t>(R_) * model_.spec().widths[l - 1];
+      be.fill_zero(model_.mutable_hidden(l) + c * block, block * sizeof(T));
+    }
+  }
+  traces_.values[0].insert(traces_.values[0].end(), u.begin(), u.end());
+  traces_.values[1].insert(traces_.values[1].end(), loss.begin(), loss.end());
   for (int l = 1; l <= L_; ++l) {
     const int n = model_.spec().widths[l - 1];
     const T* H = model_.hidden(l);
@@ -119,7 +142,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U)
     be.chain_dot(P_, cols, C_, H, N_, static_cast<long>(R_) * n, phiH_.data(), P_, static_cast<long>(P_) * cols,
                  dots_.data());
     std::vector<double> d = dots_.download();
-    for (double& x : d) x /= cols;
+    for (int c = 0; c < C_; ++c) d[c] = alive && !(*alive)[c] ? std::numeric_limits<double>::quiet_NaN() : d[c] / cols;
     traces_.values[1 + l].insert(traces_.values[1 + l].end(), d.begin(), d.end());
   }
   ++draws_;
@@ -131,6 +154,7 @@ void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) c
   for (int l = 1; l <= L_; ++l) ck.put(prefix + "sums" + std::to_string(l), acc_[l - 1].download());
   for (std::size_t k = 0; k < traces_.values.size(); ++k) ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
   ck.put_value(prefix + "draws", draws_);
+  ck.put(prefix + "counts", counts_);
 }
 
 template <class T>
@@ -141,6 +165,8 @@ void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& pre
     acc_[l - 1].upload(v);
   }
   draws_ = ck.get_value<long>(prefix + "draws");
+  counts_ = ck.get<double>(prefix + "counts");
+  if (counts_.size() != static_cast<std::size_t>(G_)) throw RuntimeError("checkpoint: group counts do not match this run");
   for (std::size_t k = 0; k < traces_.values.size(); ++k) {
     auto v = ck.get<double>(prefix + "trace" + std::to_string(k));
     if (v.size() != static_cast<std::size_t>(draws_) * C_) throw RuntimeError("checkpoint: traces do not match this run");
@@ -157,9 +183,8 @@ void KernelAccumulator<T>::reserve_draws(long draws) {
 template <class T>
 std::vector<KernelEstimate> KernelAccumulator<T>::estimates() const {
   std::vector<KernelEstimate> out;
-  const double count = static_cast<double>(C_ / G_) * draws_;
   for (int l = 1; l <= L_; ++l)
-    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, count,
+    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, counts_,
                                        diag_));
   return out;
 }

@@ -39,11 +39,16 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   RunResult r;
   r.backend = be.name();
   std::vector<std::vector<double>> group_sums(m.depth());
+  std::vector<double> group_counts;             // terms per group sum, all batches
+  std::vector<std::uint8_t> dropped_run;        // per chain of finished batches: dropped at some point
   r.traces.chains = C;
   long accepted_steps = 0, counted_steps = 0;
   double elapsed_before = 0;  // sampling seconds of the runs this one resumes
   const auto t0 = Clock::now();
   auto last_save = t0;
+  // Chains of the current batch still counted, and their post-warm-up divergences (the drop policy below).
+  std::vector<std::uint8_t> alive(batch, 1);
+  std::vector<long> chain_divs(batch, 0);
   // Everything the loop below carries from one iteration to the next, into a checkpoint.
   auto save = [&](int bi, long next_it, const Sampler<T>& sampler, const KernelAccumulator<T>& acc) {
     CheckpointData ck;
@@ -52,7 +57,12 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     for (const auto& [k, v] : policy->extra) ck.put_string(k, v);
     ck.put_value("batch", bi);
     ck.put_value("next_iteration", next_it);
-    ck.put("counters", std::vector<long>{accepted_steps, counted_steps, r.diag.divergences, r.diag.nonfinite_events});
+    ck.put("counters", std::vector<long>{accepted_steps, counted_steps, r.diag.divergences, r.diag.nonfinite_events,
+                                         r.diag.dropped_nonfinite, r.diag.dropped_divergent});
+    ck.put("run/group_counts", group_counts);
+    ck.put("run/dropped", dropped_run);
+    ck.put("batch/alive", alive);
+    ck.put("batch/divergences", chain_divs);
     ck.put_value("sampling_s", elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count());
     for (int l = 1; l <= m.depth(); ++l) ck.put("run/sums" + std::to_string(l), group_sums[l - 1]);
     ck.put("run/step_sizes", r.step_sizes);
@@ -69,12 +79,16 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     first_batch = resume->get_value<int>("batch");
     first_it = resume->get_value<long>("next_iteration");
     const auto counters = resume->get<long>("counters");
-    if (counters.size() != 4 || first_batch < 0 || first_batch >= batches || first_it < 0 || first_it > iters)
+    if (counters.size() != 6 || first_batch < 0 || first_batch >= batches || first_it < 0 || first_it > iters)
       throw RuntimeError("checkpoint: run position out of range");
     accepted_steps = counters[0];
     counted_steps = counters[1];
     r.diag.divergences = counters[2];
     r.diag.nonfinite_events = counters[3];
+    r.diag.dropped_nonfinite = counters[4];
+    r.diag.dropped_divergent = counters[5];
+    group_counts = resume->get<double>("run/group_counts");
+    dropped_run = resume->get<std::uint8_t>("run/dropped");
     elapsed_before = resume->get_value<double>("sampling_s");
     for (int l = 1; l <= m.depth(); ++l) group_sums[l - 1] = resume->get<double>("run/sums" + std::to_string(l));
     r.step_sizes = resume->get<double>("run/step_sizes");
@@ -88,6 +102,10 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     if (resume && bi == first_batch) {
       sampler.load(*resume, "batch/");
       acc.load(*resume, "batch/");
+      alive = resume->get<std::uint8_t>("batch/alive");
+      chain_divs = resume->get<long>("batch/divergences");
+      if (alive.size() != std::size_t(batch) || chain_divs.size() != std::size_t(batch))
+        throw RuntimeError("checkpoint: chain flags do not match this run");
       it0 = first_it;
       if (bi > 0) {  // the merged traces of the finished batches
         r.traces.names = acc.traces().names;
@@ -96,8 +114,22 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
           r.traces.values.push_back(resume->get<double>("run/trace" + std::to_string(k)));
       }
     } else {
+      alive.assign(batch, 1);
+      chain_divs.assign(batch, 0);
       sampler.init_from_prior();
     }
+    // Drop policy: a chain whose state is non-finite, or that diverges more than sampler.divergence_budget times
+    // after warm-up, is dropped at that step: it adds nothing to the kernel sums from then on (its earlier draws
+    // were of finite states and stay), its traces read NaN, and summary.json counts it.
+    auto drop_bad_chains = [&](const StepInfo& info, bool sampling) {
+      for (int k = 0; k < batch; ++k) {
+        if (sampling && info.divergent[k]) ++chain_divs[k];
+        if (!alive[k]) continue;
+        if (info.bad_state[k]) { alive[k] = 0; ++r.diag.dropped_nonfinite; }
+        else if (sc.divergence_budget >= 0 && chain_divs[k] > sc.divergence_budget) { alive[k] = 0; ++r.diag.dropped_divergent; }
+      }
+    };
+    if (it0 == 0) drop_bad_chains(sampler.info(), false);
     auto tb = Clock::now();
     double acc_window = 0;
     long window_n = 0;
@@ -107,6 +139,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         throw Interrupted();
       }
       const StepInfo& info = sampler.step(it);
+      drop_bad_chains(info, it >= sc.warmup);
       double a = 0;
       for (int k = 0; k < batch; ++k) {
         a += info.accept_prob[k];
@@ -121,7 +154,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       } else {
         accepted_steps += static_cast<long>(a);
         counted_steps += batch;
-        if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U);
+        if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U, &alive);
       }
       if (policy && !policy->path.empty() &&
           std::chrono::duration<double>(Clock::now() - last_save).count() >= policy->every_s)
@@ -144,6 +177,8 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       auto s = acc.group_sums(l);
       group_sums[l - 1].insert(group_sums[l - 1].end(), s.begin(), s.end());
     }
+    group_counts.insert(group_counts.end(), acc.group_counts().begin(), acc.group_counts().end());
+    for (int k = 0; k < batch; ++k) dropped_run.push_back(!alive[k]);
     const Traces& t = acc.traces();
     if (r.traces.values.empty()) {
       r.traces.names = t.names;
@@ -158,12 +193,17 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   r.sampling_s = elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count();
   r.chain_steps = iters * C;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
-  const double count = double(cg) * r.traces.draws;
+  double counted = 0;
+  for (double n : group_counts) counted += n;
+  if (counted == 0)
+    throw RuntimeError("every chain was dropped (" + std::to_string(r.diag.dropped_nonfinite) + " non-finite, " +
+                       std::to_string(r.diag.dropped_divergent) + " over the divergence budget): lower the step size, "
+                       "raise the warm-up, or check the data");
   for (int l = 1; l <= m.depth(); ++l) {
     const int N = sel.count(d.N()), D = m.positions();
     const bool diag = sel.diagonal && D > 1;
     const std::vector<double> ordered = kernel_order(group_sums[l - 1], sc.groups, N, D, diag);
-    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, count, diag));
+    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, group_counts, diag));
     if (D > 1) {  // the spatial trace per group, so that its MCSE also comes from the group spread
       const KernelTensor layout(N, D, diag);
       const std::size_t per = layout.v.size();
@@ -171,13 +211,31 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       for (int g = 0; g < sc.groups; ++g)
         for (int ab = 0; ab < N * N; ++ab)
           for (int i = 0; i < D; ++i) tr[g * N * N + ab] += ordered[g * per + layout.index(ab / N, ab % N, i, i)] / D;
-      r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, count));
+      r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, group_counts));
     }
   }
   r.diag = [&] {
-    RunDiagnostics dg = diagnose(r.traces, sc.groups);
+    // Diagnostics on the chains never dropped (the others' traces end in NaN); with drops the chain groups are
+    // uneven, so nested R-hat and drift (which need them) are not computed.
+    Traces kept = r.traces;
+    int n_kept = 0;
+    for (int cc = 0; cc < C; ++cc) n_kept += !dropped_run[cc];
+    if (n_kept < C) {
+      kept.chains = n_kept;
+      for (auto& v : kept.values) {
+        std::vector<double> w;
+        w.reserve(static_cast<std::size_t>(r.traces.draws) * n_kept);
+        for (long dd = 0; dd < r.traces.draws; ++dd)
+          for (int cc = 0; cc < C; ++cc)
+            if (!dropped_run[cc]) w.push_back(v[dd * C + cc]);
+        v = std::move(w);
+      }
+    }
+    RunDiagnostics dg = diagnose(kept, n_kept < C ? 1 : sc.groups);
     dg.divergences = r.diag.divergences;
     dg.nonfinite_events = r.diag.nonfinite_events;
+    dg.dropped_nonfinite = r.diag.dropped_nonfinite;
+    dg.dropped_divergent = r.diag.dropped_divergent;
     return dg;
   }();
   r.diag.accept_rate_mean = counted_steps ? double(accepted_steps) / counted_steps : 0.0;

@@ -47,6 +47,7 @@ Sampler<T>::Sampler(Potential<T>& pot, SamplerSettings s) : pot_(pot), be_(pot.b
   info_.accepted.assign(C_, 1);
   info_.divergent.assign(C_, 0);
   info_.nonfinite.assign(C_, 0);
+  info_.bad_state.assign(C_, 0);
 }
 
 template <class T>
@@ -72,6 +73,7 @@ void Sampler<T>::init_from_prior() {
     be_.normal_scaled(b.layout, b.prior_std, s_.seed, shared::stream_of(0, shared::kPurposeInit),
                       state_.theta.data() + b.offset);
   pot_.evaluate(state_.theta.data(), state_.grad.data(), state_.U);
+  check_state(true);
 }
 
 template <class T>
@@ -81,7 +83,24 @@ const StepInfo& Sampler<T>::step(long it) {
     case Method::mala: step_mala(it); break;
     case Method::hmc: step_hmc(it); break;
   }
+  // MALA and HMC reject non-finite proposals (exact: U = inf has acceptance 0), so their states stay finite;
+  // ULA moves unconditionally, so its weights and gradient are checked too.
+  check_state(s_.method == Method::ula);
   return info_;
+}
+
+template <class T>
+void Sampler<T>::check_state(bool weights) {
+  std::vector<std::uint8_t> flag(C_, 0);
+  if (weights) {
+    be_.fill_zero(take_.data(), C_);
+    for (const auto& b : pot_.blocks()) {
+      be_.nonfinite(b.layout, state_.theta.data() + b.offset, take_.data());
+      be_.nonfinite(b.layout, state_.grad.data() + b.offset, take_.data());
+    }
+    be_.to_host(flag.data(), take_.data(), C_);
+  }
+  for (int c = 0; c < C_; ++c) info_.bad_state[c] = flag[c] || !std::isfinite(state_.U[c]);
 }
 
 template <class T>

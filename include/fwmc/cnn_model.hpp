@@ -21,6 +21,7 @@ class CnnModel final : public FeatureModel<T> {
   void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   const T* hidden(int l) const override { return H_[l].data(); }
+  T* mutable_hidden(int l) override { return H_[l].data(); }
   const T* output() const override { return F_.data(); }
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }

@@ -45,6 +45,7 @@ struct SamplerConfig {
   int groups = 32;                      // chain groups for MCSE
   int chain_batch = 0;                  // chains advanced together (0: all); a multiple of chains/groups
   std::vector<double> mass;             // HMC diagonal mass per layer (empty: identity; scalar broadcast)
+  long divergence_budget = -1;          // drop a chain after this many post-warm-up divergences (-1: never)
   std::uint64_t seed = 0;
   std::string device = "auto";          // auto | cpu | cuda
   std::string precision = "float";      // float | double

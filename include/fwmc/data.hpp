@@ -1,6 +1,7 @@
 // Training/test data: loaders (npy, csv, IDX), the synthetic generator and normalisations.
 #pragma once
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct NpyArray {
   bool integer = false;      // the file held an integer dtype
 };
 NpyArray read_npy(const std::string& path);
+// The parsers behind read_npy/read_csv/read_idx, on any stream (`name` for messages); InputError on bad input.
+NpyArray parse_npy(std::istream& in, const std::string& name);
+NpyArray parse_csv(std::istream& in, const std::string& name);
+NpyArray parse_idx(std::istream& in, const std::string& name);
 // Writes float64, C order, via a temporary file and rename (never a half-written file).
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
 

@@ -31,9 +31,11 @@ struct Traces {
 // the result is in the spatial-diagonal order (a*N + b)*D + i.
 std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag = false);
 
-// Group means -> estimate and MCSE: groups are independent chains, so their spread is the error.
+// Group sums -> estimate and MCSE: groups are independent chains, so their spread is the error. counts[g] is the
+// number of (chain, draw) terms in group g's sum (equal unless chains were dropped): the mean is sum / count over
+// all groups, and the MCSE the spread of the group means weighted by their counts (groups with none are skipped).
 KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D,
-                                    double count_per_group, bool diag = false);
+                                    const std::vector<double>& counts, bool diag = false);
 
 template <class T>
 class KernelAccumulator {
@@ -42,7 +44,8 @@ class KernelAccumulator {
   // kernel entries accumulated (the traces always use every position of the training inputs).
   KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi, const KernelSelection& sel = {});
   // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
-  void observe(const T* theta, const std::vector<double>& U);
+  // alive (per chain, optional): chains with 0 are left out (dropped chains; their traces read NaN).
+  void observe(const T* theta, const std::vector<double>& U, const std::vector<std::uint8_t>* alive = nullptr);
   // Group sums, traces and the draw count, for checkpoints.
   void save(CheckpointData& ck, const std::string& prefix) const;
   void load(const CheckpointData& ck, const std::string& prefix);
@@ -54,6 +57,8 @@ class KernelAccumulator {
   // Raw per-group kernel sums of layer l (G x (D m)^2, or G x D m^2 for the diagonal, see kernel_order), for
   // merging chain batches.
   std::vector<double> group_sums(int l) const { return acc_[l - 1].download(); }
+  // Terms per group sum (chain-draws of live chains).
+  const std::vector<double>& group_counts() const { return counts_; }
 
  private:
   FeatureModel<T>& model_;
@@ -66,6 +71,7 @@ class KernelAccumulator {
   std::vector<Buffer<double, T>> acc_;  // per layer: G x N x N
   Buffer<double, T> dots_;
   Traces traces_;
+  std::vector<double> counts_;
 };
 
 }  // namespace fwmc

@@ -25,6 +25,7 @@ class FcnModel final : public FeatureModel<T> {
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   // H^l of all chains after forward(): chain c at c * N * n_l, (N x n_l) column-major. l = 1..L.
   const T* hidden(int l) const override { return H_[l].data(); }
+  T* mutable_hidden(int l) override { return H_[l].data(); }
   const T* output() const override { return F_.data(); }
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }

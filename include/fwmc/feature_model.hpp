@@ -18,6 +18,8 @@ class FeatureModel : public Potential<T> {
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
   virtual const T* hidden(int l) const = 0;  // l = 1..L, all chains
+  // The same buffer, writable: scratch that the next forward pass overwrites (the accumulator zeroes dropped chains).
+  virtual T* mutable_hidden(int l) = 0;
   virtual const T* output() const = 0;       // f: per chain N x n_d
   virtual const ModelSpec& spec() const = 0;
   virtual int N() const = 0;

@@ -26,6 +26,7 @@ struct RunDiagnostics {
   double accept_rate_mean = 0;
   double drift_z_max = 0;  // largest |first-half vs second-half drift| over traces, in standard errors
   long divergences = 0, nonfinite_events = 0;
+  long dropped_nonfinite = 0, dropped_divergent = 0;  // chains dropped (non-finite state; over the divergence budget)
   int nonfinite_chains = 0;
   double step_min = 0, step_max = 0, step_mean = 0;
   std::vector<std::string> trace_names;

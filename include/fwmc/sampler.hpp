@@ -49,6 +49,7 @@ struct StepInfo {
   std::vector<std::uint8_t> accepted;
   std::vector<std::uint8_t> divergent;    // HMC: dH > threshold or non-finite
   std::vector<std::uint8_t> nonfinite;    // proposal's U non-finite
+  std::vector<std::uint8_t> bad_state;    // the chain's current state is non-finite (U; ULA: also theta or grad)
 };
 
 template <class T>
@@ -69,6 +70,7 @@ class Sampler {
   void load(const CheckpointData& ck, const std::string& prefix);
 
   ChainState<T>& state() { return state_; }
+  const StepInfo& info() const { return info_; }
   const std::vector<double>& step_sizes() const { return step_; }
   void set_step_sizes(const std::vector<double>& h);
   double target_accept() const;
@@ -79,6 +81,7 @@ class Sampler {
   void step_hmc(long it);
   void accept_reject(long it, const std::vector<double>& log_alpha);
   void upload_steps();
+  void check_state(bool weights);  // fills info_.bad_state
 
   Potential<T>& pot_;
   Backend<T>& be_;

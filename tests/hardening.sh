@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# CI hardening step, run by ctest: builds fwmc with clang under AddressSanitizer + UndefinedBehaviorSanitizer in
+# build-sanitize/, runs every unit test there once, then fuzzes each input parser for FWMC_FUZZ_SECONDS (default 20)
+# from the seed corpora in fuzz/corpus/. Crashers are saved under build-sanitize/crashes/ and fail the step;
+# add each as a regression test (tests/test_bad_input.cpp) once fixed.
+set -euo pipefail
+src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+b=$src/build-sanitize
+secs=${FWMC_FUZZ_SECONDS:-20}
+CC=clang CXX=clang++ cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFWMC_CUDA=OFF -DFWMC_FUZZ=ON > "$b.log" 2>&1 ||
+  { cat "$b.log"; exit 1; }
+cmake --build "$b" -j"$(nproc)" >> "$b.log" 2>&1 || { tail -50 "$b.log"; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "== unit tests under ASan + UBSan"
+(cd "$b" && ctest -j"$(nproc)" -E 'Gpu|Hardening' --output-on-failure | tail -4)
+mkdir -p "$b/crashes"
+for t in config npy csv idx; do
+  work=$b/corpus_$t
+  mkdir -p "$work"
+  out=$("$b/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=4096 -artifact_prefix="$b/crashes/${t}_" \
+        "$work" "$src/fuzz/corpus/$t" 2>&1) || { echo "$out" | tail -30; echo "fuzz_$t: crash saved in $b/crashes"; exit 1; }
+  echo "fuzz_$t: $(echo "$out" | grep -o 'Done [0-9]* runs in [0-9]* second(s)' | tail -1)"
+done
