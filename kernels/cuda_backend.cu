@@ -194,11 +194,13 @@ class CudaBackend final : public Backend<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<Backend<T>> make_cuda_backend() {
-  if (cuda_devices().empty()) throw RuntimeError("no CUDA device is available");
+std::unique_ptr<Backend<T>> make_cuda_backend(int ordinal) {
+  const int n = static_cast<int>(cuda_devices().size());
+  if (n == 0) throw RuntimeError("no CUDA device is available");
+  FWMC_CUDA_CHECK(cudaSetDevice(ordinal % n));  // MPI: one GPU per rank on a node, by local rank
   return std::make_unique<CudaBackend<T>>();
 }
-template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
-template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>(int);
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>(int);
 
 }  // namespace fwmc

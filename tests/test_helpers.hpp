@@ -5,8 +5,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <random>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 namespace fwmc::test {
 
@@ -18,6 +22,27 @@ inline std::string temp_dir(const std::string& tag) {
 }
 
 inline void write_text(const std::string& path, const std::string& s) { std::ofstream(path) << s; }
+
+inline std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Outputs of a finished run: every .npy byte for byte, and summary.json without timing, memory and output dir.
+inline std::map<std::string, std::string> run_outputs(const std::string& dir) {
+  std::map<std::string, std::string> m;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".npy") m[e.path().filename().string()] = slurp(e.path().string());
+  auto j = nlohmann::json::parse(slurp(dir + "/summary.json"));
+  j.erase("timing");
+  j.erase("memory");
+  j.erase("device");  // names the thread count
+  j["config"]["output"].erase("dir");
+  m["summary.json"] = j.dump();
+  return m;
+}
 
 struct CmdResult {
   int code = -1;

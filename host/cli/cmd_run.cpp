@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "fwmc/checkpoint.hpp"
+#include "fwmc/comm.hpp"
 #include "fwmc/compare.hpp"
 #include "fwmc/interrupt.hpp"
 #include "fwmc/data.hpp"
@@ -34,6 +36,10 @@ nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nloh
 
 }  // namespace
 
+std::string checkpoint_path(const std::string& dir, int rank) {
+  return dir + (rank == 0 ? "/checkpoint.bin" : "/checkpoint.rank" + std::to_string(rank) + ".bin");
+}
+
 std::uint64_t config_hash(const Config& c) {
   auto j = nlohmann::ordered_json::parse(config_to_json(c));
   j.erase("output");
@@ -47,21 +53,27 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   // Before any output: a missing device or a job that cannot fit in memory is an input error.
   const DeviceChoice dev = choose_device(c);
-  const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+  const int batch = chain_batch_size(c, world().size());
   check_kernel_selection(c, d.N());
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
   // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation).
+  Comm& comm = world();
   const std::string& out = c.output.dir;
-  if (!opt.resume && !opt.force && std::filesystem::is_directory(out) && !std::filesystem::is_empty(out))
+  if (!opt.resume && !opt.force && comm.rank() == 0 && std::filesystem::is_directory(out) && !std::filesystem::is_empty(out))
     throw InputError("[output] dir = \"" + out + "\": exists and is not empty; use --force to overwrite it, or " +
                      "fwmc run --resume " + out + " to continue an interrupted run");
   prepare_output_dir(out);
   CheckpointPolicy policy;
-  policy.path = out + "/checkpoint.bin";
+  policy.path = checkpoint_path(out, comm.rank());  // one file per rank
   policy.every_s = c.output.checkpoint_every;
   policy.config_hash = config_hash(c);
   policy.extra = opt.identity;
   policy.resume = opt.resume;
+  std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
+  if (opt.resume && comm.rank() > 0) {
+    own = read_checkpoint(policy.path);
+    policy.resume = &*own;
+  }
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
   const KernelSelection sel = kernel_selection(c);
@@ -69,13 +81,17 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
-  std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
-  for (int w : m.widths) std::fprintf(stderr, " %d", w);
-  std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s\n", c.model.activation.c_str(), d.P,
-               d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
-               dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
+  if (comm.rank() == 0) {
+    std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
+    for (int w : m.widths) std::fprintf(stderr, " %d", w);
+    std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(), d.P,
+                 d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
+                 dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
+    if (comm.size() > 1) std::fprintf(stderr, " x %d processes", comm.size());
+    std::fprintf(stderr, "\n");
+  }
   try {
-    job.run = run_sampling(c, m, d, th.phi.phi, progress, &policy);
+    job.run = run_sampling(c, m, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
   } catch (const Interrupted&) {
     if (std::filesystem::exists(policy.path))
       std::fprintf(stderr, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
@@ -84,6 +100,11 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
     throw;
   }
   const RunResult& r = job.run;
+  if (comm.rank() != 0) {  // rank 0 has the whole run and writes the outputs
+    std::filesystem::remove(policy.path);
+    job.worker = true;
+    return job;
+  }
   std::vector<LayerComparison>& cmp = job.layers;
   for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
   job.spatial_trace = spatial_trace_comparisons(th, r);
@@ -193,7 +214,7 @@ Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) 
 
 int cmd_run(const CommonArgs& a) {
   if (!a.resume_dir.empty()) {
-    const CheckpointData ck = read_checkpoint(a.resume_dir + "/checkpoint.bin");
+    const CheckpointData ck = read_checkpoint(checkpoint_path(a.resume_dir, 0));
     if (ck.version != kVersion)
       throw InputError(a.resume_dir + "/checkpoint.bin: written by fwmc " + ck.version + ", this is fwmc " + kVersion +
                        "; finish it with that version or start again");
@@ -222,7 +243,7 @@ int cmd_run(const CommonArgs& a) {
     const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
     const DeviceChoice dev = choose_device(c);
     check_kernel_selection(c, d.N());
-    const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+    const int batch = chain_batch_size(c, world().size());
     const MemoryEstimate e = estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c));
     std::printf("fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
                 m.total_params(), c.sampler.chains, dev.description.c_str());
@@ -238,6 +259,7 @@ int cmd_run(const CommonArgs& a) {
 }
 
 int report_job(const Config& c, const JobResult& job) {
+  if (job.worker) return 0;
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;
   const auto& dg = r.diag;

@@ -31,6 +31,7 @@ struct JobResult {
   std::vector<LayerComparison> spatial_trace;  // cnn only
   std::vector<CnnFormDistance> cnn_forms;       // linear cnn with theory.compare_cnn_forms
   double total_s = 0;
+  bool worker = false;  // an MPI rank > 0: sampled its share; rank 0 reports and writes
 };
 // How run_job treats the output directory and checkpoints: `identity` (the config's text, path and overrides)
 // goes into every checkpoint so that `fwmc run --resume DIR` can rebuild the config; `resume` continues a run.
@@ -40,6 +41,8 @@ struct JobOptions {
   std::vector<std::pair<std::string, std::string>> identity;
 };
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt = {});
+// The checkpoint file of MPI rank `rank` (rank 0: checkpoint.bin, which also carries the config for --resume).
+std::string checkpoint_path(const std::string& dir, int rank);
 // Hash of everything in the config that determines the results (all but [output]).
 std::uint64_t config_hash(const Config& c);
 int cmd_theory(const CommonArgs& a);

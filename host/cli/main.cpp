@@ -1,9 +1,11 @@
 // fwmc command line: subcommands run / theory / oracle / sweep. Exit 0 ok, 2 bad input, 1 runtime failure.
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "fwmc/comm.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/interrupt.hpp"
@@ -22,7 +24,9 @@ std::string version_text() {
 
 }  // namespace fwmc::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   using namespace fwmc;
   CLI::App app{"fwmc: finite-width Monte Carlo. Samples the weight posterior of finite-width Bayesian networks\n"
                "with many parallel MCMC chains and compares each layer's posterior mean kernel with the NNGP\n"
@@ -66,6 +70,14 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   install_interrupt_handlers();
+  // Under mpirun every message names its rank, and a failure on one rank ends the job on all of them.
+  Comm& comm = world();
+  const std::string who = comm.size() > 1 ? "fwmc: rank " + std::to_string(comm.rank()) + ": " : "fwmc: ";
+  auto fail = [&](int code, const std::string& what) {
+    std::fprintf(stderr, "%s%s\n", who.c_str(), what.c_str());
+    if (comm.size() > 1) comm.abort(code);
+    return code;
+  };
   try {
     if (show_version) { std::fputs(cli::version_text().c_str(), stdout); return 0; }
     if (*theory) return cli::cmd_theory(args);
@@ -75,16 +87,22 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   } catch (const Interrupted&) {
-    std::fprintf(stderr, "\nfwmc: interrupted; no outputs were written\n");
+    std::fprintf(stderr, "\n%sinterrupted; no outputs were written\n", who.c_str());
     return 130;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "fwmc: error: %s\n", e.what());
-    return 2;
+    return fail(2, std::string("error: ") + e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "fwmc: error: out of memory: the request exceeds this machine's memory (see fwmc run --dry-run)\n");
-    return 2;
+    return fail(2, "error: out of memory: the request exceeds this machine's memory (see fwmc run --dry-run)");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fwmc: failure: %s\n", e.what());
-    return 1;
+    return fail(1, std::string("failure: ") + e.what());
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fwmc::comm_init(&argc, &argv);
+  const int code = run_main(argc, argv);
+  fwmc::comm_finalize();
+  return code;
 }

@@ -249,11 +249,11 @@ template std::unique_ptr<Backend<double>> make_cpu_backend<double>();
 
 #ifndef FWMC_WITH_CUDA
 template <class T>
-std::unique_ptr<Backend<T>> make_cuda_backend() {
+std::unique_ptr<Backend<T>> make_cuda_backend(int) {
   throw RuntimeError("this build of fwmc has no CUDA backend");
 }
-template std::unique_ptr<Backend<float>> make_cuda_backend<float>();
-template std::unique_ptr<Backend<double>> make_cuda_backend<double>();
+template std::unique_ptr<Backend<float>> make_cuda_backend<float>(int);
+template std::unique_ptr<Backend<double>> make_cuda_backend<double>(int);
 #endif
 
 }  // namespace fwmc

@@ -14,6 +14,12 @@ std::vector<std::vector<double>> Traces::per_chain(std::size_t k) const {
   return out;
 }
 
+std::vector<std::string> trace_names(int L) {
+  std::vector<std::string> n = {"U", "loss"};
+  for (int l = 1; l <= L; ++l) n.push_back("trK" + std::to_string(l) + "Phi");
+  return n;
+}
+
 std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag) {
   const std::size_t R = static_cast<std::size_t>(N) * D, per = diag ? R * N : R * R;
   std::vector<double> out(raw.size());
@@ -88,8 +94,7 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
   dots_ = Buffer<double, T>(be, C_);
   counts_.assign(G_, 0.0);
   traces_.chains = C_;
-  traces_.names = {"U", "loss"};
-  for (int l = 1; l <= L_; ++l) traces_.names.push_back("trK" + std::to_string(l) + "Phi");
+  traces_.names = trace_names(L_);
   traces_.values.resize(traces_.names.size());
 }
 

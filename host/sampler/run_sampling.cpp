@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "fwmc/backend.hpp"
+#include "fwmc/comm.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/errors.hpp"
@@ -23,8 +24,11 @@ template <class T>
 RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                     const ProgressFn& progress, const CheckpointPolicy* policy) {
   const auto& sc = c.sampler;
-  const int C = sc.chains, batch = sc.chain_batch > 0 ? sc.chain_batch : C, batches = C / batch;
+  Comm& comm = world();
+  const int C = sc.chains, batch = chain_batch_size(c, comm.size()), batches = C / batch;
   const int cg = C / sc.groups, groups_per_batch = batch / cg;
+  // This rank's share of the batches: contiguous, so rank 0 receives them in the single-process order.
+  const int batch_lo = comm.rank() * batches / comm.size(), batch_hi = (comm.rank() + 1) * batches / comm.size();
   const long iters = sc.warmup + static_cast<long>(sc.samples) * sc.thin;
   SamplerSettings ss;
   ss.method = parse_method(sc.method);
@@ -38,11 +42,18 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   const KernelSelection sel = kernel_selection(c);
   RunResult r;
   r.backend = be.name();
-  std::vector<std::vector<double>> group_sums(m.depth());
-  std::vector<double> group_counts;             // terms per group sum, all batches
-  std::vector<std::uint8_t> dropped_run;        // per chain of finished batches: dropped at some point
+  // Results of finished batches, each at its batch's place (zero elsewhere, so that summing the ranks' arrays
+  // assembles the run exactly): kernel sums and terms per group, chains dropped, step sizes, traces.
+  const int M = sel.count(d.N()), Dp = m.positions();
+  const std::size_t entries = static_cast<std::size_t>(Dp) * M * M * (sel.diagonal && Dp > 1 ? 1 : Dp);
+  std::vector<std::vector<double>> group_sums(m.depth(), std::vector<double>(sc.groups * entries, 0.0));
+  std::vector<double> group_counts(sc.groups, 0.0), dropped_run(C, 0.0);
+  r.step_sizes.assign(C, 0.0);
   r.traces.chains = C;
-  long accepted_steps = 0, counted_steps = 0;
+  long counted_steps = 0;
+  // Post-warm-up acceptance probabilities summed per chain, then over chains in order at the end (so the mean
+  // does not depend on batching or ranks).
+  std::vector<double> accept_chain(C, 0.0);
   double elapsed_before = 0;  // sampling seconds of the runs this one resumes
   const auto t0 = Clock::now();
   auto last_save = t0;
@@ -56,8 +67,10 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     ck.config_hash = policy->config_hash;
     for (const auto& [k, v] : policy->extra) ck.put_string(k, v);
     ck.put_value("batch", bi);
+    ck.put_value("ranks", comm.size());
     ck.put_value("next_iteration", next_it);
-    ck.put("counters", std::vector<long>{accepted_steps, counted_steps, r.diag.divergences, r.diag.nonfinite_events,
+    ck.put("run/accept", accept_chain);
+    ck.put("counters", std::vector<long>{0, counted_steps, r.diag.divergences, r.diag.nonfinite_events,
                                          r.diag.dropped_nonfinite, r.diag.dropped_divergent});
     ck.put("run/group_counts", group_counts);
     ck.put("run/dropped", dropped_run);
@@ -81,19 +94,22 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     const auto counters = resume->get<long>("counters");
     if (counters.size() != 6 || first_batch < 0 || first_batch >= batches || first_it < 0 || first_it > iters)
       throw RuntimeError("checkpoint: run position out of range");
-    accepted_steps = counters[0];
+    accept_chain = resume->get<double>("run/accept");
     counted_steps = counters[1];
     r.diag.divergences = counters[2];
     r.diag.nonfinite_events = counters[3];
     r.diag.dropped_nonfinite = counters[4];
     r.diag.dropped_divergent = counters[5];
     group_counts = resume->get<double>("run/group_counts");
-    dropped_run = resume->get<std::uint8_t>("run/dropped");
+    dropped_run = resume->get<double>("run/dropped");
     elapsed_before = resume->get_value<double>("sampling_s");
     for (int l = 1; l <= m.depth(); ++l) group_sums[l - 1] = resume->get<double>("run/sums" + std::to_string(l));
     r.step_sizes = resume->get<double>("run/step_sizes");
   }
-  for (int bi = first_batch; bi < batches; ++bi) {
+  if (resume && (first_batch < batch_lo || first_batch >= batch_hi || resume->get_value<int>("ranks") != comm.size()))
+    throw InputError("checkpoint: written by a job of " + std::to_string(resume->get_value<int>("ranks")) +
+                     " process(es); resume with the same number (mpirun -np)");
+  for (int bi = resume ? first_batch : batch_lo; bi < batch_hi; ++bi) {
     auto model = make_feature_model<T>(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
     Sampler<T> sampler(*model, ss);
     KernelAccumulator<T> acc(*model, groups_per_batch, phi, sel);
@@ -107,7 +123,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       if (alive.size() != std::size_t(batch) || chain_divs.size() != std::size_t(batch))
         throw RuntimeError("checkpoint: chain flags do not match this run");
       it0 = first_it;
-      if (bi > 0) {  // the merged traces of the finished batches
+      if (resume->has("run/trace0")) {  // the merged traces of the finished batches
         r.traces.names = acc.traces().names;
         r.traces.draws = sc.samples;
         for (std::size_t k = 0; k < r.traces.names.size(); ++k)
@@ -152,7 +168,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         sampler.adapt_step_sizes();
         if (it == sc.warmup - 1) sampler.freeze_step_sizes();
       } else {
-        accepted_steps += static_cast<long>(a);
+        for (int k = 0; k < batch; ++k) accept_chain[static_cast<std::size_t>(bi) * batch + k] += info.accept_prob[k];
         counted_steps += batch;
         if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U, &alive);
       }
@@ -171,19 +187,19 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     }
     if (sc.warmup == 0) sampler.freeze_step_sizes();
     const auto& h = sampler.step_sizes();
-    r.step_sizes.insert(r.step_sizes.end(), h.begin(), h.end());
+    std::copy(h.begin(), h.end(), r.step_sizes.begin() + static_cast<long>(bi) * batch);
     // Merge: group sums of this batch follow those of earlier batches; traces gain this batch's chains.
     for (int l = 1; l <= m.depth(); ++l) {
-      auto s = acc.group_sums(l);
-      group_sums[l - 1].insert(group_sums[l - 1].end(), s.begin(), s.end());
+      const auto s = acc.group_sums(l);
+      std::copy(s.begin(), s.end(), group_sums[l - 1].begin() + static_cast<long>(bi) * s.size());
     }
-    group_counts.insert(group_counts.end(), acc.group_counts().begin(), acc.group_counts().end());
-    for (int k = 0; k < batch; ++k) dropped_run.push_back(!alive[k]);
+    std::copy(acc.group_counts().begin(), acc.group_counts().end(), group_counts.begin() + bi * groups_per_batch);
+    for (int k = 0; k < batch; ++k) dropped_run[bi * batch + k] = !alive[k];
     const Traces& t = acc.traces();
     if (r.traces.values.empty()) {
       r.traces.names = t.names;
       r.traces.draws = t.draws;
-      r.traces.values.assign(t.names.size(), std::vector<double>(static_cast<std::size_t>(t.draws) * C));
+      r.traces.values.assign(t.names.size(), std::vector<double>(static_cast<std::size_t>(t.draws) * C, 0.0));
     }
     for (std::size_t k = 0; k < t.names.size(); ++k)
       for (long dd = 0; dd < t.draws; ++dd)
@@ -191,6 +207,29 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
           r.traces.values[k][dd * C + bi * batch + cc] = t.values[k][dd * batch + cc];
   }
   r.sampling_s = elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  if (comm.size() > 1) {  // assemble the run on rank 0; the other ranks are done
+    for (auto& g : group_sums) comm.sum_to_root(g);
+    comm.sum_to_root(group_counts);
+    comm.sum_to_root(dropped_run);
+    comm.sum_to_root(r.step_sizes);
+    if (r.traces.values.empty()) {  // a rank whose batches all finished before the checkpoint it resumed from
+      r.traces.names = trace_names(m.depth());
+      r.traces.draws = sc.samples;
+      r.traces.values.assign(r.traces.names.size(), std::vector<double>(static_cast<std::size_t>(sc.samples) * C, 0.0));
+    }
+    for (auto& v : r.traces.values) comm.sum_to_root(v);
+    comm.sum_to_root(accept_chain);
+    std::vector<long> counters = {0, counted_steps, r.diag.divergences, r.diag.nonfinite_events,
+                                  r.diag.dropped_nonfinite, r.diag.dropped_divergent};
+    comm.sum_to_root(counters);
+    counted_steps = counters[1];
+    r.diag.divergences = counters[2];
+    r.diag.nonfinite_events = counters[3];
+    r.diag.dropped_nonfinite = counters[4];
+    r.diag.dropped_divergent = counters[5];
+    comm.max_to_root(r.sampling_s);
+    if (comm.rank() != 0) return r;
+  }
   r.chain_steps = iters * C;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   double counted = 0;
@@ -238,7 +277,9 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     dg.dropped_divergent = r.diag.dropped_divergent;
     return dg;
   }();
-  r.diag.accept_rate_mean = counted_steps ? double(accepted_steps) / counted_steps : 0.0;
+  double accept_sum = 0;
+  for (double a : accept_chain) accept_sum += a;
+  r.diag.accept_rate_mean = counted_steps ? accept_sum / counted_steps : 0.0;
   double smin = std::numeric_limits<double>::infinity(), smax = 0, ssum = 0;
   for (double h : r.step_sizes) { smin = std::min(smin, h); smax = std::max(smax, h); ssum += h; }
   r.diag.step_min = smin;
@@ -250,6 +291,21 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
 }
 
 }  // namespace
+
+int chain_batch_size(const Config& c, int ranks) {
+  const auto& s = c.sampler;
+  const int batch = s.chain_batch > 0 ? s.chain_batch : s.chains;
+  if (s.chains / batch >= ranks) return batch;
+  // Fewer batches than processes: split the chains evenly over the ranks, in whole chain groups (batching never
+  // changes the results).
+  const int cg = s.chains / s.groups;
+  if (s.chains % ranks != 0 || (s.chains / ranks) % cg != 0)
+    throw InputError(c.source + ": [sampler] chains = " + std::to_string(s.chains) + " cannot be shared by " +
+                     std::to_string(ranks) + " processes in whole chain groups of " + std::to_string(cg) +
+                     "; set chain_batch to a multiple of " + std::to_string(cg) + " giving at least " +
+                     std::to_string(ranks) + " batches");
+  return s.chains / ranks;
+}
 
 RunDiagnostics diagnose(const Traces& t, int groups) {
   RunDiagnostics dg;
@@ -275,7 +331,7 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
 RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                        const ProgressFn& progress, const CheckpointPolicy* policy) {
   const DeviceChoice dev = choose_device(c);
-  const int batch = c.sampler.chain_batch > 0 ? c.sampler.chain_batch : c.sampler.chains;
+  const int batch = chain_batch_size(c, world().size());
   check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
   RunResult r;
   if (c.sampler.precision == "double") {

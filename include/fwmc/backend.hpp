@@ -120,6 +120,6 @@ class Buffer {
 template <class T>
 std::unique_ptr<Backend<T>> make_cpu_backend();
 template <class T>
-std::unique_ptr<Backend<T>> make_cuda_backend();  // throws RuntimeError when not available
+std::unique_ptr<Backend<T>> make_cuda_backend(int ordinal = 0);  // device ordinal % count; RuntimeError if none
 
 }  // namespace fwmc

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fwmc/backend.hpp"
+#include "fwmc/comm.hpp"
 #include "fwmc/config.hpp"
 #include "fwmc/memory.hpp"
 
@@ -22,7 +23,7 @@ void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& 
 
 template <class T>
 std::unique_ptr<Backend<T>> make_backend(const DeviceChoice& d) {
-  return d.cuda ? make_cuda_backend<T>() : make_cpu_backend<T>();
+  return d.cuda ? make_cuda_backend<T>(world().local_rank()) : make_cpu_backend<T>();
 }
 
 }  // namespace fwmc

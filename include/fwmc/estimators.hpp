@@ -26,6 +26,9 @@ struct Traces {
   std::vector<std::vector<double>> per_chain(std::size_t k) const;
 };
 
+// Names of the traces a run records: U, loss, trK<l>Phi for l = 1..L.
+std::vector<std::string> trace_names(int L);
+
 // Reorders `groups` consecutive (D N x D N) column-major kernels (row i*N + a, column j*N + b) into KernelTensor
 // order ((a*N + b)*D + i)*D + j. diag: the raw kernels are D blocks of (N x N), block i holding K(.,.)_ii, and
 // the result is in the spatial-diagonal order (a*N + b)*D + i.

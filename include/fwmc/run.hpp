@@ -60,6 +60,10 @@ struct CheckpointPolicy {
 RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                        const ProgressFn& progress = {}, const CheckpointPolicy* policy = nullptr);
 
+// Chains advanced together: sampler.chain_batch (0: all), or the chains split evenly over `ranks` processes when
+// there would be fewer batches than processes. InputError naming the key when that cannot be done.
+int chain_batch_size(const Config& c, int ranks);
+
 // Diagnostics of a finished run's traces.
 RunDiagnostics diagnose(const Traces& t, int groups);
 

@@ -1,0 +1,32 @@
+// One process (builds without MPI).
+#ifndef FWMC_WITH_MPI
+#include <cstdlib>
+
+#include "fwmc/comm.hpp"
+
+namespace fwmc {
+
+namespace {
+
+class Single final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  void sum_to_root(std::vector<double>&) override {}
+  void sum_to_root(std::vector<long>&) override {}
+  void max_to_root(double&) override {}
+  [[noreturn]] void abort(int code) override { std::exit(code); }
+};
+
+}  // namespace
+
+Comm& world() {
+  static Single s;
+  return s;
+}
+void comm_init(int*, char***) {}
+void comm_finalize() {}
+
+}  // namespace fwmc
+#endif
