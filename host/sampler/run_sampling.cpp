@@ -253,13 +253,21 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, group_counts));
     }
   }
+  auto with_counts = [&](RunDiagnostics dg) {
+    dg.divergences = r.diag.divergences;
+    dg.nonfinite_events = r.diag.nonfinite_events;
+    dg.dropped_nonfinite = r.diag.dropped_nonfinite;
+    dg.dropped_divergent = r.diag.dropped_divergent;
+    return dg;
+  };
   r.diag = [&] {
     // Diagnostics on the chains never dropped (the others' traces end in NaN); with drops the chain groups are
     // uneven, so nested R-hat and drift (which need them) are not computed.
-    Traces kept = r.traces;
     int n_kept = 0;
     for (int cc = 0; cc < C; ++cc) n_kept += !dropped_run[cc];
-    if (n_kept < C) {
+    if (n_kept == C) return with_counts(diagnose(r.traces, sc.groups));
+    Traces kept = r.traces;  // only when chains were dropped: a copy without them
+    {
       kept.chains = n_kept;
       for (auto& v : kept.values) {
         std::vector<double> w;
@@ -270,12 +278,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         v = std::move(w);
       }
     }
-    RunDiagnostics dg = diagnose(kept, n_kept < C ? 1 : sc.groups);
-    dg.divergences = r.diag.divergences;
-    dg.nonfinite_events = r.diag.nonfinite_events;
-    dg.dropped_nonfinite = r.diag.dropped_nonfinite;
-    dg.dropped_divergent = r.diag.dropped_divergent;
-    return dg;
+    return with_counts(diagnose(kept, 1));
   }();
   double accept_sum = 0;
   for (double a : accept_chain) accept_sum += a;
