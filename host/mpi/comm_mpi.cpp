@@ -46,6 +46,9 @@ bool g_started = false;
 }  // namespace
 
 Comm& world() {
+  int flag = 0;
+  MPI_Initialized(&flag);
+  if (!flag) return single_process();  // the library used without the fwmc main (tests, embedding)
   static Mpi m;
   return m;
 }

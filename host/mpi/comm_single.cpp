@@ -1,5 +1,4 @@
-// One process (builds without MPI).
-#ifndef FWMC_WITH_MPI
+// One process: builds without MPI, and library use (tests, embedding) where nobody called MPI_Init.
 #include <cstdlib>
 
 #include "fwmc/comm.hpp"
@@ -21,12 +20,15 @@ class Single final : public Comm {
 
 }  // namespace
 
-Comm& world() {
+Comm& single_process() {
   static Single s;
   return s;
 }
+
+#ifndef FWMC_WITH_MPI
+Comm& world() { return single_process(); }
 void comm_init(int*, char***) {}
 void comm_finalize() {}
+#endif
 
 }  // namespace fwmc
-#endif

@@ -21,8 +21,10 @@ class Comm {
   [[noreturn]] virtual void abort(int code) = 0;
 };
 
-// The job's processes: MPI's world when fwmc was built with MPI and started by mpirun, else one process.
+// The job's processes: MPI's world when fwmc was built with MPI and MPI was initialised (comm_init), else one
+// process.
 Comm& world();
+Comm& single_process();
 // Starts and finishes MPI around main() (no-ops without MPI).
 void comm_init(int* argc, char*** argv);
 void comm_finalize();
