@@ -112,6 +112,9 @@ TEST(Config, EveryKeyAddedBeyondDesignRejectsGarbage) {
       {"[output]\nkernel_inputs = [0, -2]\n", "[output] kernel_inputs"},
       {"[output]\nkernel_inputs = \"all\"\n", "[output] kernel_inputs"},
       {"[output]\nkernel_positions = \"diag\"\n", "[output] kernel_positions"},
+      {"[output]\nestimator = \"zero_variance\"\n", "[output] estimator"},
+      {"[output]\nestimator = true\n", "[output] estimator"},
+      {"[data]\nnormalize = \"l2\"\n", "[data] normalize"},
       {"[sampler]\ndivergence_budget = -2\n", "[sampler] divergence_budget"},
       {"[sampler]\ndivergence_budget = 1.5\n", "[sampler] divergence_budget"},
   };

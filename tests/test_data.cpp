@@ -164,6 +164,13 @@ TEST(Data, Normalisations) {
     EXPECT_NEAR(c.X.row(i).mean(), 0, 1e-12);
     EXPECT_NEAR(c.X.row(i).squaredNorm() / 5, 1, 1e-12);
   }
+  Dataset l2 = d;
+  normalize_inputs(l2, "center_l2");  // the original code's preprocessing: unit Euclidean norm, G_aa = 1/n0
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(l2.X.row(i).mean(), 0, 1e-12);
+    EXPECT_NEAR(l2.X.row(i).squaredNorm(), 1, 1e-12);
+    EXPECT_NEAR((l2.X.row(i) * std::sqrt(5.0) - c.X.row(i)).norm(), 0, 1e-12);
+  }
   Dataset s = d;
   normalize_inputs(s, "standardize");
   for (int j = 0; j < 5; ++j) {

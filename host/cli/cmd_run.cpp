@@ -34,6 +34,14 @@ namespace {
 
 nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nullptr; }
 
+nlohmann::ordered_json stein_json(const SteinReport& s) {
+  return {{"kind", s.kind},
+          {"mcse_ratio_plain_over_stein_median", finite_or_null(s.mcse_ratio_median)},
+          {"mcse_ratio_plain_over_stein_frob", finite_or_null(s.mcse_ratio_frob)},
+          {"agreement_with_plain", {{"max_abs_z", s.agree_max_z}, {"chi2", s.agree_chi2}, {"dof", s.agree_dof}}},
+          {"control_variate_zero", {{"max_abs_z", s.cv_max_z}, {"chi2", s.cv_chi2}, {"dof", s.cv_dof}}}};
+}
+
 }  // namespace
 
 std::string checkpoint_path(const std::string& dir, int rank) {
@@ -42,7 +50,9 @@ std::string checkpoint_path(const std::string& dir, int rank) {
 
 std::uint64_t config_hash(const Config& c) {
   auto j = nlohmann::ordered_json::parse(config_to_json(c));
-  j.erase("output");
+  // Where the output goes and how often it is saved do not change the result; what is estimated does.
+  j["output"].erase("dir");
+  j["output"].erase("checkpoint_every");
   const std::string s = j.dump();
   return fnv1a(s.data(), s.size());
 }
@@ -55,7 +65,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const DeviceChoice dev = choose_device(c);
   const int batch = chain_batch_size(c, world().size());
   check_kernel_selection(c, d.N());
-  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
+  check_memory(c, dev, estimate_memory(c, m, d.N(), d.P, batch), batch);
   // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation).
   Comm& comm = world();
   const std::string& out = c.output.dir;
@@ -114,10 +124,18 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
 
   // Everything is computed: now write (each file via temp + rename).
   write_theory_arrays(out, th);
+  auto write_estimate = [&](const std::string& name, const KernelEstimate& e) {
+    write_tensor_npy(out + "/" + name + "_mean.npy", e.mean.shape(), e.mean.v);
+    write_tensor_npy(out + "/" + name + "_mcse.npy", e.mcse.shape(), e.mcse.v);
+  };
+  const bool both = c.output.estimator == "both";
   for (int l = 1; l <= m.depth(); ++l) {
-    const auto& e = r.kernels[l - 1];
-    write_tensor_npy(out + "/K" + std::to_string(l) + "_mean.npy", e.mean.shape(), e.mean.v);
-    write_tensor_npy(out + "/K" + std::to_string(l) + "_mcse.npy", e.mcse.shape(), e.mcse.v);
+    write_estimate("K" + std::to_string(l), r.kernels[l - 1]);
+    if (both) write_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
+  }
+  if (r.has_preact) {
+    write_estimate("Q1", r.preact);
+    if (both) write_estimate("Q1_plain", r.preact_plain);
   }
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
@@ -125,12 +143,13 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   j["backend"] = r.backend;
   j["device"] = r.device;
   j["precision"] = c.sampler.precision;
+  j["estimator"] = r.estimator;
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};
   {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    const MemoryEstimate e = estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c));
+    const MemoryEstimate e = estimate_memory(c, m, d.N(), d.P, batch);
     j["memory"] = {{"model_backend_mib", e.total(batch) / 1048576.0}, {"model_host_mib", e.host / 1048576.0},
                    {"model_peak_cpu_mib", e.peak_same_memory(batch) / 1048576.0}, {"peak_rss_mib", ru.ru_maxrss / 1024.0}};
   }
@@ -164,6 +183,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
       e["chi2_dof"] = l.dof;
     }
     const std::size_t li = static_cast<std::size_t>(l.layer - 1);
+    if (li < r.stein.size()) e["estimator"] = stein_json(r.stein[li]);
     if (li < job.spatial_trace.size()) {
       const auto& t = job.spatial_trace[li];
       e["spatial_trace"] = {{"frob_dK_exp", t.frob_dK_exp}, {"frob_dK_exp_se", t.frob_dK_exp_se},
@@ -176,6 +196,11 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
                         {"max_abs_z_propagated", f.max_z_propagated}, {"max_abs_z_unpropagated", f.max_z_unpropagated}};
     }
     j["layers"].push_back(e);
+  }
+  if (r.has_preact) {  // the exact Stein estimate of layer 1's pre-activation kernel, against the plain one
+    double n, se;
+    frob_with_se(r.preact.mean.v, r.preact.mcse.v, n, se);
+    j["preactivation_layer1"] = {{"frob", n}, {"frob_se", se}, {"estimator", stein_json(r.preact_report)}};
   }
   write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
   write_file_atomic(out + "/summary.json", j.dump(2) + "\n");
@@ -244,7 +269,7 @@ int cmd_run(const CommonArgs& a) {
     const DeviceChoice dev = choose_device(c);
     check_kernel_selection(c, d.N());
     const int batch = chain_batch_size(c, world().size());
-    const MemoryEstimate e = estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c));
+    const MemoryEstimate e = estimate_memory(c, m, d.N(), d.P, batch);
     std::printf("fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
                 m.total_params(), c.sampler.chains, dev.description.c_str());
     std::fputs(describe_memory(e, c.sampler, batch, !dev.cuda).c_str(), stdout);
@@ -278,6 +303,20 @@ int report_job(const Config& c, const JobResult& job) {
     else
       std::printf("  %5d  %.4g +- %.2g  (no theory; max|z| vs NNGP %.2f)\n", l.layer, l.frob_dK_exp, l.frob_dK_exp_se,
                   l.max_abs_z_nngp);
+  }
+  if (!r.stein.empty()) {
+    std::printf("  estimator: stein (docs/theory.md 11) vs plain on the same draws\n");
+    std::printf("  layer  kind             MCSE plain/stein (median, frob)  agreement max|z|  chi2/dof   C_l=0 max|z|\n");
+    auto row = [](const std::string& name, const SteinReport& s, bool cv) {
+      std::printf("  %5s  %-15s  %8.3g  %8.3g                  %6.2f  %6.1f/%ld", name.c_str(), s.kind.c_str(),
+                  s.mcse_ratio_median, s.mcse_ratio_frob, s.agree_max_z, s.agree_chi2, s.agree_dof);
+      if (cv) std::printf("  %6.2f", s.cv_max_z);
+      std::printf("\n");
+    };
+    for (std::size_t l = 0; l < r.stein.size(); ++l) row(std::to_string(l + 1), r.stein[l], true);
+    if (r.has_preact) row("Q1", r.preact_report, false);  // its C is layer 1's
+  } else {
+    std::printf("  estimator: plain\n");
   }
   for (const auto& t : job.spatial_trace)
     std::printf("  spatial trace, layer %d: ||dK_exp|| %.4g +- %.2g, ||dK_th|| %.4g, max|z| %.2f\n", t.layer,

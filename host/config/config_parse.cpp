@@ -50,7 +50,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     r.get("seed", d.seed);
     r.get("targets", d.targets, {"teacher", "noise"});
     r.get("noise", d.noise, 0.0, 1e6);
-    r.get("normalize", d.normalize, {"none", "center_unit", "standardize"});
+    r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
     r.get("resize", d.resize, 1, 100000);
     if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
     if (d.kind != "synthetic" && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
@@ -128,6 +128,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
       r.fail("kernel_inputs", "lists an input twice");
     r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
+    r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
   }
   // Cross-section rules that need both data and model.
   const auto& d = c.data;
@@ -210,7 +211,8 @@ std::string config_to_json(const Config& c) {
   j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
                  {"cnn_form", c.theory.cnn_form}, {"compare_cnn_forms", c.theory.compare_cnn_forms}};
   j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every},
-                 {"kernel_inputs", c.output.kernel_inputs}, {"kernel_positions", c.output.kernel_positions}};
+                 {"kernel_inputs", c.output.kernel_inputs}, {"kernel_positions", c.output.kernel_positions},
+                 {"estimator", c.output.estimator}};
   return j.dump(2);
 }
 

@@ -24,7 +24,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
                    "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision",
                    "divergence_budget"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
-      {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions"}},
+      {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions", "estimator"}},
   };
   return s;
 }

@@ -164,12 +164,15 @@ Dataset load_dataset(const Config& c) {
 }
 
 void normalize_inputs(Dataset& d, const std::string& mode) {
-  if (mode == "center_unit") {
-    // Per example: subtract its mean, scale so that x.x / dim = 1 (unit norm in the kernel's inner product).
+  if (mode == "center_unit" || mode == "center_l2") {
+    // Per example: subtract its mean, then scale so that x.x / dim = 1 (center_unit: unit norm in the kernel's
+    // inner product, G_aa = 1) or x.x = 1 (center_l2: unit Euclidean norm, G_aa = 1/dim, the original code's
+    // preprocessing).
+    const double target = mode == "center_unit" ? std::sqrt(double(d.X.cols())) : 1.0;
     for (long i = 0; i < d.X.rows(); ++i) {
       d.X.row(i).array() -= d.X.row(i).mean();
       const double n = d.X.row(i).norm();
-      if (n > 0) d.X.row(i) *= std::sqrt(double(d.X.cols())) / n;
+      if (n > 0) d.X.row(i) *= target / n;
     }
   } else if (mode == "standardize") {
     // Per feature, with the training rows' mean and std (applied to test rows too).

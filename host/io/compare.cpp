@@ -27,12 +27,6 @@ LayerComparison compare_layer(const LayerTheory& t, const KernelEstimate& e) {
   }
   c.frob_mcse = std::sqrt(m2);
   frob_with_se(dexp, e.mcse.v, c.frob_dK_exp, c.frob_dK_exp_se);
-  const int N = e.mean.N;
-  const std::size_t per_pair = e.mean.entries_per_pair();
-  auto upper = [&](std::size_t i) {  // count each symmetric pair (a,b),(b,a) once
-    const std::size_t ab = i / per_pair, a = ab / N, b = ab % N;
-    return a <= b;
-  };
   for (std::size_t i = 0; i < n; ++i)
     if (e.mcse.v[i] > 0) c.max_abs_z_nngp = std::max(c.max_abs_z_nngp, std::abs(dexp[i]) / e.mcse.v[i]);
   if (!t.has_theory) return c;
@@ -46,7 +40,7 @@ LayerComparison compare_layer(const LayerTheory& t, const KernelEstimate& e) {
     if (se_comb[i] > 0) {
       const double z = resid[i] / se_comb[i];
       c.max_abs_z = std::max(c.max_abs_z, std::abs(z));
-      if (upper(i)) { c.chi2 += z * z; ++c.dof; }
+      if (e.mean.upper(i)) { c.chi2 += z * z; ++c.dof; }
     }
   }
   frob_with_se(dth, th_mc ? t.theory_se.v : zero, c.frob_dK_th, c.frob_dK_th_se);

@@ -84,13 +84,30 @@ void CnnModel<T>::forward(const T* theta, std::vector<double>* loss) {
 template <class T>
 void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
   forward(theta, &loss_h_);
+  backward(theta, grad, false);
+  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+}
+
+template <class T>
+void CnnModel<T>::error_signals(const T* theta, std::vector<double>* loss) {
+  if (Delta_.empty()) {
+    Delta_.resize(L_ + 1);
+    for (int l = 1; l <= L_; ++l) Delta_[l] = Buffer<T, T>(be_, Z_[l].size());
+  }
+  forward(theta, loss);
+  backward(theta, nullptr, true);
+}
+
+template <class T>
+void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
   const int c0 = m_.in_channels, nd = m_.n_out, act = static_cast<int>(m_.activation);
   const long DN = static_cast<long>(D_) * N_;
   const int cL = m_.widths[L_ - 1], k = D_ * cL;
   const T sk = T(1 / std::sqrt(double(k)));
   // Readout (test rows of dF are zero, so all N rows can enter): grad = Hflat^T dF, dHflat = dF W^T.
-  be_.gemm(true, false, k, nd, N_, sk, H_[L_].data(), N_, DN * cL, dF_.data(), N_, static_cast<long>(N_) * nd, T(0),
-           grad + blocks_[L_].offset, k, static_cast<long>(k) * nd, C_);
+  if (grad)
+    be_.gemm(true, false, k, nd, N_, sk, H_[L_].data(), N_, DN * cL, dF_.data(), N_, static_cast<long>(N_) * nd, T(0),
+             grad + blocks_[L_].offset, k, static_cast<long>(k) * nd, C_);
   T* dH = dA_.data();
   T* spare = dB_.data();
   be_.gemm(false, true, N_, k, nd, sk, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, k,
@@ -99,21 +116,43 @@ void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
     const int a = l == 1 ? c0 : m_.widths[l - 2], b = m_.widths[l - 1];
     const T s = T(1 / std::sqrt(double(S_) * a));
     be_.activation_backward(act, C_ * DN * b, Z_[l].data(), dH);
+    if (keep) be_.copy(Delta_[l].data(), dH, Delta_[l].size() * sizeof(T));
     if (l == 1) {
-      be_.gemm(true, false, S_ * c0, C_ * b, static_cast<int>(DN), s, patches0_.data(), static_cast<int>(DN), 0, dH,
-               static_cast<int>(DN), 0, T(0), grad + blocks_[0].offset, S_ * c0, 0, 1);
+      if (grad)
+        be_.gemm(true, false, S_ * c0, C_ * b, static_cast<int>(DN), s, patches0_.data(), static_cast<int>(DN), 0, dH,
+                 static_cast<int>(DN), 0, T(0), grad + blocks_[0].offset, S_ * c0, 0, 1);
       break;
     }
-    be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
-    be_.gemm(true, false, S_ * a, b, static_cast<int>(DN), s, patches_.data(), static_cast<int>(DN), DN * S_ * a, dH,
-             static_cast<int>(DN), DN * b, T(0), grad + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, C_);
+    if (grad) {
+      be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
+      be_.gemm(true, false, S_ * a, b, static_cast<int>(DN), s, patches_.data(), static_cast<int>(DN), DN * S_ * a, dH,
+               static_cast<int>(DN), DN * b, T(0), grad + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, C_);
+    }
     be_.gemm(false, true, static_cast<int>(DN), S_ * a, b, s, dH, static_cast<int>(DN), DN * b,
              theta + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, T(0), dpatches_.data(),
              static_cast<int>(DN), DN * S_ * a, C_);
     be_.col2im(N_, D_, S_, a, C_, inv_.data(), dpatches_.data(), spare);
     std::swap(dH, spare);
   }
-  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+}
+
+template <class T>
+void CnnModel<T>::clear_chain(int c) {
+  for (int l = 1; l <= L_; ++l) {
+    const std::size_t block = static_cast<std::size_t>(D_) * N_ * m_.widths[l - 1];
+    be_.fill_zero(H_[l].data() + c * block, block * sizeof(T));
+    be_.fill_zero(Z_[l].data() + c * block, block * sizeof(T));
+    if (!Delta_.empty()) be_.fill_zero(Delta_[l].data() + c * block, block * sizeof(T));
+  }
+}
+
+template <class T>
+typename FeatureModel<T>::LayerInput CnnModel<T>::layer_input(int l) {
+  const int c0 = m_.in_channels;
+  if (l == 1) return {patches0_.data(), S_ * c0, 0, 1.0 / (double(S_) * c0)};
+  const int a = m_.widths[l - 2];
+  be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
+  return {patches_.data(), S_ * a, static_cast<long>(D_) * N_ * S_ * a, 1.0 / (double(S_) * a)};
 }
 
 template class CnnModel<float>;

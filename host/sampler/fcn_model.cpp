@@ -67,11 +67,28 @@ void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
 template <class T>
 void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
   forward(theta, &loss_h_);
+  backward(theta, grad, false);
+  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+}
+
+template <class T>
+void FcnModel<T>::error_signals(const T* theta, std::vector<double>* loss) {
+  if (Delta_.empty()) {
+    Delta_.resize(L_ + 1);
+    for (int l = 1; l <= L_; ++l) Delta_[l] = Buffer<T, T>(be_, Z_[l].size());
+  }
+  forward(theta, loss);
+  backward(theta, nullptr, true);
+}
+
+template <class T>
+void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
   const int n0 = m_.in_channels, nd = m_.n_out, nL = m_.widths[L_ - 1];
   // Readout: grad Wt_{L+1} = H_L[:P]^T dF / sqrt(n_L);  dH_L = dF Wt_{L+1}^T / sqrt(n_L).
   const T sL = T(1 / std::sqrt(double(nL)));
-  be_.gemm(true, false, nL, nd, P_, sL, H_[L_].data(), N_, static_cast<long>(N_) * nL, dF_.data(), N_,
-           static_cast<long>(N_) * nd, T(0), grad + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, C_);
+  if (grad)
+    be_.gemm(true, false, nL, nd, P_, sL, H_[L_].data(), N_, static_cast<long>(N_) * nL, dF_.data(), N_,
+             static_cast<long>(N_) * nd, T(0), grad + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, C_);
   T* dH = dA_.data();
   T* spare = dB_.data();
   be_.gemm(false, true, P_, nL, nd, sL, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, nL,
@@ -81,18 +98,37 @@ void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
     const T s = T(1 / std::sqrt(double(a)));
     // dZ = dH * phi'(Z) in place (rows >= P of dH are never written and stay zero).
     be_.activation_backward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(), dH);
+    if (keep) be_.copy(Delta_[l].data(), dH, Delta_[l].size() * sizeof(T));
     if (l == 1) {
       // All chains at once: X[:P]^T (n0 x P) times [dZ_1 of every chain] (P x C n1).
-      be_.gemm(true, false, n0, C_ * b, P_, s, X_.data(), N_, 0, dH, N_, 0, T(0), grad + blocks_[0].offset, n0, 0, 1);
+      if (grad)
+        be_.gemm(true, false, n0, C_ * b, P_, s, X_.data(), N_, 0, dH, N_, 0, T(0), grad + blocks_[0].offset, n0, 0, 1);
       break;
     }
-    be_.gemm(true, false, a, b, P_, s, H_[l - 1].data(), N_, static_cast<long>(N_) * a, dH, N_,
-             static_cast<long>(N_) * b, T(0), grad + blocks_[l - 1].offset, a, static_cast<long>(a) * b, C_);
+    if (grad)
+      be_.gemm(true, false, a, b, P_, s, H_[l - 1].data(), N_, static_cast<long>(N_) * a, dH, N_,
+               static_cast<long>(N_) * b, T(0), grad + blocks_[l - 1].offset, a, static_cast<long>(a) * b, C_);
     be_.gemm(false, true, P_, a, b, s, dH, N_, static_cast<long>(N_) * b, theta + blocks_[l - 1].offset, a,
              static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
     std::swap(dH, spare);
   }
-  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+}
+
+template <class T>
+void FcnModel<T>::clear_chain(int c) {
+  for (int l = 1; l <= L_; ++l) {
+    const std::size_t block = static_cast<std::size_t>(N_) * m_.widths[l - 1];
+    be_.fill_zero(H_[l].data() + c * block, block * sizeof(T));
+    be_.fill_zero(Z_[l].data() + c * block, block * sizeof(T));
+    if (!Delta_.empty()) be_.fill_zero(Delta_[l].data() + c * block, block * sizeof(T));
+  }
+}
+
+template <class T>
+typename FeatureModel<T>::LayerInput FcnModel<T>::layer_input(int l) {
+  if (l == 1) return {X_.data(), m_.in_channels, 0, 1.0 / m_.in_channels};
+  const int a = m_.widths[l - 2];
+  return {H_[l - 1].data(), a, static_cast<long>(N_) * a, 1.0 / a};
 }
 
 template class FcnModel<float>;

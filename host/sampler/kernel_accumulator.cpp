@@ -61,16 +61,25 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
       if (counts[g] > 0) v += std::pow(counts[g] / total * (sums[g * n + i] / counts[g] - m), 2);
     e.mean.v[i] = m;
     e.mcse.v[i] = live > 1 ? std::sqrt(v * live / (live - 1)) : std::numeric_limits<double>::quiet_NaN();
+    // A spread at the rounding level of the mean is no spread (an exact estimator, e.g. Stein at beta = 0): 0, so
+    // that z-scores skip the entry instead of dividing by rounding noise.
+    if (e.mcse.v[i] <= 64 * std::numeric_limits<double>::epsilon() * std::abs(m)) e.mcse.v[i] = 0;
   }
   return e;
 }
 
+std::string Statistics::name(int k) const {
+  const std::string l = std::to_string(k % layers + 1);
+  return k < layers ? "sums" + l : (k < 2 * layers ? "stein_R" : "stein_Q") + l;
+}
+
 template <class T>
 KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi,
-                                        const KernelSelection& sel)
-    : model_(model), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()), L_(model.spec().depth()),
-      D_(model.positions()), R_(model.rows()), M_(sel.count(model.N())), diag_(sel.diagonal && model.positions() > 1),
-      gather_(!sel.inputs.empty()) {
+                                        const KernelSelection& sel, bool stein)
+    : model_(model), stats_(model.spec(), stein), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()),
+      L_(model.spec().depth()), D_(model.positions()), R_(model.rows()), M_(sel.count(model.N())),
+      Rs_(model.positions() * sel.count(model.N())), Tc_(model.positions() > 1 ? model.rows() : model.P()),
+      diag_(sel.diagonal && model.positions() > 1), gather_(!sel.inputs.empty()) {
   auto& be = model.backend();
   std::vector<T> ph(static_cast<std::size_t>(P_) * P_);
   for (int j = 0; j < P_; ++j)
@@ -82,7 +91,7 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
   const std::size_t entries = static_cast<std::size_t>(D_) * M_ * M_ * (diag_ ? 1 : D_);
   kscratch_ = Buffer<T, T>(be, G_ * entries);
   phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * P_ * D_ * wmax);
-  for (int l = 1; l <= L_; ++l) acc_.emplace_back(be, G_ * entries);
+  for (int k = 0; k < stats_.count(); ++k) acc_.emplace_back(be, G_ * entries);
   if (gather_) {
     std::vector<int> rows(R_, 0);
     for (int i = 0; i < D_; ++i)
@@ -90,6 +99,14 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
     rows_ = Buffer<int, T>(be, rows.size());
     rows_.upload(rows);
     gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * wmax);
+  }
+  if (stein) {
+    // Per chain: the kernel of the layer's input (selected rows x training side) and Z delta^T (the same shape).
+    kin_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * Rs_ * Tc_);
+    zdelta_ = Buffer<T, T>(be, kin_.size());
+    int in_max = 0;
+    for (int l = 1; l <= L_; ++l) in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
+    if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
   }
   dots_ = Buffer<double, T>(be, C_);
   counts_.assign(G_, 0.0);
@@ -99,47 +116,76 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
 }
 
 template <class T>
+const T* KernelAccumulator<T>::select_rows(const T* src, int cols, long stride, T* buf) {
+  if (!gather_) return src;
+  // Rows i*N + a (a selected) to the top of each chain's block, as im2col with one input, R positions, window 1.
+  model_.backend().im2col(1, R_, 1, cols, stride ? C_ : 1, rows_.data(), src, buf);
+  return buf;
+}
+
+template <class T>
+void KernelAccumulator<T>::add_group_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha,
+                                           int k) {
+  auto& be = model_.backend();
+  // A group's chains side by side form one (rows x cg cols) matrix, so its sum is one GEMM per group.
+  const int cg = C_ / G_;
+  const long gs = cg * stride;
+  if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
+    for (int i = 0; i < D_; ++i)
+      be.gemm(false, true, M_, M_, cg * cols, alpha, A + i * M_, lda, gs, B + i * M_, ldb, gs, T(0),
+              kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, static_cast<long>(D_) * M_ * M_, G_);
+  } else {
+    be.gemm(false, true, Rs_, Rs_, cg * cols, alpha, A, lda, gs, B, ldb, gs, T(0), kscratch_.data(), Rs_,
+            static_cast<long>(Rs_) * Rs_, G_);
+  }
+  be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[k].data());
+}
+
+template <class T>
+void KernelAccumulator<T>::observe_stein(int l) {
+  auto& be = model_.backend();
+  const int n = model_.spec().widths[l - 1];
+  const long Rn = static_cast<long>(R_) * n, block = static_cast<long>(Rs_) * Tc_;
+  // K_in(sel, T) = scale F[sel] F[T]^T per chain (F: the layer's input features; shared by all chains at l = 1).
+  const auto in = model_.layer_input(l);
+  const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
+  be.gemm(false, true, Rs_, Tc_, in.cols, T(in.scale), Fs, R_, in.stride, in.data, R_, in.stride, T(0), kin_.data(),
+          Rs_, block, C_);
+  // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
+  const T* Zs = select_rows(model_.preactivation(l), n, Rn, gathered_.data());
+  be.gemm(false, true, Rs_, Tc_, n, T(1), Zs, R_, Rn, model_.error_signal(l), R_, Rn, T(0), zdelta_.data(), Rs_, block,
+          C_);
+  add_group_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
+  if (stats_.preact) add_group_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
+}
+
+template <class T>
 void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U, const std::vector<std::uint8_t>* alive) {
   auto& be = model_.backend();
   std::vector<double> loss, u = U;
-  model_.forward(theta, &loss);
+  if (stats_.stein)
+    model_.error_signals(theta, &loss);
+  else
+    model_.forward(theta, &loss);
   const int cg = C_ / G_;
   for (int c = 0; c < C_; ++c) {
     const bool live = !alive || (*alive)[c];
     counts_[c / cg] += live;
     if (live) continue;
-    // A dropped chain adds nothing: its activations are zeroed before the kernel GEMMs (the next forward pass
-    // overwrites them anyway), and its traces read NaN.
+    // A dropped chain adds nothing: its activations and error signals are zeroed before the GEMMs, and its traces
+    // read NaN.
     u[c] = loss[c] = std::numeric_limits<double>::quiet_NaN();
-    for (int l = 1; l <= L_; ++l) {
-      const std::size_t block = static_cast<std::size_t>(R_) * model_.spec().widths[l - 1];
-      be.fill_zero(model_.mutable_hidden(l) + c * block, block * sizeof(T));
-    }
+    model_.clear_chain(c);
   }
   traces_.values[0].insert(traces_.values[0].end(), u.begin(), u.end());
   traces_.values[1].insert(traces_.values[1].end(), loss.begin(), loss.end());
   for (int l = 1; l <= L_; ++l) {
     const int n = model_.spec().widths[l - 1];
     const T* H = model_.hidden(l);
-    // Selected inputs: gather rows i*N + a (a selected) to the top of each chain's block, as im2col with one
-    // input, R_ positions and window 1 does.
-    const T* src = H;
-    if (gather_) {
-      be.im2col(1, R_, 1, n, C_, rows_.data(), H, gathered_.data());
-      src = gathered_.data();
-    }
-    // Sum over a group's chains of H_c H_c^T / n: one GEMM per group, [H_c...] is (D N) x (cg n).
-    const long gs = static_cast<long>(cg) * R_ * n;
-    const int Rs = D_ * M_;
-    if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
-      for (int i = 0; i < D_; ++i)
-        be.gemm(false, true, M_, M_, cg * n, T(1.0 / n), src + i * M_, R_, gs, src + i * M_, R_, gs, T(0),
-                kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, static_cast<long>(D_) * M_ * M_, G_);
-    } else {
-      be.gemm(false, true, Rs, Rs, cg * n, T(1.0 / n), src, R_, gs, src, R_, gs, T(0), kscratch_.data(), Rs,
-              static_cast<long>(Rs) * Rs, G_);
-    }
-    be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[l - 1].data());
+    // Sum over a group's chains of H_c H_c^T / n over the selected rows.
+    const T* src = select_rows(H, n, static_cast<long>(R_) * n, gathered_.data());
+    add_group_outer(src, R_, src, R_, n, static_cast<long>(R_) * n, T(1.0 / n), stats_.K(l));
+    if (stats_.stein) observe_stein(l);
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
     const int cols = D_ * n;
     be.gemm(false, false, P_, cols, P_, T(1), phi_.data(), P_, 0, H, N_, static_cast<long>(R_) * n, T(0), phiH_.data(),
@@ -156,7 +202,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
 
 template <class T>
 void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) const {
-  for (int l = 1; l <= L_; ++l) ck.put(prefix + "sums" + std::to_string(l), acc_[l - 1].download());
+  for (int k = 0; k < stats_.count(); ++k) ck.put(prefix + stats_.name(k), acc_[k].download());
   for (std::size_t k = 0; k < traces_.values.size(); ++k) ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
   ck.put_value(prefix + "draws", draws_);
   ck.put(prefix + "counts", counts_);
@@ -164,10 +210,10 @@ void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) c
 
 template <class T>
 void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& prefix) {
-  for (int l = 1; l <= L_; ++l) {
-    const auto v = ck.get<double>(prefix + "sums" + std::to_string(l));
-    if (v.size() != acc_[l - 1].size()) throw RuntimeError("checkpoint: kernel sums do not match this run");
-    acc_[l - 1].upload(v);
+  for (int k = 0; k < stats_.count(); ++k) {
+    const auto v = ck.get<double>(prefix + stats_.name(k));
+    if (v.size() != acc_[k].size()) throw RuntimeError("checkpoint: kernel sums do not match this run");
+    acc_[k].upload(v);
   }
   draws_ = ck.get_value<long>(prefix + "draws");
   counts_ = ck.get<double>(prefix + "counts");

@@ -8,7 +8,7 @@
 namespace fwmc {
 
 MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
-                               const KernelSelection& sel) {
+                               const KernelSelection& sel, bool stein) {
   const std::size_t t = s.precision == "double" ? 8 : 4;
   const std::size_t params = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
@@ -32,15 +32,23 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   if (cnn && L > 1) add(pc, e.per_chain, "cnn im2col patches and their gradient", 2 * DN * S * wmax * t);
   add(pc, e.per_chain, "Phi H for the tr(K Phi) traces", static_cast<std::size_t>(P) * Dp * wmax * t);
   if (!sel.inputs.empty()) add(pc, e.per_chain, "gathered rows of the selected inputs", DN * wmax * t);
+  const std::size_t M = static_cast<std::size_t>(sel.count(N));
+  // Statistics per layer: the kernel, and with Stein also R and (nonlinear) the pre-activation kernel.
+  const std::size_t stats = stein ? (m.activation == Activation::linear ? 2 : 3) : 1;
+  if (stein) {
+    const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P), in_max = S * wmax;
+    add(pc, e.per_chain, "Stein: error signals of every layer", DN * sum_w * t);
+    add(pc, e.per_chain, "Stein: input kernel and Z delta^T (selected rows x training side)", 2 * Dp * M * Tc * t);
+    if (!sel.inputs.empty()) add(pc, e.per_chain, "Stein: gathered rows of the layer inputs", DN * in_max * t);
+  }
   add(pc, e.per_chain, "per-chain scalars", 8 * 8);
   // Shared per batch.
-  const std::size_t M = static_cast<std::size_t>(sel.count(N));
   const std::size_t entries = (sel.diagonal ? Dp : Dp * Dp) * M * M;
   auto& sh = e.shared_items;
   add(sh, e.shared, cnn ? "input patches, targets, Phi" : "inputs, targets, Phi",
       (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
   add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
-  add(sh, e.shared, "kernel accumulators (double, per group and layer)", groups * entries * 8 * L);
+  add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)", groups * entries * 8 * L * stats);
   // Host (doubles). SC = chains x draws values per trace; L + 2 traces (U, loss, tr(K_l Phi)).
   const std::size_t draws = static_cast<std::size_t>(s.samples), C = static_cast<std::size_t>(s.chains);
   const std::size_t SC = C * draws, G = static_cast<std::size_t>(s.groups), E8 = entries * 8;
@@ -49,13 +57,19 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE: full (N D)^2 tensors.
   add(ho, e.host_always, "NNGP and theory tensors (all the run)", (4 * L + 1) * DN * DN * 8);
   add(ho, e.host_with_backend, "traces of a batch and of the run (while sampling)", draws * (L + 2) * 8 * (C + batch));
-  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", (L * G + groups) * E8);
+  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", (L * stats * G + groups) * E8);
   add(ho, unused, "after sampling: traces of the run", SC * (L + 2) * 8);
-  add(ho, unused, "after sampling: group sums and one reordered layer", (L + 1) * G * E8);
+  // Raw and reordered sums of every statistic, and (Stein) about 4 L more per-group tensors while estimating.
+  const std::size_t est = (2 * L * stats + (stein ? 4 * L : 1)) * G * E8;
+  add(ho, unused, "after sampling: group sums, reordered, and the estimators' per-group tensors", est);
   add(ho, unused, "after sampling: rank-normalisation copies of one trace", 6 * SC * 8);
-  e.host_after = SC * (L + 2) * 8 + L * G * E8 + std::max(G * E8, 6 * SC * 8);
+  e.host_after = SC * (L + 2) * 8 + std::max(est, 6 * SC * 8);
   e.host = e.host_always + std::max(e.host_with_backend, e.host_after);
   return e;
+}
+
+MemoryEstimate estimate_memory(const Config& c, const ModelSpec& m, int N, int P, int batch) {
+  return estimate_memory(m, N, P, c.sampler, batch, kernel_selection(c), c.output.estimator != "plain");
 }
 
 std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory) {

@@ -13,6 +13,7 @@
 #include "fwmc/run.hpp"
 #include "fwmc/sampler.hpp"
 #include "fwmc/version.hpp"
+#include "host/sampler/run_estimates.hpp"
 
 namespace fwmc {
 
@@ -40,13 +41,15 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   ss.mass = sc.mass;
 
   const KernelSelection sel = kernel_selection(c);
+  const EstimatorChoice choice = parse_estimator(c.output.estimator);
+  const Statistics stats(m, choice != EstimatorChoice::plain);
   RunResult r;
   r.backend = be.name();
   // Results of finished batches, each at its batch's place (zero elsewhere, so that summing the ranks' arrays
   // assembles the run exactly): kernel sums and terms per group, chains dropped, step sizes, traces.
   const int M = sel.count(d.N()), Dp = m.positions();
   const std::size_t entries = static_cast<std::size_t>(Dp) * M * M * (sel.diagonal && Dp > 1 ? 1 : Dp);
-  std::vector<std::vector<double>> group_sums(m.depth(), std::vector<double>(sc.groups * entries, 0.0));
+  std::vector<std::vector<double>> group_sums(stats.count(), std::vector<double>(sc.groups * entries, 0.0));
   std::vector<double> group_counts(sc.groups, 0.0), dropped_run(C, 0.0);
   r.step_sizes.assign(C, 0.0);
   r.traces.chains = C;
@@ -77,7 +80,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     ck.put("batch/alive", alive);
     ck.put("batch/divergences", chain_divs);
     ck.put_value("sampling_s", elapsed_before + std::chrono::duration<double>(Clock::now() - t0).count());
-    for (int l = 1; l <= m.depth(); ++l) ck.put("run/sums" + std::to_string(l), group_sums[l - 1]);
+    for (int k = 0; k < stats.count(); ++k) ck.put("run/" + stats.name(k), group_sums[k]);
     ck.put("run/step_sizes", r.step_sizes);
     for (std::size_t k = 0; k < r.traces.values.size(); ++k) ck.put("run/trace" + std::to_string(k), r.traces.values[k]);
     sampler.save(ck, "batch/");
@@ -103,7 +106,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     group_counts = resume->get<double>("run/group_counts");
     dropped_run = resume->get<double>("run/dropped");
     elapsed_before = resume->get_value<double>("sampling_s");
-    for (int l = 1; l <= m.depth(); ++l) group_sums[l - 1] = resume->get<double>("run/sums" + std::to_string(l));
+    for (int k = 0; k < stats.count(); ++k) group_sums[k] = resume->get<double>("run/" + stats.name(k));
     r.step_sizes = resume->get<double>("run/step_sizes");
   }
   if (resume && (first_batch < batch_lo || first_batch >= batch_hi || resume->get_value<int>("ranks") != comm.size()))
@@ -112,7 +115,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
   for (int bi = resume ? first_batch : batch_lo; bi < batch_hi; ++bi) {
     auto model = make_feature_model<T>(be, m, d, c.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
     Sampler<T> sampler(*model, ss);
-    KernelAccumulator<T> acc(*model, groups_per_batch, phi, sel);
+    KernelAccumulator<T> acc(*model, groups_per_batch, phi, sel, stats.stein);
     acc.reserve_draws(sc.samples);
     long it0 = 0;
     if (resume && bi == first_batch) {
@@ -189,9 +192,9 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     const auto& h = sampler.step_sizes();
     std::copy(h.begin(), h.end(), r.step_sizes.begin() + static_cast<long>(bi) * batch);
     // Merge: group sums of this batch follow those of earlier batches; traces gain this batch's chains.
-    for (int l = 1; l <= m.depth(); ++l) {
-      const auto s = acc.group_sums(l);
-      std::copy(s.begin(), s.end(), group_sums[l - 1].begin() + static_cast<long>(bi) * s.size());
+    for (int k = 0; k < stats.count(); ++k) {
+      const auto s = acc.group_sums(k);
+      std::copy(s.begin(), s.end(), group_sums[k].begin() + static_cast<long>(bi) * s.size());
     }
     std::copy(acc.group_counts().begin(), acc.group_counts().end(), group_counts.begin() + bi * groups_per_batch);
     for (int k = 0; k < batch; ++k) dropped_run[bi * batch + k] = !alive[k];
@@ -238,21 +241,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
     throw RuntimeError("every chain was dropped (" + std::to_string(r.diag.dropped_nonfinite) + " non-finite, " +
                        std::to_string(r.diag.dropped_divergent) + " over the divergence budget): lower the step size, "
                        "raise the warm-up, or check the data");
-  for (int l = 1; l <= m.depth(); ++l) {
-    const int N = sel.count(d.N()), D = m.positions();
-    const bool diag = sel.diagonal && D > 1;
-    const std::vector<double> ordered = kernel_order(group_sums[l - 1], sc.groups, N, D, diag);
-    r.kernels.push_back(estimate_from_groups(ordered, sc.groups, N, D, group_counts, diag));
-    if (D > 1) {  // the spatial trace per group, so that its MCSE also comes from the group spread
-      const KernelTensor layout(N, D, diag);
-      const std::size_t per = layout.v.size();
-      std::vector<double> tr(static_cast<std::size_t>(sc.groups) * N * N, 0.0);
-      for (int g = 0; g < sc.groups; ++g)
-        for (int ab = 0; ab < N * N; ++ab)
-          for (int i = 0; i < D; ++i) tr[g * N * N + ab] += ordered[g * per + layout.index(ab / N, ab % N, i, i)] / D;
-      r.spatial_trace.push_back(estimate_from_groups(tr, sc.groups, N, 1, group_counts));
-    }
-  }
+  estimate_run(r, m, d.X, sel, choice, stats, sc.groups, group_sums, group_counts);
   auto with_counts = [&](RunDiagnostics dg) {
     dg.divergences = r.diag.divergences;
     dg.nonfinite_events = r.diag.nonfinite_events;
@@ -335,7 +324,7 @@ RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, co
                        const ProgressFn& progress, const CheckpointPolicy* policy) {
   const DeviceChoice dev = choose_device(c);
   const int batch = chain_batch_size(c, world().size());
-  check_memory(c, dev, estimate_memory(m, d.N(), d.P, c.sampler, batch, kernel_selection(c)), batch);
+  check_memory(c, dev, estimate_memory(c, m, d.N(), d.P, batch), batch);
   RunResult r;
   if (c.sampler.precision == "double") {
     auto be = make_backend<double>(dev);

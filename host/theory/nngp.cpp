@@ -25,14 +25,15 @@ double activation_kernel(Activation a, double s11, double s22, double s12) {
 
 namespace {
 
-// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}.
+// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}. It maps the spatial diagonal to itself, so a
+// diagonal-only tensor stays one.
 KernelTensor window_average(const ModelSpec& m, const KernelTensor& K) {
   const int S = m.window_size();
-  KernelTensor r(K.N, K.D);
+  KernelTensor r(K.N, K.D, K.diag);
   for (int a = 0; a < K.N; ++a)
     for (int b = 0; b < K.N; ++b)
       for (int i = 0; i < K.D; ++i)
-        for (int j = 0; j < K.D; ++j) {
+        for (int j = K.diag ? i : 0; j < (K.diag ? i + 1 : K.D); ++j) {
           double s = 0;
           for (int t = 0; t < S; ++t) s += K.at(a, b, m.neighbor(i, t), m.neighbor(j, t));
           r.at(a, b, i, j) = s / S;
@@ -44,7 +45,7 @@ KernelTensor window_average(const ModelSpec& m, const KernelTensor& K) {
 
 KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K) { return window_average(m, K); }
 
-std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X) {
+KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X) {
   const int N = static_cast<int>(X.rows()), D = m.positions(), c0 = m.in_channels;
   KernelTensor K0(N, D);
   for (int a = 0; a < N; ++a)
@@ -52,7 +53,12 @@ std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd
       for (int i = 0; i < D; ++i)
         for (int j = 0; j < D; ++j)
           K0.at(a, b, i, j) = X.row(a).segment(i * c0, c0).dot(X.row(b).segment(j * c0, c0)) / c0;
-  std::vector<KernelTensor> out{K0};
+  return K0;
+}
+
+std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X) {
+  const int N = static_cast<int>(X.rows()), D = m.positions();
+  std::vector<KernelTensor> out{input_kernel(m, X)};
   for (int l = 1; l <= m.depth(); ++l) {
     const double s2 = m.sigma[l - 1] * m.sigma[l - 1];
     KernelTensor C = D == 1 ? out.back() : window_average(m, out.back());

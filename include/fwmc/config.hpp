@@ -16,7 +16,7 @@ struct DataConfig {
   std::uint64_t seed = 1;
   std::string targets = "teacher";      // synthetic: teacher (random net of the same arch + noise) | noise
   double noise = 0.1;                   // synthetic: std of the target noise
-  std::string normalize = "none";       // none | center_unit | standardize
+  std::string normalize = "none";       // none | center_unit | center_l2 | standardize
   std::vector<int> resize;              // [h, w] box down-sampling of images
 };
 
@@ -64,6 +64,7 @@ struct OutputConfig {
   double checkpoint_every = 600;        // seconds
   std::vector<int> kernel_inputs;       // accumulate the kernel over these inputs only (empty: all N)
   std::string kernel_positions = "all"; // all | diagonal (cnn: only K(a,b)_ii, for large D)
+  std::string estimator = "stein";      // stein | plain | both (docs/theory.md 11)
 };
 
 struct Config {

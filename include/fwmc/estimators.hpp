@@ -40,13 +40,32 @@ std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int
 KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D,
                                     const std::vector<double>& counts, bool diag = false);
 
+// The per-draw tensors a run sums per chain group, for each layer l: the kernel K<l> always; with the Stein
+// estimators (THEORY.md 11) also R<l> (before symmetrisation) and, for nonlinear nets, the pre-activation kernel
+// Q<l> (a linear net has Q_l = K_l). Index k = 0..count()-1 over all of them.
+struct Statistics {
+  int layers = 0;
+  bool stein = false, preact = false;
+  Statistics() = default;
+  Statistics(const ModelSpec& m, bool with_stein)
+      : layers(m.depth()), stein(with_stein), preact(with_stein && m.activation != Activation::linear) {}
+  int count() const { return layers * (1 + stein + preact); }
+  int K(int l) const { return l - 1; }
+  int R(int l) const { return layers + l - 1; }
+  int Q(int l) const { return 2 * layers + l - 1; }
+  // Checkpoint names: "sums<l>" (the kernel, as before), "stein_R<l>", "stein_Q<l>".
+  std::string name(int k) const;
+};
+
 template <class T>
 class KernelAccumulator {
  public:
   // phi (P x P) is used for the tr(K_l Phi) traces (for cnn: of the spatial trace of K_l); `sel` picks the
   // kernel entries accumulated (the traces always use every position of the training inputs).
-  KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi, const KernelSelection& sel = {});
-  // Forward pass on theta, add every layer's kernel to its group sum, record traces (U given by the sampler).
+  // stein: also accumulate the statistics of the Stein estimators (a backward pass per draw).
+  KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi, const KernelSelection& sel = {},
+                    bool stein = false);
+  // Forward pass on theta, add every statistic to its group sum, record traces (U given by the sampler).
   // alive (per chain, optional): chains with 0 are left out (dropped chains; their traces read NaN).
   void observe(const T* theta, const std::vector<double>& U, const std::vector<std::uint8_t>* alive = nullptr);
   // Group sums, traces and the draw count, for checkpoints.
@@ -57,24 +76,35 @@ class KernelAccumulator {
   std::vector<KernelEstimate> estimates() const;
   const Traces& traces() const { return traces_; }
   long draws() const { return draws_; }
-  // Raw per-group kernel sums of layer l (G x (D m)^2, or G x D m^2 for the diagonal, see kernel_order), for
+  // Raw per-group sums of statistic k (G x (D m)^2, or G x D m^2 for the diagonal, see kernel_order), for
   // merging chain batches.
-  std::vector<double> group_sums(int l) const { return acc_[l - 1].download(); }
+  std::vector<double> group_sums(int k) const { return acc_[k].download(); }
+  const Statistics& statistics() const { return stats_; }
   // Terms per group sum (chain-draws of live chains).
   const std::vector<double>& group_counts() const { return counts_; }
 
  private:
   FeatureModel<T>& model_;
+  Statistics stats_;
   int G_, C_, N_, P_, L_, D_, R_;
-  int M_;                 // selected inputs
+  int M_, Rs_;            // selected inputs; selected rows D M
+  int Tc_;                // columns of the training side of R: fcn P (rows a < P), cnn every row (D N)
   bool diag_, gather_;    // spatial diagonal only; copy the selected rows into gathered_ first
   long draws_ = 0;
-  Buffer<T, T> phi_, kscratch_, phiH_, gathered_;
+  Buffer<T, T> phi_, kscratch_, phiH_, gathered_, gathered_in_, kin_, zdelta_;
   Buffer<int, T> rows_;   // row map of the gather: the selected rows i*N + a first
-  std::vector<Buffer<double, T>> acc_;  // per layer: G x N x N
+  std::vector<Buffer<double, T>> acc_;  // per statistic: G x entries
   Buffer<double, T> dots_;
   Traces traces_;
   std::vector<double> counts_;
+  // The selected rows of every chain's (R x cols) matrix src (stride: per chain, 0 = shared): src itself, or
+  // gathered into buf.
+  const T* select_rows(const T* src, int cols, long stride, T* buf);
+  // acc[k] += per group, sum over its chains c of alpha A_c B_c^T over the selected rows (each chain's A_c and
+  // B_c: the selected rows of an (lda x cols) column-major block, chains `stride` apart).
+  void add_group_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha, int k);
+  // The Stein statistics of layer l from the model's last error_signals pass.
+  void observe_stein(int l);
 };
 
 }  // namespace fwmc

@@ -25,8 +25,12 @@ class FcnModel final : public FeatureModel<T> {
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   // H^l of all chains after forward(): chain c at c * N * n_l, (N x n_l) column-major. l = 1..L.
   const T* hidden(int l) const override { return H_[l].data(); }
-  T* mutable_hidden(int l) override { return H_[l].data(); }
   const T* output() const override { return F_.data(); }
+  void clear_chain(int c) override;
+  void error_signals(const T* theta, std::vector<double>* loss = nullptr) override;
+  const T* preactivation(int l) const override { return Z_[l].data(); }
+  const T* error_signal(int l) const override { return Delta_[l].data(); }
+  typename FeatureModel<T>::LayerInput layer_input(int l) override;
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }
   int P() const override { return P_; }
@@ -39,9 +43,13 @@ class FcnModel final : public FeatureModel<T> {
   std::vector<ParamBlock> blocks_;
   Buffer<T, T> X_, Y_;                       // X: N x n0 column-major; Y: P x n_d
   std::vector<Buffer<T, T>> Z_, H_;          // index 1..L (0 unused)
+  std::vector<Buffer<T, T>> Delta_;          // error signals, allocated by the first error_signals
   Buffer<T, T> F_, dF_, dA_, dB_;            // output, its gradient, two backward scratch buffers
   Buffer<double, T> loss_, energy_;
   std::vector<double> loss_h_;
+  // Backward pass after forward(): parameter gradients into grad unless it is null; with keep, each layer's
+  // error signal into Delta_.
+  void backward(const T* theta, T* grad, bool keep);
 };
 
 }  // namespace fwmc

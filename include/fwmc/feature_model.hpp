@@ -18,9 +18,27 @@ class FeatureModel : public Potential<T> {
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
   virtual const T* hidden(int l) const = 0;  // l = 1..L, all chains
-  // The same buffer, writable: scratch that the next forward pass overwrites (the accumulator zeroes dropped chains).
-  virtual T* mutable_hidden(int l) = 0;
   virtual const T* output() const = 0;       // f: per chain N x n_d
+  // Zeroes chain c's activations, pre-activations and error signals (a dropped chain adds nothing to the
+  // estimators; the next pass overwrites them).
+  virtual void clear_chain(int c) = 0;
+
+  // What the Stein estimators (THEORY.md 11) read. error_signals runs the forward pass and a backward pass
+  // without parameter gradients, keeping every layer's error signal delta^l = d(beta L)/dz^l.
+  virtual void error_signals(const T* theta, std::vector<double>* loss = nullptr) = 0;
+  // z^l of all chains (same layout as hidden(l)); delta^l after error_signals (rows of test inputs are zero).
+  virtual const T* preactivation(int l) const = 0;
+  virtual const T* error_signal(int l) const = 0;
+  // The features entering layer l, per chain a (rows x cols) column-major matrix F with K_in = scale F F^T:
+  // fcn h^{l-1} (x for l = 1), cnn the im2col patches of h^{l-1}, so that scale F F^T = A K_{l-1}.
+  // stride 0: shared by every chain (layer 1). May compute into a scratch buffer (valid until the next pass).
+  struct LayerInput {
+    const T* data;
+    int cols;
+    long stride;
+    double scale;
+  };
+  virtual LayerInput layer_input(int l) = 0;
   virtual const ModelSpec& spec() const = 0;
   virtual int N() const = 0;
   virtual int P() const = 0;

@@ -35,9 +35,11 @@ struct MemoryEstimate {
 };
 
 // N = train + test inputs, P = train inputs; batch = chains advanced together; `sel` the kernel entries
-// accumulated (output.kernel_inputs / kernel_positions).
+// accumulated (output.kernel_inputs / kernel_positions); stein: the Stein statistics too (output.estimator).
 MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
-                               const KernelSelection& sel = {});
+                               const KernelSelection& sel = {}, bool stein = false);
+// The same for a run of config c (its sampler, kernel selection and estimator).
+MemoryEstimate estimate_memory(const Config& c, const ModelSpec& m, int N, int P, int batch);
 
 // The estimate as text: itemised bytes and totals for the config's chains and batching.
 std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory);

@@ -10,6 +10,7 @@
 #include "fwmc/data.hpp"
 #include "fwmc/estimators.hpp"
 #include "fwmc/model.hpp"
+#include "fwmc/stein.hpp"
 
 namespace fwmc {
 
@@ -34,7 +35,15 @@ struct RunDiagnostics {
 };
 
 struct RunResult {
+  std::string estimator = "plain";      // what `kernels` holds: "plain" or "stein" (output.estimator)
   std::vector<KernelEstimate> kernels;  // layers 1..L
+  // With the Stein statistics accumulated: the plain estimate from the same draws, the comparison of the two,
+  // and the control variates C_l (mean 0 exactly); nonlinear nets also the layer-1 pre-activation kernel.
+  std::vector<KernelEstimate> plain_kernels, control;
+  std::vector<SteinReport> stein;
+  bool has_preact = false;
+  KernelEstimate preact, preact_plain;
+  SteinReport preact_report;
   std::vector<KernelEstimate> spatial_trace;  // cnn: (1/D) sum_i K_l(a,b)_ii per layer (what the readout sees)
   Traces traces;                        // all chains
   RunDiagnostics diag;

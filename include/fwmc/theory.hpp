@@ -25,6 +25,11 @@ struct KernelTensor {
     return diag ? ab * D + i : (ab * D + i) * D + j;
   }
   std::size_t entries_per_pair() const { return diag ? std::size_t(D) : std::size_t(D) * D; }
+  // Whether entry i belongs to a pair (a, b) with a <= b: counts each symmetric pair of inputs once.
+  bool upper(std::size_t i) const {
+    const std::size_t ab = i / entries_per_pair();
+    return ab / N <= ab % N;
+  }
   double& at(int a, int b, int i = 0, int j = 0) { return v[index(a, b, i, j)]; }  // diag: i == j only
   double at(int a, int b, int i = 0, int j = 0) const { return diag && i != j ? 0.0 : v[index(a, b, i, j)]; }
   std::vector<std::size_t> shape() const;
@@ -58,6 +63,8 @@ void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& 
 // Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s,j+s} (THEORY.md 1); identity for fcn.
 KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K);
 
+// K_0 over all N inputs of X (N x d): G for fcn, x_{a,i} . x_{b,j} / c_0 for cnn.
+KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
 // K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
 std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X);
 

@@ -1,0 +1,68 @@
+// Stein (zero-variance) kernel estimators (docs/theory.md 11): from the per-group sums of K_l, R_l and Q_l that a
+// run accumulates, the deep linear estimator K~_l (exact, O(1/n) fluctuation), the exact layer-1 pre-activation
+// estimator Q~_1, the zero-mean control variates C_l, and cross-fitted control-variate estimates of nonlinear
+// post-activation kernels. Host side, double; group sums in, estimates with group-spread MCSE out.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "fwmc/estimators.hpp"
+#include "fwmc/model.hpp"
+#include "fwmc/theory.hpp"
+
+namespace fwmc {
+
+// output.estimator: which estimate a run reports under the kernels' names ("both": stein, plus the plain files).
+enum class EstimatorChoice { plain, stein, both };
+EstimatorChoice parse_estimator(const std::string& name);
+
+// Every accumulated statistic's group sums, each in KernelTensor order (kernel_order): sums[k] holds G tensors.
+struct GroupSums {
+  Statistics stats;
+  int groups = 0, N = 0, D = 1;
+  bool diag = false;
+  std::vector<double> counts;                 // terms (chain-draws) per group
+  std::vector<std::vector<double>> sums;      // indexed as Statistics
+  std::size_t entries() const;                // per group
+  // Group g's sum of statistic k as a tensor.
+  KernelTensor group(int k, int g) const;
+};
+
+// Plain vs Stein on the same draws, for one layer's kernel (or the layer-1 pre-activation kernel).
+struct SteinReport {
+  std::string kind;                  // "exact" (K~_l, Q~_1) | "control_variate" (cross-fitted) | "plain"
+  double mcse_ratio_median = 0;      // per entry plain MCSE / Stein MCSE, median over entries
+  double mcse_ratio_frob = 0;        // sqrt(sum plain MCSE^2 / sum Stein MCSE^2)
+  double agree_max_z = 0, agree_chi2 = 0;  // plain - Stein, in the MCSE of that difference (from its group spread)
+  long agree_dof = 0;
+  double cv_max_z = 0, cv_chi2 = 0;  // the control variate C_l against its exact mean 0
+  long cv_dof = 0;
+};
+
+struct SteinLayer {
+  KernelEstimate plain, stein, control;  // control: C_l
+  std::vector<double> stein_sums;        // per-group sums of the Stein estimate (count-weighted), KernelTensor order
+  SteinReport report;
+};
+
+struct SteinResult {
+  std::vector<SteinLayer> layers;        // 1..L
+  bool has_preact = false;               // nonlinear nets: the layer-1 pre-activation kernel
+  SteinLayer preact;
+};
+
+// K0: the input kernel K_0 restricted to the run's selection (KernelTensor over the selected inputs).
+SteinResult stein_estimates(const ModelSpec& m, const KernelTensor& K0, const GroupSums& s);
+
+// Cross-fitted control variates: for each entry, y_g (group means of the target) corrected by b_{-g} . x_g, b
+// fitted by least squares (with intercept) on the other live groups. xs[j]: group means of covariate j (mean 0
+// exactly). Returns the corrected group means (NaN for groups with no terms).
+std::vector<double> cross_fitted(const std::vector<double>& y, const std::vector<std::vector<double>>& xs,
+                                 const std::vector<double>& counts);
+
+// Agreement of two estimates made from the same groups: per entry z = mean(a - b) / MCSE(a - b) (the difference's
+// own group spread), max |z| and chi2 over the independent (a <= b) entries.
+void agreement(const std::vector<double>& sums_a, const std::vector<double>& sums_b, const GroupSums& s,
+               double& max_z, double& chi2, long& dof);
+
+}  // namespace fwmc
