@@ -59,7 +59,7 @@ TEST(Gradients, MatchFiniteDifferencesForEveryActivationAndDepth) {
 }
 
 TEST(Gradients, ForwardMatchesTheReferenceNetwork) {
-  // The batched forward pass equals the plain per-network reference (THEORY.md 1) for every chain.
+  // The batched forward pass equals the plain per-network reference (docs/theory.md 1) for every chain.
   auto be = make_cpu_backend<double>();
   ModelSpec m;
   m.activation = Activation::tanh;

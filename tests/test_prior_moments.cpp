@@ -1,4 +1,4 @@
-// THEORY.md 7's prior-moment estimator against the closed forms (where they exist) and the exact oracle.
+// docs/theory.md 7's prior-moment estimator against the closed forms (where they exist) and the exact oracle.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -57,7 +57,7 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearClosedForm) {
 }
 
 TEST(PriorMomentEstimator, ReproducesTheDeepLinearCnnClosedForm) {
-  // THEORY.md 5's propagated form; layer 1 is exact in expectation, layer 2 carries O(1/c^2) ~ 1.5% of the
+  // docs/theory.md 5's propagated form; layer 1 is exact in expectation, layer 2 carries O(1/c^2) ~ 1.5% of the
   // correction at c = 32, below the estimator's standard error (checked via the signal).
   Problem s = make_problem({"model.arch=cnn1d", "data.input_shape=[4,1]", "model.widths=[32,32]",
                             "model.sigma=[1.1,0.9,1.2]"});

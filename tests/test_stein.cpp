@@ -80,7 +80,7 @@ TEST(Stein, DeepLinearAtBetaZeroIsTheNngpKernelWithZeroVariance) {
         plain_spread = std::max(plain_spread, r.plain_kernels[l].mcse.v[i]);
       }
       EXPECT_GT(plain_spread, 1e-3) << "the plain estimator of the same draws fluctuates";
-      EXPECT_EQ(r.stein[l].kind, "exact");
+      EXPECT_EQ(r.stein[l].kind.substr(0, 5), "exact");
     }
   }
 }

@@ -233,7 +233,7 @@ TEST(Theory, QuadraticFourPointClosedFormMatchesMonteCarlo) {
 }
 
 TEST(PriorMoments, FirstLayerCovarianceMatchesDirectSampling) {
-  // THEORY.md 2: E[K_1] = K0_1 and Cov[K_1(a,b), K_1(c,d)] = sigma^4 (G_ac G_bd + G_ad G_bc) / n_1 (linear),
+  // docs/theory.md 2: E[K_1] = K0_1 and Cov[K_1(a,b), K_1(c,d)] = sigma^4 (G_ac G_bd + G_ad G_bc) / n_1 (linear),
   // (E[phi_a phi_b phi_c phi_d] - K_ab K_cd) / n_1 in general; checked by z-tests over direct prior draws.
   const int N = 3, n0 = 4, n1 = 6, M = 40000;
   Eigen::MatrixXd X = gaussian(N, n0, 18);

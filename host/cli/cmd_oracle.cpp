@@ -1,4 +1,4 @@
-// fwmc oracle: the exact importance-sampling estimator of THEORY.md 8.
+// fwmc oracle: the exact importance-sampling estimator of docs/theory.md 8.
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +22,7 @@ int cmd_oracle(const CommonArgs& a, long draws) {
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
-  j["method"] = "self-normalised importance sampling from the prior, readout integrated out (THEORY.md 8)";
+  j["method"] = "self-normalised importance sampling from the prior, readout integrated out (docs/theory.md 8)";
   j["draws"] = r.draws;
   j["ess"] = r.ess;
   j["max_weight_share"] = r.max_weight_share;

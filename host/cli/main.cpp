@@ -52,7 +52,7 @@ int run_main(int argc, char** argv) {
   run->add_option("--resume", args.resume_dir, "Continue the interrupted run whose checkpoint is in DIR");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
-  auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (THEORY.md 8)");
+  auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (docs/theory.md 8)");
   add_common(oracle, true);
   oracle->add_option("--draws", draws, "Number of prior draws M")->check(CLI::PositiveNumber);
   cli::SweepArgs sweep_args;

@@ -144,6 +144,9 @@ void CnnModel<T>::clear_chain(int c) {
     be_.fill_zero(Z_[l].data() + c * block, block * sizeof(T));
     if (!Delta_.empty()) be_.fill_zero(Delta_[l].data() + c * block, block * sizeof(T));
   }
+  const std::size_t out = static_cast<std::size_t>(N_) * m_.n_out;
+  be_.fill_zero(F_.data() + c * out, out * sizeof(T));
+  be_.fill_zero(dF_.data() + c * out, out * sizeof(T));
 }
 
 template <class T>

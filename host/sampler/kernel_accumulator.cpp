@@ -69,6 +69,7 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
 }
 
 std::string Statistics::name(int k) const {
+  if (k >= R_out()) return k == R_out() ? "stein_Rout" : "stein_Qout";
   const std::string l = std::to_string(k % layers + 1);
   return k < layers ? "sums" + l : (k < 2 * layers ? "stein_R" : "stein_Q") + l;
 }
@@ -98,14 +99,14 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
       for (int a = 0; a < M_; ++a) rows[i * M_ + a] = i * N_ + sel.inputs[a];
     rows_ = Buffer<int, T>(be, rows.size());
     rows_.upload(rows);
-    gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * wmax);
+    gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * std::max(wmax, model.spec().n_out));
   }
   if (stein) {
     // Per chain: the kernel of the layer's input (selected rows x training side) and Z delta^T (the same shape).
     kin_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * Rs_ * Tc_);
     zdelta_ = Buffer<T, T>(be, kin_.size());
     int in_max = 0;
-    for (int l = 1; l <= L_; ++l) in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
+    for (int l = 1; l <= L_ + 1; ++l) in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
     if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
   }
   dots_ = Buffer<double, T>(be, C_);
@@ -144,7 +145,9 @@ void KernelAccumulator<T>::add_group_outer(const T* A, int lda, const T* B, int 
 template <class T>
 void KernelAccumulator<T>::observe_stein(int l) {
   auto& be = model_.backend();
-  const int n = model_.spec().widths[l - 1];
+  // l = L + 1 is the readout (fcn): its pre-activation is f, its error signal d(beta L)/df.
+  const bool out = l > L_;
+  const int n = out ? model_.spec().n_out : model_.spec().widths[l - 1];
   const long Rn = static_cast<long>(R_) * n, block = static_cast<long>(Rs_) * Tc_;
   // K_in(sel, T) = scale F[sel] F[T]^T per chain (F: the layer's input features; shared by all chains at l = 1).
   const auto in = model_.layer_input(l);
@@ -152,11 +155,11 @@ void KernelAccumulator<T>::observe_stein(int l) {
   be.gemm(false, true, Rs_, Tc_, in.cols, T(in.scale), Fs, R_, in.stride, in.data, R_, in.stride, T(0), kin_.data(),
           Rs_, block, C_);
   // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
-  const T* Zs = select_rows(model_.preactivation(l), n, Rn, gathered_.data());
-  be.gemm(false, true, Rs_, Tc_, n, T(1), Zs, R_, Rn, model_.error_signal(l), R_, Rn, T(0), zdelta_.data(), Rs_, block,
-          C_);
+  const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
+  be.gemm(false, true, Rs_, Tc_, n, T(1), Zs, R_, Rn, out ? model_.output_error() : model_.error_signal(l), R_, Rn,
+          T(0), zdelta_.data(), Rs_, block, C_);
   add_group_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
-  if (stats_.preact) add_group_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
+  if (stats_.preact || out) add_group_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
 }
 
 template <class T>
@@ -196,6 +199,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     for (int c = 0; c < C_; ++c) d[c] = alive && !(*alive)[c] ? std::numeric_limits<double>::quiet_NaN() : d[c] / cols;
     traces_.values[1 + l].insert(traces_.values[1 + l].end(), d.begin(), d.end());
   }
+  if (stats_.readout) observe_stein(L_ + 1);
   ++draws_;
   traces_.draws = draws_;
 }

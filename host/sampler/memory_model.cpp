@@ -35,6 +35,7 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   const std::size_t M = static_cast<std::size_t>(sel.count(N));
   // Statistics per layer: the kernel, and with Stein also R and (nonlinear) the pre-activation kernel.
   const std::size_t stats = stein ? (m.activation == Activation::linear ? 2 : 3) : 1;
+  const std::size_t readout_stats = stein && !cnn ? 2 : 0;  // the readout's R and Q (fcn)
   if (stein) {
     const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P), in_max = S * wmax;
     add(pc, e.per_chain, "Stein: error signals of every layer", DN * sum_w * t);
@@ -48,7 +49,7 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   add(sh, e.shared, cnn ? "input patches, targets, Phi" : "inputs, targets, Phi",
       (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
   add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
-  add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)", groups * entries * 8 * L * stats);
+  add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)", groups * entries * 8 * (L * stats + readout_stats));
   // Host (doubles). SC = chains x draws values per trace; L + 2 traces (U, loss, tr(K_l Phi)).
   const std::size_t draws = static_cast<std::size_t>(s.samples), C = static_cast<std::size_t>(s.chains);
   const std::size_t SC = C * draws, G = static_cast<std::size_t>(s.groups), E8 = entries * 8;
@@ -57,10 +58,10 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE: full (N D)^2 tensors.
   add(ho, e.host_always, "NNGP and theory tensors (all the run)", (4 * L + 1) * DN * DN * 8);
   add(ho, e.host_with_backend, "traces of a batch and of the run (while sampling)", draws * (L + 2) * 8 * (C + batch));
-  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", (L * stats * G + groups) * E8);
+  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", ((L * stats + readout_stats) * G + groups) * E8);
   add(ho, unused, "after sampling: traces of the run", SC * (L + 2) * 8);
   // Raw and reordered sums of every statistic, and (Stein) about 4 L more per-group tensors while estimating.
-  const std::size_t est = (2 * L * stats + (stein ? 4 * L : 1)) * G * E8;
+  const std::size_t est = (2 * (L * stats + readout_stats) + (stein ? 4 * L + 3 : 1)) * G * E8;
   add(ho, unused, "after sampling: group sums, reordered, and the estimators' per-group tensors", est);
   add(ho, unused, "after sampling: rank-normalisation copies of one trace", 6 * SC * 8);
   e.host_after = SC * (L + 2) * 8 + std::max(est, 6 * SC * 8);

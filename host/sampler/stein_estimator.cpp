@@ -109,26 +109,21 @@ SteinLayer make_layer(const std::string& kind, const Sums& plain, Sums stein, co
   return out;
 }
 
-// Cross-fitted control-variate estimate of a post-activation kernel: every entry corrected with the C statistics of
-// the same entry in every layer (or in its own layer only when there are too few groups to fit them all).
-Sums control_variate_sums(const Sums& target, const std::vector<Sums>& C, int layer, const GroupSums& s) {
+// Cross-fitted control-variate estimate: every entry corrected with zero-mean statistics of the same entry
+// (covs, in order of preference; as many as the live groups can fit: a few groups per coefficient).
+Sums control_variate_sums(const Sums& target, std::vector<const Sums*> covs, const GroupSums& s) {
   const std::size_t E = s.entries();
   int live = 0;
   for (double n : s.counts) live += n > 0;
-  const int L = static_cast<int>(C.size());
-  std::vector<int> use;
-  if (live - 1 >= L + 4)
-    for (int k = 0; k < L; ++k) use.push_back(k);
-  else if (live - 1 >= 5)
-    use.push_back(layer - 1);
+  covs.resize(std::min<std::size_t>(covs.size(), static_cast<std::size_t>(std::max(0, (live - 1) / 6))));
   Sums out(target.size(), 0.0);
   std::vector<double> y(s.groups);
-  std::vector<std::vector<double>> xs(use.size(), std::vector<double>(s.groups));
+  std::vector<std::vector<double>> xs(covs.size(), std::vector<double>(s.groups));
   for (std::size_t i = 0; i < E; ++i) {
     for (int g = 0; g < s.groups; ++g) {
       const double n = s.counts[g];
       y[g] = n > 0 ? target[g * E + i] / n : 0.0;
-      for (std::size_t j = 0; j < use.size(); ++j) xs[j][g] = n > 0 ? C[use[j]][g * E + i] / n : 0.0;
+      for (std::size_t j = 0; j < covs.size(); ++j) xs[j][g] = n > 0 ? (*covs[j])[g * E + i] / n : 0.0;
     }
     const std::vector<double> corrected = cross_fitted(y, xs, s.counts);
     for (int g = 0; g < s.groups; ++g)
@@ -154,28 +149,40 @@ SteinResult stein_estimates(const ModelSpec& m, const KernelTensor& K0, const Gr
   for (int g = 0; g < s.groups; ++g)
     for (std::size_t i = 0; i < E; ++i) k0[g * E + i] = s.counts[g] * K0.v[i];
   SteinResult res;
-  std::vector<Sums> C(L), R(L + 1);
-  Sums stein_prev = k0;  // K~_{l-1} (deep linear)
-  for (int l = 1; l <= L; ++l) {
-    const double s2 = m.sigma[l - 1] * m.sigma[l - 1], n = m.widths[l - 1];
-    R[l] = symmetrize(s.sums[st.R(l)], s);
+  std::vector<Sums> C(L + 1), exact(L + 1);  // C_l (C[L]: the readout's) and, deep linear, K~_l
+  exact[0] = k0;
+  for (int l = 1; l <= L + 1; ++l) {
+    if (l > L && !st.readout) break;
+    const double s2 = m.sigma[l - 1] * m.sigma[l - 1], n = l > L ? m.n_out : m.widths[l - 1];
+    const Sums R = symmetrize(s.sums[st.R(l)], s);
     const Sums& Kprev = l == 1 ? k0 : s.sums[st.K(l - 1)];
-    const Sums& Q = st.preact ? s.sums[st.Q(l)] : s.sums[st.K(l)];
-    // C_l = sigma^2 A K_{l-1} - (sigma^2 / n) sym R_l - Q_l: mean 0 exactly, any phi.
-    const Sums stein_pre = axpby(s2, window(m, Kprev, s), -s2 / n, R[l]);
+    const Sums& Q = st.preact || l > L ? s.sums[st.Q(l)] : s.sums[st.K(l)];
+    // C_l = sigma^2 A K_{l-1} - (sigma^2 / n) sym R_l - Q_l: mean 0 exactly, any phi (the readout: Q = f f^T / n_d).
+    const Sums stein_pre = axpby(s2, window(m, Kprev, s), -s2 / n, R);
     C[l - 1] = axpby(1, stein_pre, -1, Q);
-    if (!st.preact) {  // linear: Q_l = K_l, and the recursion uses K~_{l-1} for E[K_{l-1}]
-      Sums kt = axpby(s2, window(m, stein_prev, s), -s2 / n, R[l]);
-      res.layers.push_back(make_layer("exact", s.sums[st.K(l)], kt, s));
-      stein_prev = std::move(kt);
-    } else if (l == 1) {
+    if (l > L) break;
+    // Deep linear: Q_l = K_l, and the recursion uses K~_{l-1} for E[K_{l-1}].
+    if (!st.preact) exact[l] = axpby(s2, window(m, exact[l - 1], s), -s2 / n, R);
+    if (st.preact && l == 1) {
       res.has_preact = true;
       res.preact = make_layer("exact", Q, stein_pre, s);
     }
   }
   for (int l = 1; l <= L; ++l) {
-    if (st.preact) res.layers.push_back(make_layer("control_variate", s.sums[st.K(l)],
-                                                   control_variate_sums(s.sums[st.K(l)], C, l, s), s));
+    // Zero-mean covariates of the same entry: this layer's C, the readout's, the other layers'.
+    std::vector<const Sums*> covs = {&C[l - 1]};
+    if (st.readout) covs.push_back(&C[L]);
+    for (int k = 1; k <= L; ++k)
+      if (k != l) covs.push_back(&C[k - 1]);
+    const Sums& K = s.sums[st.K(l)];
+    if (!st.preact) {  // K~_l, further corrected by the other statistics where there are enough groups to fit them
+      const bool fit = st.readout || L > 1;
+      res.layers.push_back(make_layer(fit ? "exact+control_variate" : "exact", K,
+                                      fit ? control_variate_sums(exact[l], {covs.begin() + 1, covs.end()}, s)
+                                          : exact[l], s));
+    } else {
+      res.layers.push_back(make_layer("control_variate", K, control_variate_sums(K, covs, s), s));
+    }
     SteinLayer& out = res.layers[l - 1];
     out.control = estimate(C[l - 1], s);
     zero_check(out.control, out.report.cv_max_z, out.report.cv_chi2, out.report.cv_dof);

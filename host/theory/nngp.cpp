@@ -1,4 +1,4 @@
-// Infinite-width kernels K^(0)_l (THEORY.md 2): activation maps and the layer recursion for fcn and cnn.
+// Infinite-width kernels K^(0)_l (docs/theory.md 2): activation maps and the layer recursion for fcn and cnn.
 #include <algorithm>
 #include <cmath>
 

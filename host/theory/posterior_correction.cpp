@@ -1,4 +1,4 @@
-// Gamma, Phi (THEORY.md 3) and the deep linear closed forms for fcn (section 4) and cnn (section 5).
+// Gamma, Phi (docs/theory.md 3) and the deep linear closed forms for fcn (section 4) and cnn (section 5).
 #include <cmath>
 
 #include <Eigen/Eigenvalues>

@@ -1,4 +1,4 @@
-// One nonlinear hidden layer (THEORY.md 6): <K_1> = K0_1 + (n_d sigma_2^2 / (2 n_1)) Cov_w[phi_a phi_b, Q(w)].
+// One nonlinear hidden layer (docs/theory.md 6): <K_1> = K0_1 + (n_d sigma_2^2 / (2 n_1)) Cov_w[phi_a phi_b, Q(w)].
 #include <cmath>
 #include <random>
 

@@ -1,5 +1,5 @@
 // cnn-specific comparisons: the spatial-trace part of each layer's kernel (what the readout sees), and the
-// distance of the measured kernels to both forms of THEORY.md 5 (propagated vs the unpropagated shortcut).
+// distance of the measured kernels to both forms of docs/theory.md 5 (propagated vs the unpropagated shortcut).
 #pragma once
 #include <vector>
 

@@ -1,4 +1,4 @@
-// Convolutional network (cnn1d / cnn2d, THEORY.md 1) over C chains on a Backend: circular padding, stride 1,
+// Convolutional network (cnn1d / cnn2d, docs/theory.md 1) over C chains on a Backend: circular padding, stride 1,
 // convolutions as GEMMs over im2col patches, flatten + dense readout. Per chain, layer l's weights are
 // Wt_l ((S c_{l-1}) x c_l, row s*c_{l-1} + beta) and the readout's rows are ordered alpha*D + i, so that the
 // position-major activations (D N x c_L) are the readout's (N x D c_L) input without a copy. The first layer's
@@ -26,6 +26,7 @@ class CnnModel final : public FeatureModel<T> {
   void error_signals(const T* theta, std::vector<double>* loss = nullptr) override;
   const T* preactivation(int l) const override { return Z_[l].data(); }
   const T* error_signal(int l) const override { return Delta_[l].data(); }
+  const T* output_error() const override { return dF_.data(); }
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }

@@ -1,4 +1,4 @@
-// Measured vs predicted kernels (THEORY.md 9): norms of the corrections, their residual, and z-scores that
+// Measured vs predicted kernels (docs/theory.md 9): norms of the corrections, their residual, and z-scores that
 // account for both the MCSE and the theory's own Monte Carlo error.
 #pragma once
 #include <vector>

@@ -41,20 +41,25 @@ KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int g
                                     const std::vector<double>& counts, bool diag = false);
 
 // The per-draw tensors a run sums per chain group, for each layer l: the kernel K<l> always; with the Stein
-// estimators (THEORY.md 11) also R<l> (before symmetrisation) and, for nonlinear nets, the pre-activation kernel
-// Q<l> (a linear net has Q_l = K_l). Index k = 0..count()-1 over all of them.
+// estimators (docs/theory.md 11) also R<l> (before symmetrisation) and, for nonlinear nets, the pre-activation
+// kernel Q<l> (a linear net has Q_l = K_l); for fcn also the readout's R and Q (its "pre-activation" is f, so
+// Q_out = f f^T / n_d), whose zero-mean C_out tracks the slow function-space fluctuations. Index k over all.
 struct Statistics {
   int layers = 0;
-  bool stein = false, preact = false;
+  bool stein = false, preact = false, readout = false;
   Statistics() = default;
   Statistics(const ModelSpec& m, bool with_stein)
-      : layers(m.depth()), stein(with_stein), preact(with_stein && m.activation != Activation::linear) {}
-  int count() const { return layers * (1 + stein + preact); }
+      : layers(m.depth()), stein(with_stein), preact(with_stein && m.activation != Activation::linear),
+        readout(with_stein && m.positions() == 1) {}
+  int count() const { return layers * (1 + stein + preact) + 2 * readout; }
   int K(int l) const { return l - 1; }
-  int R(int l) const { return layers + l - 1; }
-  int Q(int l) const { return 2 * layers + l - 1; }
-  // Checkpoint names: "sums<l>" (the kernel, as before), "stein_R<l>", "stein_Q<l>".
+  int R(int l) const { return l > layers ? R_out() : layers + l - 1; }  // l = L + 1: the readout's
+  int Q(int l) const { return l > layers ? R_out() + 1 : 2 * layers + l - 1; }
+  // Checkpoint names: "sums<l>" (the kernel, as before), "stein_R<l>", "stein_Q<l>", "stein_Rout", "stein_Qout".
   std::string name(int k) const;
+
+ private:
+  int R_out() const { return layers * (2 + preact); }
 };
 
 template <class T>

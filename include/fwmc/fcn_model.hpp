@@ -30,6 +30,7 @@ class FcnModel final : public FeatureModel<T> {
   void error_signals(const T* theta, std::vector<double>* loss = nullptr) override;
   const T* preactivation(int l) const override { return Z_[l].data(); }
   const T* error_signal(int l) const override { return Delta_[l].data(); }
+  const T* output_error() const override { return dF_.data(); }
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }

@@ -19,18 +19,21 @@ class FeatureModel : public Potential<T> {
   virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
   virtual const T* hidden(int l) const = 0;  // l = 1..L, all chains
   virtual const T* output() const = 0;       // f: per chain N x n_d
-  // Zeroes chain c's activations, pre-activations and error signals (a dropped chain adds nothing to the
+  // Zeroes chain c's activations, pre-activations, outputs and error signals (a dropped chain adds nothing to the
   // estimators; the next pass overwrites them).
   virtual void clear_chain(int c) = 0;
 
-  // What the Stein estimators (THEORY.md 11) read. error_signals runs the forward pass and a backward pass
+  // What the Stein estimators (docs/theory.md 11) read. error_signals runs the forward pass and a backward pass
   // without parameter gradients, keeping every layer's error signal delta^l = d(beta L)/dz^l.
   virtual void error_signals(const T* theta, std::vector<double>* loss = nullptr) = 0;
   // z^l of all chains (same layout as hidden(l)); delta^l after error_signals (rows of test inputs are zero).
   virtual const T* preactivation(int l) const = 0;
   virtual const T* error_signal(int l) const = 0;
+  // d(beta L)/df per chain (N x n_d; rows of test inputs zero): the readout's error signal.
+  virtual const T* output_error() const = 0;
   // The features entering layer l, per chain a (rows x cols) column-major matrix F with K_in = scale F F^T:
-  // fcn h^{l-1} (x for l = 1), cnn the im2col patches of h^{l-1}, so that scale F F^T = A K_{l-1}.
+  // fcn h^{l-1} (x for l = 1; l = L + 1: the readout's), cnn the im2col patches of h^{l-1}, so that
+  // scale F F^T = A K_{l-1}.
   // stride 0: shared by every chain (layer 1). May compute into a scratch buffer (valid until the next pass).
   struct LayerInput {
     const T* data;

@@ -1,4 +1,4 @@
-// THEORY.md 8: the exact finite-width reference for small problems. Self-normalised importance sampling from
+// docs/theory.md 8: the exact finite-width reference for small problems. Self-normalised importance sampling from
 // the prior over the hidden weights with the readout integrated out: w = prod_i N(Y_i; 0, K_out(T,T) + I/beta).
 #pragma once
 #include <string>

@@ -1,5 +1,5 @@
 // Batches of i.i.d. prior networks on a backend, with every layer's feature kernel per draw. Shared by the
-// exact oracle (THEORY.md 8) and the prior-moment theory (THEORY.md 7).
+// exact oracle (docs/theory.md 8) and the prior-moment theory (docs/theory.md 7).
 #pragma once
 #include <cstdint>
 #include <vector>

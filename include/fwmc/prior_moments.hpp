@@ -1,4 +1,4 @@
-// THEORY.md 7: the leading-order posterior kernel for any architecture from exact prior moments,
+// docs/theory.md 7: the leading-order posterior kernel for any architecture from exact prior moments,
 // <K_l> ~ E_prior[K_l] + (n_d / 2) Cov_prior[K_l, q],  q = sum_{mu nu in T} Phi_{mu nu} K_out(mu, nu),
 // estimated from M i.i.d. prior networks at the actual widths (batched like chains on a backend).
 #pragma once
@@ -18,7 +18,7 @@ struct PriorMomentResult {
   long draws = 0;
 };
 
-// phi: P x P (THEORY.md 3). Standard errors from `groups` independent batches of draws.
+// phi: P x P (docs/theory.md 3). Standard errors from `groups` independent batches of draws.
 PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
                                       long draws, std::uint64_t seed, int groups = 32);
 

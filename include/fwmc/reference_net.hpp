@@ -1,5 +1,5 @@
 // A plain double-precision forward pass over one network, written for clarity, not speed. It defines the
-// model of THEORY.md 1 independently of the batched backends: the synthetic teacher and tests use it.
+// model of docs/theory.md 1 independently of the batched backends: the synthetic teacher and tests use it.
 #pragma once
 #include <random>
 #include <vector>

@@ -1,4 +1,4 @@
-// ULA, MALA and HMC over many chains (THEORY.md 10), BlackJAX-style: a state (position, potential, gradient),
+// ULA, MALA and HMC over many chains (docs/theory.md 10), BlackJAX-style: a state (position, potential, gradient),
 // init() and step(); per-transition diagnostics in a separate info record. The model enters only through
 // Potential::evaluate. Per-chain scalars (acceptance, step-size adaptation) live on the host in double.
 #pragma once

@@ -1,4 +1,4 @@
-// Infinite-width (NNGP) kernels and the leading-order 1/width posterior correction (THEORY.md 2-6), host double.
+// Infinite-width (NNGP) kernels and the leading-order 1/width posterior correction (docs/theory.md 2-6), host double.
 #pragma once
 #include <string>
 #include <vector>
@@ -60,7 +60,7 @@ double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, in
 // Nodes and weights of n-point Gauss-Hermite (physicists', weight exp(-x^2)).
 void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
 
-// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s,j+s} (THEORY.md 1); identity for fcn.
+// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s,j+s} (docs/theory.md 1); identity for fcn.
 KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K);
 
 // K_0 over all N inputs of X (N x d): G for fcn, x_{a,i} . x_{b,j} / c_0 for cnn.
@@ -68,7 +68,7 @@ KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
 // K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
 std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X);
 
-// Gamma = K_out(T,T) + I/beta and Phi = Gamma^{-1} (G_yy - Gamma) Gamma^{-1} (THEORY.md 3). beta = 0: Phi = 0.
+// Gamma = K_out(T,T) + I/beta and Phi = Gamma^{-1} (G_yy - Gamma) Gamma^{-1} (docs/theory.md 3). beta = 0: Phi = 0.
 struct PhiResult {
   Eigen::MatrixXd gamma, phi;
   double gamma_cond = 1.0;
@@ -99,7 +99,7 @@ std::vector<KernelTensor> deep_linear_cnn_theory(const ModelSpec& m, const std::
                                                  const Eigen::MatrixXd& phi, int P, bool propagated);
 KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
                                            const Eigen::MatrixXd& phi, int P);
-// THEORY.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry.
+// docs/theory.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry.
 void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
                             const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
                             KernelTensor& mean, KernelTensor& se);

@@ -1,4 +1,4 @@
-// Per-element updates of the samplers (THEORY.md 10), shared by both backends.
+// Per-element updates of the samplers (docs/theory.md 10), shared by both backends.
 #pragma once
 #include <cmath>
 
