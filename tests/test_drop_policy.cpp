@@ -56,7 +56,7 @@ TEST(DropPolicy, ADroppedChainAddsNothingAndLeavesTheOtherChainsExact) {
     acc_b.observe(thb.data(), std::vector<double>(2, 1.0));
   }
   EXPECT_EQ(acc_a.group_counts(), (std::vector<double>{3, 6}));
-  ASSERT_EQ(acc_a.statistics().count(), 4);  // K and R of two linear layers
+  ASSERT_EQ(acc_a.statistics().count(), 6);  // K and R of two linear layers, the readout's R and Q
   for (int k = 0; k < acc_a.statistics().count(); ++k) {
     const auto sa = acc_a.group_sums(k), sb = acc_b.group_sums(k);
     const std::size_t per = sa.size() / 2;

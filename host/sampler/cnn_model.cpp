@@ -89,17 +89,8 @@ void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
 }
 
 template <class T>
-void CnnModel<T>::error_signals(const T* theta, std::vector<double>* loss) {
-  if (Delta_.empty()) {
-    Delta_.resize(L_ + 1);
-    for (int l = 1; l <= L_; ++l) Delta_[l] = Buffer<T, T>(be_, Z_[l].size());
-  }
-  forward(theta, loss);
-  backward(theta, nullptr, true);
-}
-
-template <class T>
 void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
+  if (keep) this->keep_signals();
   const int c0 = m_.in_channels, nd = m_.n_out, act = static_cast<int>(m_.activation);
   const long DN = static_cast<long>(D_) * N_;
   const int cL = m_.widths[L_ - 1], k = D_ * cL;
@@ -134,19 +125,6 @@ void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
     be_.col2im(N_, D_, S_, a, C_, inv_.data(), dpatches_.data(), spare);
     std::swap(dH, spare);
   }
-}
-
-template <class T>
-void CnnModel<T>::clear_chain(int c) {
-  for (int l = 1; l <= L_; ++l) {
-    const std::size_t block = static_cast<std::size_t>(D_) * N_ * m_.widths[l - 1];
-    be_.fill_zero(H_[l].data() + c * block, block * sizeof(T));
-    be_.fill_zero(Z_[l].data() + c * block, block * sizeof(T));
-    if (!Delta_.empty()) be_.fill_zero(Delta_[l].data() + c * block, block * sizeof(T));
-  }
-  const std::size_t out = static_cast<std::size_t>(N_) * m_.n_out;
-  be_.fill_zero(F_.data() + c * out, out * sizeof(T));
-  be_.fill_zero(dF_.data() + c * out, out * sizeof(T));
 }
 
 template <class T>

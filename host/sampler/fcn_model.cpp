@@ -72,17 +72,8 @@ void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
 }
 
 template <class T>
-void FcnModel<T>::error_signals(const T* theta, std::vector<double>* loss) {
-  if (Delta_.empty()) {
-    Delta_.resize(L_ + 1);
-    for (int l = 1; l <= L_; ++l) Delta_[l] = Buffer<T, T>(be_, Z_[l].size());
-  }
-  forward(theta, loss);
-  backward(theta, nullptr, true);
-}
-
-template <class T>
 void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
+  if (keep) this->keep_signals();
   const int n0 = m_.in_channels, nd = m_.n_out, nL = m_.widths[L_ - 1];
   // Readout: grad Wt_{L+1} = H_L[:P]^T dF / sqrt(n_L);  dH_L = dF Wt_{L+1}^T / sqrt(n_L).
   const T sL = T(1 / std::sqrt(double(nL)));
@@ -112,19 +103,6 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
              static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
     std::swap(dH, spare);
   }
-}
-
-template <class T>
-void FcnModel<T>::clear_chain(int c) {
-  for (int l = 1; l <= L_; ++l) {
-    const std::size_t block = static_cast<std::size_t>(N_) * m_.widths[l - 1];
-    be_.fill_zero(H_[l].data() + c * block, block * sizeof(T));
-    be_.fill_zero(Z_[l].data() + c * block, block * sizeof(T));
-    if (!Delta_.empty()) be_.fill_zero(Delta_[l].data() + c * block, block * sizeof(T));
-  }
-  const std::size_t out = static_cast<std::size_t>(N_) * m_.n_out;
-  be_.fill_zero(F_.data() + c * out, out * sizeof(T));
-  be_.fill_zero(dF_.data() + c * out, out * sizeof(T));
 }
 
 template <class T>

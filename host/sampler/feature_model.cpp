@@ -22,6 +22,28 @@ std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::
 }
 
 template <class T>
+void FeatureModel<T>::clear_chain(int c) {
+  auto& be = this->backend();
+  for (int l = 1; l <= spec().depth(); ++l) {
+    const std::size_t block = static_cast<std::size_t>(rows()) * spec().widths[l - 1];
+    for (auto* b : {&H_[l], &Z_[l], Delta_.empty() ? nullptr : &Delta_[l]})
+      if (b) be.fill_zero(b->data() + c * block, block * sizeof(T));
+  }
+  const std::size_t out = static_cast<std::size_t>(N()) * spec().n_out;
+  for (auto* b : {&F_, &dF_}) be.fill_zero(b->data() + c * out, out * sizeof(T));
+}
+
+template <class T>
+void FeatureModel<T>::keep_signals() {
+  if (!Delta_.empty()) return;
+  Delta_.resize(Z_.size());
+  for (std::size_t l = 1; l < Z_.size(); ++l) Delta_[l] = Buffer<T, T>(this->backend(), Z_[l].size());
+}
+
+template class FeatureModel<float>;
+template class FeatureModel<double>;
+
+template <class T>
 void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad,
                          double* energy, const std::vector<double>& loss, double beta, std::vector<double>& U) {
   const int C = blocks[0].layout.chains;

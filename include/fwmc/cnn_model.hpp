@@ -20,13 +20,7 @@ class CnnModel final : public FeatureModel<T> {
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
   void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
-  const T* hidden(int l) const override { return H_[l].data(); }
-  const T* output() const override { return F_.data(); }
-  void clear_chain(int c) override;
-  void error_signals(const T* theta, std::vector<double>* loss = nullptr) override;
-  const T* preactivation(int l) const override { return Z_[l].data(); }
-  const T* error_signal(int l) const override { return Delta_[l].data(); }
-  const T* output_error() const override { return dF_.data(); }
+  void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }
@@ -40,12 +34,10 @@ class CnnModel final : public FeatureModel<T> {
   std::vector<ParamBlock> blocks_;
   Buffer<T, T> patches0_, Y_;                 // first-layer patches (D N x S c0), shared; targets P x n_d
   Buffer<int, T> nb_, inv_;                   // neighbour table and its inverse (D x S)
-  std::vector<Buffer<T, T>> Z_, H_;           // 1..L
-  std::vector<Buffer<T, T>> Delta_;           // error signals, allocated by the first error_signals
-  Buffer<T, T> F_, dF_, dA_, dB_, patches_, dpatches_;
+  Buffer<T, T> dA_, dB_, patches_, dpatches_;
+  using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   Buffer<double, T> loss_, energy_;
   std::vector<double> loss_h_;
-  void backward(const T* theta, T* grad, bool keep);  // as FcnModel::backward
 };
 
 }  // namespace fwmc

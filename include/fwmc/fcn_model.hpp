@@ -23,14 +23,7 @@ class FcnModel final : public FeatureModel<T> {
 
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
-  // H^l of all chains after forward(): chain c at c * N * n_l, (N x n_l) column-major. l = 1..L.
-  const T* hidden(int l) const override { return H_[l].data(); }
-  const T* output() const override { return F_.data(); }
-  void clear_chain(int c) override;
-  void error_signals(const T* theta, std::vector<double>* loss = nullptr) override;
-  const T* preactivation(int l) const override { return Z_[l].data(); }
-  const T* error_signal(int l) const override { return Delta_[l].data(); }
-  const T* output_error() const override { return dF_.data(); }
+  void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }
@@ -43,14 +36,10 @@ class FcnModel final : public FeatureModel<T> {
   double beta_;
   std::vector<ParamBlock> blocks_;
   Buffer<T, T> X_, Y_;                       // X: N x n0 column-major; Y: P x n_d
-  std::vector<Buffer<T, T>> Z_, H_;          // index 1..L (0 unused)
-  std::vector<Buffer<T, T>> Delta_;          // error signals, allocated by the first error_signals
-  Buffer<T, T> F_, dF_, dA_, dB_;            // output, its gradient, two backward scratch buffers
+  Buffer<T, T> dA_, dB_;                     // two backward scratch buffers
+  using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   Buffer<double, T> loss_, energy_;
   std::vector<double> loss_h_;
-  // Backward pass after forward(): parameter gradients into grad unless it is null; with keep, each layer's
-  // error signal into Delta_.
-  void backward(const T* theta, T* grad, bool keep);
 };
 
 }  // namespace fwmc

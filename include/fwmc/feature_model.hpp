@@ -17,20 +17,26 @@ class FeatureModel : public Potential<T> {
  public:
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
-  virtual const T* hidden(int l) const = 0;  // l = 1..L, all chains
-  virtual const T* output() const = 0;       // f: per chain N x n_d
+  const T* hidden(int l) const { return H_[l].data(); }  // l = 1..L, all chains
+  const T* output() const { return F_.data(); }          // f: per chain N x n_d
   // Zeroes chain c's activations, pre-activations, outputs and error signals (a dropped chain adds nothing to the
   // estimators; the next pass overwrites them).
-  virtual void clear_chain(int c) = 0;
+  void clear_chain(int c);
 
-  // What the Stein estimators (docs/theory.md 11) read. error_signals runs the forward pass and a backward pass
-  // without parameter gradients, keeping every layer's error signal delta^l = d(beta L)/dz^l.
-  virtual void error_signals(const T* theta, std::vector<double>* loss = nullptr) = 0;
+  // Backward pass after forward(): parameter gradients into grad unless it is null; with keep_signals, every
+  // layer's error signal delta^l = d(beta L)/dz^l is kept for error_signal().
+  virtual void backward(const T* theta, T* grad, bool keep_signals) = 0;
+  // What the Stein estimators (docs/theory.md 11) read: the forward pass and a backward pass without parameter
+  // gradients that keeps the error signals.
+  void error_signals(const T* theta, std::vector<double>* loss = nullptr) {
+    forward(theta, loss);
+    backward(theta, nullptr, true);
+  }
   // z^l of all chains (same layout as hidden(l)); delta^l after error_signals (rows of test inputs are zero).
-  virtual const T* preactivation(int l) const = 0;
-  virtual const T* error_signal(int l) const = 0;
+  const T* preactivation(int l) const { return Z_[l].data(); }
+  const T* error_signal(int l) const { return Delta_[l].data(); }
   // d(beta L)/df per chain (N x n_d; rows of test inputs zero): the readout's error signal.
-  virtual const T* output_error() const = 0;
+  const T* output_error() const { return dF_.data(); }
   // The features entering layer l, per chain a (rows x cols) column-major matrix F with K_in = scale F F^T:
   // fcn h^{l-1} (x for l = 1; l = L + 1: the readout's), cnn the im2col patches of h^{l-1}, so that
   // scale F F^T = A K_{l-1}.
@@ -47,6 +53,15 @@ class FeatureModel : public Potential<T> {
   virtual int P() const = 0;
   int positions() const { return spec().positions(); }
   int rows() const { return N() * positions(); }
+
+ protected:
+  // What every model keeps per chain, filled by the derived model: for layers l = 1..L (index 0 unused) the
+  // pre-activations Z, activations H and error signals Delta ((rows x n_l) each; Delta allocated by
+  // keep_signals() when first kept), and the outputs F with their error dF (N x n_d).
+  std::vector<Buffer<T, T>> Z_, H_, Delta_;
+  Buffer<T, T> F_, dF_;
+  // Allocates Delta_ like Z_ (once), before a backward pass keeps the error signals.
+  void keep_signals();
 };
 
 // One parameter block per layer (readout last), each holding that layer's weights of every chain.
