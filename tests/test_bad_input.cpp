@@ -64,6 +64,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   write_npy(dir + "/y3.npy", {3, 1}, y4);
   write_npy(dir + "/xt2.npy", {1, 2}, x6);
   write_bytes(dir + "/empty.npy", "");
+  write_bytes(dir + "/zero_rows.npy", npy("<f8", false, "(0, 3)", ""));
   write_bytes(dir + "/trunc.npy", npy("<f8", false, "(4, 3)", doubles({1, 2, 3})));
   write_bytes(dir + "/nan.npy", npy("<f8", false, "(4, 3)", doubles({1, 2, 3, 4, 5, NAN, 7, 8, 9, 10, 11, 12})));
   write_bytes(dir + "/inf.npy", npy("<f8", false, "(4, 3)", doubles({1, 2, 3, 4, 5, 6, 7, 8, INFINITY, 10, 11, 12})));
@@ -124,6 +125,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"missing file", npy_config("nope.npy", "y.npy"), "", "nope.npy"},
       {"empty npy", npy_config("empty.npy", "y.npy"), "", "empty.npy"},
       {"truncated npy", npy_config("trunc.npy", "y.npy"), "", "trunc"},
+      {"npy with zero rows", npy_config("zero_rows.npy", "y.npy"), "", "zero_rows.npy: the array is empty"},
       {"NaN in npy", npy_config("nan.npy", "y.npy"), "", "non-finite value (nan) at index (1, 2)"},
       {"Inf in npy", npy_config("inf.npy", "y.npy"), "", "inf.npy"},
       {"complex npy dtype", npy_config("complex.npy", "y.npy"), "", "<c16"},
@@ -144,6 +146,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"occupied output dir without --force", kOk, "@occupied", "--force"},
       {"output dir that cannot be created", kOk, "@/proc/fwmc_cannot_exist/out", "cannot create"},
       {"resume without a checkpoint", "", "@resume:no_checkpoint", "no checkpoint"},
+      {"resume into another --out", "", "@resume:no_checkpoint --out " + dir + "/elsewhere", "own folder"},
   };
   ASSERT_GE(cases.size(), 40u);
   int n = 0;

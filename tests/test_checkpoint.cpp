@@ -109,6 +109,20 @@ TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
   for (const auto& [name, bytes] : b) EXPECT_TRUE(a.at(name) == bytes) << name << " differs";
 }
 
+TEST(Checkpoint, SighupIsHandledLikeSigterm) {
+  // A closed terminal or a dropped SSH session sends SIGHUP: the run saves its checkpoint and stops (exit 130).
+  const std::string dir = temp_dir("hup");
+  write_text(dir + "/c.toml", kSmall);
+  const pid_t pid = spawn({"run", dir + "/c.toml", "--out", dir + "/o"}, dir + "/log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGHUP);
+  ASSERT_EQ(wait_for(pid), 130) << slurp(dir + "/log");
+  EXPECT_TRUE(fs::exists(dir + "/o/checkpoint.bin"));
+  EXPECT_EQ(run_fwmc("run --resume " + dir + "/o").code, 0);
+  EXPECT_TRUE(fs::exists(dir + "/o/summary.json"));
+  fs::remove_all(dir);
+}
+
 TEST(Checkpoint, SigintSavesACheckpointAndNoOutputsThenResumeCompletes) {
   const std::string dir = temp_dir("int");
   write_text(dir + "/c.toml", kSmall);

@@ -22,6 +22,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.output.find("--set"), std::string::npos);
   EXPECT_EQ(run_fwmc("frobnicate").code, 2);
+  r = run_fwmc("");  // nothing asked for: the help, and not a success
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("Usage"), std::string::npos) << r.output;
 }
 
 TEST(Cli, TheoryWritesTheOutputContract) {

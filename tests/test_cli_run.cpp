@@ -45,6 +45,21 @@ TEST(CliRun, WritesTheOutputContract) {
   EXPECT_EQ(read_npy(dir + "/out/K2_theory_se.npy").shape, (std::vector<std::size_t>{6, 6}));
 }
 
+TEST(CliRun, DiagnosticsWithoutAValueReadNaInTheConsoleAndNullInJson) {
+  // Three draws per chain: too few for R-hat and ESS (they are NaN), which the console prints as n/a (not "inf" or
+  // "0.0000") and summary.json as null.
+  auto dir = temp_dir("na");
+  write_text(dir + "/c.toml", "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4]\n"
+                              "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=3\n");
+  auto r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/o");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("R-hat max n/a (nested n/a), bulk ESS min n/a, tail ESS min n/a"), std::string::npos)
+      << r.output;
+  const auto j = nlohmann::json::parse(slurp(dir + "/o/summary.json"))["diagnostics"];
+  for (const char* k : {"rhat_max", "rhat_nested_max", "ess_bulk_min", "ess_tail_min"}) EXPECT_TRUE(j[k].is_null()) << k;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliRun, OracleWritesItsEstimateAndEss) {
   auto dir = temp_dir("oracle");
   write_text(dir + "/c.toml", kTiny);
@@ -54,6 +69,12 @@ TEST(CliRun, OracleWritesItsEstimateAndEss) {
   EXPECT_GT(j["ess"].get<double>(), 100.0);
   EXPECT_EQ(read_npy(dir + "/o/K2_mcse.npy").shape, (std::vector<std::size_t>{6, 6}));
   EXPECT_EQ(run_fwmc("oracle --draws 10").code, 2);  // CONFIG is required
+  // A healthy ESS that is merely below 1,000 (here most of 1,000 draws at a small beta) is not "degenerate".
+  r = run_fwmc("oracle " + dir + "/c.toml --draws 1000 --set posterior.beta=0.05 --out " + dir + "/small");
+  ASSERT_EQ(r.code, 0) << r.output;
+  j = nlohmann::json::parse(std::ifstream(dir + "/small/oracle.json"));
+  ASSERT_GT(j["ess"].get<double>(), 500.0);
+  EXPECT_EQ(j.dump().find("degenerate"), std::string::npos) << j.dump();
 }
 
 TEST(CliRun, ImpossibleMemoryIsRefusedWithAChainCountThatFits) {

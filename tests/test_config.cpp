@@ -77,6 +77,10 @@ TEST(Config, SetOverrides) {
   EXPECT_NE(error_of("", {"sampler.chainz=3"}).find("did you mean 'chains'"), std::string::npos);
   EXPECT_NE(error_of("", {"nodot=3"}).find("expected section.key=value"), std::string::npos);
   EXPECT_NE(error_of("", {"sampler.chains=-3"}).find("chains"), std::string::npos);
+  // Spaces around '=' and the dot are layout: 'sampler.method = mala' is sampler.method=mala.
+  Config spaced = parse_config("", "t.toml", {"sampler.method = mala", " posterior . beta= 0.25 "});
+  EXPECT_EQ(spaced.sampler.method, "mala");
+  EXPECT_DOUBLE_EQ(spaced.posterior.beta, 0.25);
 }
 
 TEST(Config, ResolvedJsonEchoesEveryValue) {

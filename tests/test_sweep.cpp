@@ -72,8 +72,17 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
   EXPECT_NE(r.output.find("finished earlier"), std::string::npos);
   // Bad arguments: exit 2 before anything runs.
   EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,0 --out " + dir + "/bad").code, 2);
-  EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
+  EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,16 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
+  // Arguments that used to give nonsense fits: a width twice, one width, a pattern without n.
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--widths 8,16,8", "listed twice"}, {"--widths 8", "at least two widths"},
+           {"--widths 8,16 --widths-pattern 4,4", "has no n"}}) {
+    r = run_fwmc("sweep " + dir + "/c.toml " + args + " --out " + dir + "/bad3");
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_NE(r.output.find(says), std::string::npos) << r.output;
+  }
   EXPECT_FALSE(fs::exists(dir + "/bad"));
+  EXPECT_FALSE(fs::exists(dir + "/bad3"));
 }
 
 TEST(Sweep, CnnEntriesAreChosenFromTheKernelShape) {

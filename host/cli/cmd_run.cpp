@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -33,6 +34,17 @@ namespace fwmc::cli {
 namespace {
 
 nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nullptr; }
+
+// R-hat maxima start at 0 and stay there when no trace had a finite R-hat (e.g. constant traces): not a value.
+double rhat_or_nan(double r) { return r > 0 ? r : std::numeric_limits<double>::quiet_NaN(); }
+
+// A diagnostic for the console: "n/a" where the JSON has null.
+std::string shown(double x, const char* fmt) {
+  if (!std::isfinite(x)) return "n/a";
+  char b[64];
+  std::snprintf(b, sizeof b, fmt, x);
+  return b;
+}
 
 nlohmann::ordered_json stein_json(const SteinReport& s) {
   return {{"kind", s.kind},
@@ -154,7 +166,8 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
                    {"model_peak_cpu_mib", e.peak_same_memory(batch) / 1048576.0}, {"peak_rss_mib", ru.ru_maxrss / 1024.0}};
   }
   const auto& dg = r.diag;
-  j["diagnostics"] = {{"rhat_max", dg.rhat_max}, {"rhat_nested_max", dg.rhat_nested_max},
+  j["diagnostics"] = {{"rhat_max", finite_or_null(rhat_or_nan(dg.rhat_max))},
+                      {"rhat_nested_max", finite_or_null(rhat_or_nan(dg.rhat_nested_max))},
                       {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
                       {"accept_rate_mean", dg.accept_rate_mean}, {"drift_z_max", dg.drift_z_max}, {"divergences", dg.divergences},
                       {"nonfinite_events", dg.nonfinite_events}, {"nonfinite_chains", dg.nonfinite_chains},
@@ -239,6 +252,10 @@ Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) 
 
 int cmd_run(const CommonArgs& a) {
   if (!a.resume_dir.empty()) {
+    if (!a.out_dir.empty() && std::filesystem::absolute(a.out_dir).lexically_normal() !=
+                                  std::filesystem::absolute(a.resume_dir).lexically_normal())
+      throw InputError("--resume " + a.resume_dir + " --out " + a.out_dir + ": a resumed run finishes in its own folder; "
+                       "drop --out (or copy the folder first and resume the copy)");
     const CheckpointData ck = read_checkpoint(checkpoint_path(a.resume_dir, 0));
     if (ck.version != kVersion)
       throw InputError(a.resume_dir + "/checkpoint.bin: written by fwmc " + ck.version + ", this is fwmc " + kVersion +
@@ -291,9 +308,10 @@ int report_job(const Config& c, const JobResult& job) {
   const std::string& out = c.output.dir;
   std::printf("fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
               r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
-  std::printf("  diagnostics: R-hat max %.4f (nested %.4f), bulk ESS min %.0f, tail ESS min %.0f, accept %.3f, "
-              "step size %.3g..%.3g, divergences %ld\n", dg.rhat_max, dg.rhat_nested_max, dg.ess_bulk_min,
-              dg.ess_tail_min, dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
+  std::printf("  diagnostics: R-hat max %s (nested %s), bulk ESS min %s, tail ESS min %s, accept %.3f, "
+              "step size %.3g..%.3g, divergences %ld\n", shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(),
+              shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(), shown(dg.ess_bulk_min, "%.0f").c_str(),
+              shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
   if (!th.available) std::printf("  no theory: %s\n", th.unavailable_reason.c_str());
   std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
   for (const auto& l : job.layers) {

@@ -1,6 +1,8 @@
 // fwmc sweep: the run at several widths (one output directory per width, finished widths skipped on a rerun),
 // then the width-scaling table, log-log fits, figures and report.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -50,6 +52,15 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   if (sa.widths.empty()) throw InputError("--widths: give at least one width, e.g. --widths 32,64,128");
   for (int w : sa.widths)
     if (w < 1) throw InputError("--widths: " + std::to_string(w) + " is not a positive width");
+  {
+    std::vector<int> sorted = sa.widths;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      throw InputError("--widths: a width is listed twice; use --repeats for repeated runs at one width");
+    if (sorted.size() < 2) throw InputError("--widths: a slope needs at least two widths, e.g. --widths 32,64");
+  }
+  if (!sa.pattern.empty() && sa.pattern.find('n') == std::string::npos)
+    throw InputError("--widths-pattern \"" + sa.pattern + "\": has no n, so every width would run the same network");
   if (sa.repeats < 1) throw InputError("--repeats must be >= 1");
   // Validate every width's config before running anything.
   std::vector<Config> jobs;
@@ -134,7 +145,8 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
       r.noise = std::sqrt(noise2);
       r.rel_err = l["rel_err"];
-      r.rhat_max = j["diagnostics"]["rhat_max"];
+      const auto& rh = j["diagnostics"]["rhat_max"];  // null when no trace had a finite R-hat
+      r.rhat_max = rh.is_number() ? rh.get<double>() : std::numeric_limits<double>::quiet_NaN();
       r.ess_bulk_min = j["diagnostics"]["ess_bulk_min"].is_null() ? 0.0 : j["diagnostics"]["ess_bulk_min"].get<double>();
       r.seconds = j["timing"]["total_s"];
       rows.push_back(r);

@@ -84,8 +84,8 @@ int run_main(int argc, char** argv) {
     if (*run) return cli::cmd_run(args);
     if (*oracle) return cli::cmd_oracle(args, draws);
     if (*sweep) return cli::cmd_sweep(args, sweep_args);
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
+    std::fputs(app.help().c_str(), stderr);  // no subcommand: nothing was asked for, so not a success
+    return 2;
   } catch (const Interrupted&) {
     std::fprintf(stderr, "\n%sinterrupted; no outputs were written\n", who.c_str());
     return 130;

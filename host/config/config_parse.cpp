@@ -20,8 +20,13 @@ void apply_override(toml::table& root, const std::string& item) {
   auto dot = item.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq)
     throw InputError("--set " + item + ": expected section.key=value");
-  std::string section = item.substr(0, dot), key = item.substr(dot + 1, eq - dot - 1);
-  std::string value = item.substr(eq + 1);
+  // Spaces around the names and the value are the user's layout, not part of them: 'sampler.method = mala'.
+  auto trim = [](std::string s) {
+    const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  std::string section = trim(item.substr(0, dot)), key = trim(item.substr(dot + 1, eq - dot - 1));
+  std::string value = trim(item.substr(eq + 1));
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + value);

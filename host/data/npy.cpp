@@ -62,6 +62,7 @@ NpyArray parse_npy(std::istream& in, const std::string& path) {
     count *= static_cast<std::size_t>(v);
   }
   if (count > (std::size_t(1) << 34)) throw InputError(path + ": array too large");
+  if (count == 0) throw InputError(path + ": the array is empty (shape (" + dims + ")): no data to use");
   std::size_t item = 0;
   char kind = 0;
   if (descr == "<f8" || descr == "=f8") { item = 8; kind = 'd'; }

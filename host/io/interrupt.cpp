@@ -12,6 +12,7 @@ extern "C" void on_signal(int) { g_interrupted = 1; }
 void install_interrupt_handlers() {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);  // a closed terminal or dropped SSH session: checkpoint and stop, as SIGTERM
 }
 
 bool interrupted() { return g_interrupted != 0; }

@@ -91,7 +91,8 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
     e.mcse.v = kernel_order(se, 1, N, D);
     r.kernels.push_back(e);
   }
-  if (r.ess < 1000 || r.ess < 1e-3 * draws)
+  // Degenerate: few effective draws in absolute terms, or a tiny fraction of the draws.
+  if (r.ess < std::min(100.0, 0.5 * draws) || r.ess < 1e-3 * draws)
     r.warnings.push_back("importance weights degenerate: ESS = " + std::to_string(r.ess) + " of " +
                          std::to_string(draws) + " draws; the estimate and its error are unreliable "
                          "(use fewer training points, smaller beta or more draws)");
