@@ -1,6 +1,7 @@
 // The bad-input table: every way a user can hand fwmc run something unusable ends with exit code 2, a one-line
 // message naming the problem, and nothing left behind in the output directory.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -78,6 +79,8 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   write_bytes(dir + "/badmagic.idx", std::string("\x00\x00\x07\x03\x00\x00\x00\x01", 8));
   write_bytes(dir + "/trunc.idx", std::string("\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17));
   write_bytes(dir + "/labels.idx", std::string("\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02\x03\x04", 12));
+  mkfifo((dir + "/fifo.npy").c_str(), 0644);  // would block a reader that opens it
+  fs::create_directories(dir + "/a_folder.npy");
   fs::create_directories(dir + "/occupied");
   write_bytes(dir + "/occupied/keep.txt", "mine");
   fs::create_directories(dir + "/no_checkpoint");
@@ -124,6 +127,12 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       // data files
       {"missing file", npy_config("nope.npy", "y.npy"), "", "nope.npy"},
       {"empty npy", npy_config("empty.npy", "y.npy"), "", "empty.npy"},
+      {"FIFO as a data file", npy_config("fifo.npy", "y.npy"), "", "fifo.npy: not a regular file"},
+      {"directory as a data file", npy_config("a_folder.npy", "y.npy"), "", "a_folder.npy: not a regular file"},
+      {"device as a csv file", "[data]\nkind='csv'\nx='/dev/zero'\ny='y.csv'\n[model]\nwidths=[4]\n", "",
+       "/dev/zero: not a regular file"},
+      {"closed form for a deep relu net", kOk, "--set theory.method='closed_form' --set model.activation='relu'",
+       "prior_moments"},
       {"truncated npy", npy_config("trunc.npy", "y.npy"), "", "trunc"},
       {"npy with zero rows", npy_config("zero_rows.npy", "y.npy"), "", "zero_rows.npy: the array is empty"},
       {"NaN in npy", npy_config("nan.npy", "y.npy"), "", "non-finite value (nan) at index (1, 2)"},

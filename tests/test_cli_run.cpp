@@ -60,6 +60,24 @@ TEST(CliRun, DiagnosticsWithoutAValueReadNaInTheConsoleAndNullInJson) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliRun, ForceClearsAnEarlierRunsFilesAndStaleTempFilesButNothingElse) {
+  auto dir = temp_dir("force");
+  const std::string cfg = dir + "/c.toml", out = dir + "/o";
+  write_text(cfg, "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4,4]\n"
+                  "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n");
+  ASSERT_EQ(run_fwmc("run " + cfg + " --out " + out).code, 0);
+  ASSERT_TRUE(std::filesystem::exists(out + "/K3_mean.npy"));
+  write_text(out + "/checkpoint.bin.tmp.99999", "half a checkpoint");  // a write killed midway
+  write_text(out + "/my_notes.txt", "the user's");
+  auto r = run_fwmc("run " + cfg + " --out " + out + " --force --set model.widths=[4]");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out + "/K1_mean.npy"));
+  for (const char* gone : {"K2_mean.npy", "K3_mean.npy", "K3_theory.npy", "checkpoint.bin.tmp.99999"})
+    EXPECT_FALSE(std::filesystem::exists(out + "/" + gone)) << gone;
+  EXPECT_EQ(slurp(out + "/my_notes.txt"), "the user's");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliRun, OracleWritesItsEstimateAndEss) {
   auto dir = temp_dir("oracle");
   write_text(dir + "/c.toml", kTiny);

@@ -78,6 +78,15 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const int batch = chain_batch_size(c, world().size());
   check_kernel_selection(c, d.N());
   check_memory(c, dev, estimate_memory(c, m, d.N(), d.P, batch), batch);
+  // The theory can still refuse the config (e.g. theory.method = "closed_form" where none exists): before the
+  // output directory is touched.
+  const auto tt = std::chrono::steady_clock::now();
+  JobResult job;
+  const KernelSelection sel = kernel_selection(c);
+  const TheoryResult th_full = compute_theory(m, d, c);
+  job.theory = restrict_theory(th_full, sel);  // the entries the run measures
+  const TheoryResult& th = job.theory;
+  const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation).
   Comm& comm = world();
   const std::string& out = c.output.dir;
@@ -85,6 +94,10 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
     throw InputError("[output] dir = \"" + out + "\": exists and is not empty; use --force to overwrite it, or " +
                      "fwmc run --resume " + out + " to continue an interrupted run");
   prepare_output_dir(out);
+  if (comm.rank() == 0) {
+    remove_stale_temp_files(out);  // left by a process killed while writing
+    if (opt.force) clear_fwmc_outputs(out);  // e.g. K3_* of an earlier, deeper run
+  }
   CheckpointPolicy policy;
   policy.path = checkpoint_path(out, comm.rank());  // one file per rank
   policy.every_s = c.output.checkpoint_every;
@@ -96,13 +109,6 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
     own = read_checkpoint(policy.path);
     policy.resume = &*own;
   }
-  const auto tt = std::chrono::steady_clock::now();
-  JobResult job;
-  const KernelSelection sel = kernel_selection(c);
-  const TheoryResult th_full = compute_theory(m, d, c);
-  job.theory = restrict_theory(th_full, sel);  // the entries the run measures
-  const TheoryResult& th = job.theory;
-  const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   if (comm.rank() == 0) {
     std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
     for (int w : m.widths) std::fprintf(stderr, " %d", w);

@@ -10,8 +10,8 @@
 namespace fwmc {
 
 NpyArray read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open");
+  // Text is parsed into doubles (8 bytes per number of ~2-20 characters): cap it well below the memory it needs.
+  std::ifstream in = open_data_file(path, std::ios::in, std::uintmax_t(4) << 30);
   return parse_csv(in, path);
 }
 
@@ -52,8 +52,7 @@ NpyArray parse_csv(std::istream& in, const std::string& path) {
 }
 
 NpyArray read_idx(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open");
+  std::ifstream in = open_data_file(path, std::ios::binary, std::uintmax_t(64) << 30);
   return parse_idx(in, path);
 }
 

@@ -14,8 +14,7 @@
 namespace fwmc {
 
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open");
+  std::ifstream in = open_data_file(path, std::ios::binary, std::uintmax_t(128) << 30);
   return parse_npy(in, path);
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 
 #include "fwmc/data.hpp"
 #include "fwmc/errors.hpp"
@@ -42,6 +43,20 @@ void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
 
 void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v) {
   write_npy(path, shape, v.data());
+}
+
+void remove_stale_temp_files(const std::string& dir) {
+  static const std::regex temp(R"(.*\.tmp\.[0-9]+)");
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), temp)) std::filesystem::remove(e.path(), ec);
+}
+
+void clear_fwmc_outputs(const std::string& dir) {
+  static const std::regex owned(R"((K[0-9]+|Q1)_[a-z_]+\.npy|summary\.json|theory\.json|oracle\.json|checkpoint(\.rank[0-9]+)?\.bin)");
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), owned)) std::filesystem::remove(e.path(), ec);
 }
 
 void prepare_output_dir(const std::string& dir) {

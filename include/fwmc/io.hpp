@@ -14,5 +14,10 @@ void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& s
 
 // Creates the output directory (and parents). The caller must have finished all validation first.
 void prepare_output_dir(const std::string& dir);
+// Removes the temp files of interrupted atomic writes (NAME.tmp.PID) in dir.
+void remove_stale_temp_files(const std::string& dir);
+// Removes the files a run writes (K<l>_*.npy, Q1_*.npy, summary.json, theory.json, oracle.json, checkpoints),
+// leaving anything else in dir alone (--force).
+void clear_fwmc_outputs(const std::string& dir);
 
 }  // namespace fwmc
