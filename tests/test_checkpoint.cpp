@@ -109,14 +109,23 @@ TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
   for (const auto& [name, bytes] : b) EXPECT_TRUE(a.at(name) == bytes) << name << " differs";
 }
 
-TEST(Checkpoint, SighupIsHandledLikeSigterm) {
-  // A closed terminal or a dropped SSH session sends SIGHUP: the run saves its checkpoint and stops (exit 130).
-  const std::string dir = temp_dir("hup");
+namespace {
+
+// Starts a run of kSmall into dir/o (log in dir/log), sends it `sig` after 0.7 s and returns its exit code.
+int run_then_signal(const std::string& dir, int sig) {
   write_text(dir + "/c.toml", kSmall);
   const pid_t pid = spawn({"run", dir + "/c.toml", "--out", dir + "/o"}, dir + "/log");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  kill(pid, SIGHUP);
-  ASSERT_EQ(wait_for(pid), 130) << slurp(dir + "/log");
+  kill(pid, sig);
+  return wait_for(pid);
+}
+
+}  // namespace
+
+TEST(Checkpoint, SighupIsHandledLikeSigterm) {
+  // A closed terminal or a dropped SSH session sends SIGHUP: the run saves its checkpoint and stops (exit 130).
+  const std::string dir = temp_dir("hup");
+  ASSERT_EQ(run_then_signal(dir, SIGHUP), 130) << slurp(dir + "/log");
   EXPECT_TRUE(fs::exists(dir + "/o/checkpoint.bin"));
   EXPECT_EQ(run_fwmc("run --resume " + dir + "/o").code, 0);
   EXPECT_TRUE(fs::exists(dir + "/o/summary.json"));
@@ -125,11 +134,7 @@ TEST(Checkpoint, SighupIsHandledLikeSigterm) {
 
 TEST(Checkpoint, SigintSavesACheckpointAndNoOutputsThenResumeCompletes) {
   const std::string dir = temp_dir("int");
-  write_text(dir + "/c.toml", kSmall);
-  const pid_t pid = spawn({"run", dir + "/c.toml", "--out", dir + "/o"}, dir + "/log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  kill(pid, SIGINT);
-  ASSERT_EQ(wait_for(pid), 130) << slurp(dir + "/log");
+  ASSERT_EQ(run_then_signal(dir, SIGINT), 130) << slurp(dir + "/log");
   EXPECT_NE(slurp(dir + "/log").find("fwmc run --resume"), std::string::npos) << slurp(dir + "/log");
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir + "/o")) files.push_back(e.path().filename().string());
