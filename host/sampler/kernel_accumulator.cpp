@@ -105,6 +105,10 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
     // Per chain: the kernel of the layer's input (selected rows x training side) and Z delta^T (the same shape).
     kin_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * Rs_ * Tc_);
     zdelta_ = Buffer<T, T>(be, kin_.size());
+    shared_kin_ = Buffer<T, T>(be, static_cast<std::size_t>(Rs_) * Tc_);
+    zsum_ = Buffer<T, T>(be, static_cast<std::size_t>(G_) * Rs_ * Tc_);
+    ones_ = Buffer<T, T>(be, C_ / G_);
+    ones_.upload(std::vector<T>(C_ / G_, T(1)));
     int in_max = 0;
     for (int l = 1; l <= L_ + 1; ++l) in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
     if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
@@ -125,21 +129,26 @@ const T* KernelAccumulator<T>::select_rows(const T* src, int cols, long stride, 
 }
 
 template <class T>
-void KernelAccumulator<T>::add_group_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha,
-                                           int k) {
+void KernelAccumulator<T>::add_group_outer(const T* A, int lda, long gsa, const T* B, int ldb, long gsb, int k,
+                                           T alpha, int stat) {
   auto& be = model_.backend();
-  // A group's chains side by side form one (rows x cg cols) matrix, so its sum is one GEMM per group.
-  const int cg = C_ / G_;
-  const long gs = cg * stride;
   if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
     for (int i = 0; i < D_; ++i)
-      be.gemm(false, true, M_, M_, cg * cols, alpha, A + i * M_, lda, gs, B + i * M_, ldb, gs, T(0),
+      be.gemm(false, true, M_, M_, k, alpha, A + i * M_, lda, gsa, B + i * M_, ldb, gsb, T(0),
               kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, static_cast<long>(D_) * M_ * M_, G_);
   } else {
-    be.gemm(false, true, Rs_, Rs_, cg * cols, alpha, A, lda, gs, B, ldb, gs, T(0), kscratch_.data(), Rs_,
+    be.gemm(false, true, Rs_, Rs_, k, alpha, A, lda, gsa, B, ldb, gsb, T(0), kscratch_.data(), Rs_,
             static_cast<long>(Rs_) * Rs_, G_);
   }
-  be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[k].data());
+  be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[stat].data());
+}
+
+template <class T>
+void KernelAccumulator<T>::add_chain_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha,
+                                           int stat) {
+  // A group's chains side by side form one (rows x cg cols) matrix, so its sum is one GEMM per group.
+  const int cg = C_ / G_;
+  add_group_outer(A, lda, cg * stride, B, ldb, cg * stride, cg * cols, alpha, stat);
 }
 
 template <class T>
@@ -149,17 +158,30 @@ void KernelAccumulator<T>::observe_stein(int l) {
   const bool out = l > L_;
   const int n = out ? model_.spec().n_out : model_.spec().widths[l - 1];
   const long Rn = static_cast<long>(R_) * n, block = static_cast<long>(Rs_) * Tc_;
-  // K_in(sel, T) = scale F[sel] F[T]^T per chain (F: the layer's input features; shared by all chains at l = 1).
+  // K_in(sel, T) = scale F[sel] F[T]^T (F: the layer's input features). At l = 1 they are the data, shared by every
+  // chain: K_in is the same for the whole run, computed once into shared_kin_.
   const auto in = model_.layer_input(l);
-  const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
-  be.gemm(false, true, Rs_, Tc_, in.cols, T(in.scale), Fs, R_, in.stride, in.data, R_, in.stride, T(0), kin_.data(),
-          Rs_, block, C_);
+  const bool shared = in.stride == 0;
+  if (!shared || !shared_kin_ready_) {
+    const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
+    be.gemm(false, true, Rs_, Tc_, in.cols, T(in.scale), Fs, R_, in.stride, in.data, R_, in.stride, T(0),
+            shared ? shared_kin_.data() : kin_.data(), Rs_, block, shared ? 1 : C_);
+    shared_kin_ready_ = shared_kin_ready_ || shared;
+  }
   // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
   const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
   be.gemm(false, true, Rs_, Tc_, n, T(1), Zs, R_, Rn, out ? model_.output_error() : model_.error_signal(l), R_, Rn,
           T(0), zdelta_.data(), Rs_, block, C_);
-  add_group_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
-  if (stats_.preact || out) add_group_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
+  if (shared) {
+    // sum_c K_in B_c^T = K_in (sum_c B_c)^T: each group's Z delta^T summed (a GEMM against ones), then one GEMM.
+    const int cg = C_ / G_;
+    be.gemm(false, false, static_cast<int>(block), 1, cg, T(1), zdelta_.data(), static_cast<int>(block), cg * block,
+            ones_.data(), cg, 0, T(0), zsum_.data(), static_cast<int>(block), block, G_);
+    add_group_outer(shared_kin_.data(), Rs_, 0, zsum_.data(), Rs_, block, Tc_, T(1), stats_.R(l));
+  } else {
+    add_chain_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
+  }
+  if (stats_.preact || out) add_chain_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
 }
 
 template <class T>
@@ -187,7 +209,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     const T* H = model_.hidden(l);
     // Sum over a group's chains of H_c H_c^T / n over the selected rows.
     const T* src = select_rows(H, n, static_cast<long>(R_) * n, gathered_.data());
-    add_group_outer(src, R_, src, R_, n, static_cast<long>(R_) * n, T(1.0 / n), stats_.K(l));
+    add_chain_outer(src, R_, src, R_, n, static_cast<long>(R_) * n, T(1.0 / n), stats_.K(l));
     if (stats_.stein) observe_stein(l);
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
     const int cols = D_ * n;

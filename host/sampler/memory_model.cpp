@@ -49,6 +49,10 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   add(sh, e.shared, cnn ? "input patches, targets, Phi" : "inputs, targets, Phi",
       (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
   add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
+  if (stein) {
+    const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P);
+    add(sh, e.shared, "Stein: layer 1's input kernel and per-group sums of Z delta^T", (groups + 1) * Dp * M * Tc * t);
+  }
   add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)", groups * entries * 8 * (L * stats + readout_stats));
   // Host (doubles). SC = chains x draws values per trace; L + 2 traces (U, loss, tr(K_l Phi)).
   const std::size_t draws = static_cast<std::size_t>(s.samples), C = static_cast<std::size_t>(s.chains);

@@ -97,6 +97,8 @@ class KernelAccumulator {
   bool diag_, gather_;    // spatial diagonal only; copy the selected rows into gathered_ first
   long draws_ = 0;
   Buffer<T, T> phi_, kscratch_, phiH_, gathered_, gathered_in_, kin_, zdelta_;
+  Buffer<T, T> shared_kin_, zsum_, ones_;  // layer 1's input kernel (fixed for the run); per-group sums of Z delta^T
+  bool shared_kin_ready_ = false;
   Buffer<int, T> rows_;   // row map of the gather: the selected rows i*N + a first
   std::vector<Buffer<double, T>> acc_;  // per statistic: G x entries
   Buffer<double, T> dots_;
@@ -105,9 +107,12 @@ class KernelAccumulator {
   // The selected rows of every chain's (R x cols) matrix src (stride: per chain, 0 = shared): src itself, or
   // gathered into buf.
   const T* select_rows(const T* src, int cols, long stride, T* buf);
-  // acc[k] += per group, sum over its chains c of alpha A_c B_c^T over the selected rows (each chain's A_c and
-  // B_c: the selected rows of an (lda x cols) column-major block, chains `stride` apart).
-  void add_group_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha, int k);
+  // acc[stat] += per group g, alpha A_g B_g^T over the selected rows, A_g and B_g (selected rows) x k column-major
+  // with leading dims lda, ldb, groups gsa and gsb apart (0: one operand for every group).
+  void add_group_outer(const T* A, int lda, long gsa, const T* B, int ldb, long gsb, int k, T alpha, int stat);
+  // The same with A_g, B_g the group's chains side by side: each chain's (selected rows x cols) block, chains
+  // `stride` apart, so the group's sum of A_c B_c^T is one GEMM.
+  void add_chain_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha, int stat);
   // The Stein statistics of layer l from the model's last error_signals pass.
   void observe_stein(int l);
 };
