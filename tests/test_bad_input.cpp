@@ -79,6 +79,16 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   write_bytes(dir + "/badmagic.idx", std::string("\x00\x00\x07\x03\x00\x00\x00\x01", 8));
   write_bytes(dir + "/trunc.idx", std::string("\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17));
   write_bytes(dir + "/labels.idx", std::string("\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02\x03\x04", 12));
+  const double xc[] = {1, 1, 1, 2, 3, 4, 5, 6, 7, 9, 8, 7}, xz[12] = {}, xd[] = {1e6, 2e6, 3e6, 1e6, 2e6, 3e6, 4e6, 5e6, 6e6, 7e6, 8e6, 8e6};
+  write_npy(dir + "/x_constant_row.npy", {4, 3}, xc);
+  write_npy(dir + "/x_zero.npy", {4, 3}, xz);
+  write_npy(dir + "/x_duplicate.npy", {4, 3}, xd);
+  write_bytes(dir + "/y_huge_label.npy", npy("<i8", false, "(4,)", [] {
+                std::string b;
+                for (long long v : {0LL, 1LL, 1000000000000LL, 1LL}) b.append(reinterpret_cast<const char*>(&v), 8);
+                return b;
+              }()));
+  write_bytes(dir + "/binary.toml", std::string("[data]\nn_train=\x01\x02\x1b[31m\xff\xfe\n", 22));
   mkfifo((dir + "/fifo.npy").c_str(), 0644);  // would block a reader that opens it
   fs::create_directories(dir + "/a_folder.npy");
   fs::create_directories(dir + "/occupied");
@@ -135,6 +145,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
        "prior_moments"},
       {"truncated npy", npy_config("trunc.npy", "y.npy"), "", "trunc"},
       {"npy with zero rows", npy_config("zero_rows.npy", "y.npy"), "", "zero_rows.npy: the array is empty"},
+      {"npy with zero rows, --dry-run", npy_config("zero_rows.npy", "y.npy"), "--dry-run", "zero_rows.npy: the array is empty"},
       {"NaN in npy", npy_config("nan.npy", "y.npy"), "", "non-finite value (nan) at index (1, 2)"},
       {"Inf in npy", npy_config("inf.npy", "y.npy"), "", "inf.npy"},
       {"complex npy dtype", npy_config("complex.npy", "y.npy"), "", "<c16"},
@@ -145,6 +156,19 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"empty csv", "[data]\nkind='csv'\nx='empty.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "", "empty.csv"},
       {"IDX with a bad magic", "[data]\nkind='idx'\nx='badmagic.idx'\ny='labels.idx'\n[model]\nwidths=[4]\n", "", "badmagic.idx"},
       {"truncated IDX", "[data]\nkind='idx'\nx='trunc.idx'\ny='labels.idx'\n[model]\nwidths=[4]\n", "", "trunc.idx"},
+      // degenerate data (input errors, not all-zero kernels)
+      {"constant example under centring", npy_config("x_constant_row.npy", "y.npy"), "--set data.normalize='center_unit'",
+       "example 0 is constant"},
+      {"all inputs zero", npy_config("x_zero.npy", "y.npy"), "--set data.normalize='none'", "every input is zero"},
+      {"singular Gamma", npy_config("x_duplicate.npy", "y.npy"), "--set data.normalize='none' --set posterior.beta=1e12",
+       "Gamma = K_out + I/beta is singular"},
+      {"huge class label", npy_config("x.npy", "y_huge_label.npy"), "", "class label 1000000000000 at index 2"},
+      // messages that name the right thing
+      {"folder as the config", "@@a_folder.npy", "", "not a config file"},
+      {"binary config", "@@binary.toml", "", "binary.toml"},
+      {"100 KB --set key", kOk, "--set sampler." + std::string(100000, 'k') + "=1", "more bytes"},
+      {"one chain does not fit", kOk, "--set model.widths=[300000,300000] --set data.targets='noise' --set sampler.chains=4",
+       "[model] widths = [300000,300000]: one chain needs"},
       // impossible requests
       {"more memory than the machine has", kOk,
        "--set model.widths=[6000,6000] --set data.targets='noise' --set sampler.chains=4096 --set sampler.groups=32",
@@ -161,12 +185,14 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   int n = 0;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string cfg = dir + "/c" + std::to_string(n) + ".toml", out = dir + "/out" + std::to_string(n++);
+    std::string cfg = dir + "/c" + std::to_string(n) + ".toml";
+    const std::string out = dir + "/out" + std::to_string(n++);
     std::string cmd;
     if (c.extra_args.rfind("@resume:", 0) == 0) {
       cmd = "run --resume " + dir + "/" + c.extra_args.substr(8);
     } else {
-      write_text(cfg, c.config);
+      if (c.config.rfind("@@", 0) == 0) cfg = dir + "/" + c.config.substr(2);  // an existing file or folder
+      else write_text(cfg, c.config);
       std::string target = out, extra = c.extra_args;
       if (!extra.empty() && extra[0] == '@') {
         target = extra[1] == '/' ? extra.substr(1) : dir + "/" + extra.substr(1);
@@ -179,6 +205,9 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
     // One line: the error, nothing else (no progress, no stack of messages).
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    // Readable: no raw control or binary bytes echoed to the terminal, and short.
+    EXPECT_LT(r.output.size(), 700u) << r.output.substr(0, 700);
+    for (unsigned char ch : r.output) EXPECT_TRUE(ch >= 0x20 || ch == '\n') << int(ch);
     EXPECT_FALSE(fs::exists(out)) << out;
   }
   // The occupied directory keeps exactly what it had.

@@ -32,27 +32,7 @@ const char* kSmall =
     "[sampler]\nmethod='hmc'\nchains=16\ngroups=8\nchain_batch=8\nwarmup=300\nsamples=9000\nleapfrog_steps=4\n"
     "[output]\ncheckpoint_every=0.1\n";
 
-// Starts build/fwmc with args (no shell), returns its pid; output goes to `log`.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    dup2(fileno(f), 1);
-    dup2(fileno(f), 2);
-    std::vector<char*> argv{const_cast<char*>(FWMC_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(FWMC_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-}
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) { return spawn_fwmc(args, log); }
 
 }  // namespace
 

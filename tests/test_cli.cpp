@@ -22,6 +22,10 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.output.find("--set"), std::string::npos);
   EXPECT_EQ(run_fwmc("frobnicate").code, 2);
+  r = run_fwmc("oracle x.toml --draws 0");  // used to print a 309-digit range
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--draws: must be a positive whole number"), std::string::npos) << r.output;
+  EXPECT_LT(r.output.size(), 200u) << r.output;
   r = run_fwmc("");  // nothing asked for: the help, and not a success
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.output.find("Usage"), std::string::npos) << r.output;

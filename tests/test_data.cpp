@@ -179,6 +179,32 @@ TEST(Data, Normalisations) {
   }
 }
 
+TEST(Data, NormalisationIsScaleFreeAndRefusesDegenerateInputs) {
+  Dataset d;
+  d.P = 3;
+  d.P_test = 1;
+  d.X = Eigen::MatrixXd::Random(4, 5) + Eigen::MatrixXd::Constant(4, 5, 0.5);
+  for (const char* mode : {"center_unit", "center_l2", "standardize"}) {
+    SCOPED_TRACE(mode);
+    Dataset a = d, huge = d;
+    huge.X *= 1e300;  // used to overflow to all-zero kernels
+    normalize_inputs(a, mode);
+    normalize_inputs(huge, mode);
+    EXPECT_LT((a.X - huge.X).norm(), 1e-12);
+    EXPECT_GT(a.X.norm(), 1.0);
+  }
+  Dataset row = d;
+  row.X.row(1).setConstant(5.0);  // one constant example: centring would make it zero
+  EXPECT_THROW(normalize_inputs(row, "center_unit", "x.npy"), InputError);
+  EXPECT_NO_THROW(normalize_inputs(row, "standardize"));
+  Dataset flat = d;
+  flat.X.rowwise() = d.X.row(0);  // every feature constant over the examples
+  EXPECT_THROW(normalize_inputs(flat, "standardize"), InputError);
+  Dataset zero = d;
+  zero.X.setZero();
+  EXPECT_THROW(normalize_inputs(zero, "none"), InputError);
+}
+
 TEST(Data, SyntheticIsDeterministicAndTeacherHasSignal) {
   Config c = parse_config("[data]\nn_train=20\nn_test=3\ninput_dim=6\noutput_dim=2\nnoise=0.0\n[model]\nwidths=[50]\n",
                           "t.toml");

@@ -1,6 +1,7 @@
 // Small helpers shared by the test files: temp dirs, running the fwmc binary, writing configs.
 #pragma once
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,8 @@
 #include <sstream>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,8 +33,9 @@ inline std::string slurp(const std::string& p) {
   return ss.str();
 }
 
-// Outputs of a finished run: every .npy byte for byte, and summary.json without timing, memory and output dir.
-inline std::map<std::string, std::string> run_outputs(const std::string& dir) {
+// Outputs of a finished run: every .npy byte for byte, and summary.json without timing, memory and output dir
+// (and, for runs on other process counts, without the process count in its provenance).
+inline std::map<std::string, std::string> run_outputs(const std::string& dir, bool any_ranks = false) {
   std::map<std::string, std::string> m;
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().extension() == ".npy") m[e.path().filename().string()] = slurp(e.path().string());
@@ -40,6 +44,7 @@ inline std::map<std::string, std::string> run_outputs(const std::string& dir) {
   j.erase("memory");
   j.erase("device");  // names the thread count
   j["config"]["output"].erase("dir");
+  if (any_ranks) j["provenance"].erase("ranks");
   m["summary.json"] = j.dump();
   return m;
 }
@@ -60,6 +65,31 @@ inline CmdResult run_fwmc(const std::string& args) {
   int st = pclose(f);
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Starts build/fwmc with args (no shell) and extra environment variables; returns its pid. Output goes to `log`.
+inline pid_t spawn_fwmc(const std::vector<std::string>& args, const std::string& log,
+                        const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(log.c_str(), "a");
+    dup2(fileno(f), 1);
+    dup2(fileno(f), 2);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv{const_cast<char*>(FWMC_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(FWMC_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for a spawned process: its exit code, or minus the signal that ended it.
+inline int wait_for(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
 }
 
 }  // namespace fwmc::test

@@ -48,7 +48,7 @@ TEST(Mpi, TwoRanksGiveBitwiseTheSingleProcessOutputs) {
   }();
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_NE(two.output.find("x 2 processes"), std::string::npos) << two.output;
-  const auto a = run_outputs(dir + "/two"), b = run_outputs(dir + "/one");
+  const auto a = run_outputs(dir + "/two", true), b = run_outputs(dir + "/one", true);
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [name, bytes] : b) EXPECT_TRUE(a.at(name) == bytes) << name << " differs";
   // Chains that cannot be shared in whole groups are an input error naming the key.

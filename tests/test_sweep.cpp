@@ -70,13 +70,41 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
   r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --out " + dir + "/s");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("finished earlier"), std::string::npos);
+  // A rerun of another setup into the same folder never mixes runs: refused naming what differs, the folder
+  // untouched (not even the materialised data); --force reruns what differs.
+  const std::string data_x = slurp(dir + "/s/data_x.npy"), w8 = slurp(dir + "/s/width_8/K1_mean.npy");
+  for (const auto& [set, says] : std::vector<std::pair<std::string, std::string>>{
+           {"posterior.beta=20.0", "[posterior] beta: 2.0 -> 20.0"}, {"data.n_train=5", "data.x"}}) {
+    r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --set " + set + " --out " + dir + "/s");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("width_8 is from another setup"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(slurp(dir + "/s/data_x.npy"), data_x);
+  EXPECT_EQ(slurp(dir + "/s/width_8/K1_mean.npy"), w8);
+  // A damaged summary of one width is named, not a JSON exception.
+  write_text(dir + "/s/width_16/summary.json", "{\"layers\": [");
+  r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --out " + dir + "/s");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("width_16 is from another setup (summary.json is not valid JSON)"), std::string::npos) << r.output;
+  r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --set posterior.beta=20.0 --force --out " + dir + "/s");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("finished earlier"), std::string::npos) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir + "/s/width_16/summary.json"))["config"]["posterior"]["beta"], 20.0);
+  // A folder that holds something else is not taken for a sweep.
+  fs::create_directories(dir + "/other");
+  write_text(dir + "/other/notes.txt", "mine");
+  r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16 --out " + dir + "/other");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("holds no fwmc sweep"), std::string::npos) << r.output;
   // Bad arguments: exit 2 before anything runs.
   EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,0 --out " + dir + "/bad").code, 2);
   EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,16 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
   // Arguments that used to give nonsense fits: a width twice, one width, a pattern without n.
   for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
            {"--widths 8,16,8", "listed twice"}, {"--widths 8", "at least two widths"},
-           {"--widths 8,16 --widths-pattern 4,4", "has no n"}}) {
+           {"--widths 8,16 --widths-pattern 4,4", "has no n"}, {"--widths 8,2000000", "from 1 to 1000000"},
+           {"--widths 8,16 --widths-pattern n,2000000", "from 1 to 1000000"}}) {
     r = run_fwmc("sweep " + dir + "/c.toml " + args + " --out " + dir + "/bad3");
     EXPECT_EQ(r.code, 2) << args;
     EXPECT_NE(r.output.find(says), std::string::npos) << r.output;

@@ -6,6 +6,7 @@
 #include "fwmc/data.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/output_folder.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 
@@ -17,8 +18,8 @@ int cmd_oracle(const CommonArgs& a, long draws) {
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   const long M = draws > 0 ? draws : c.theory.draws;
   const OracleResult r = run_oracle(c, m, d, M);
-  const std::string& out = c.output.dir;
-  prepare_output_dir(out);
+  OutputFolder folder(c.output.dir, a.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh);
+  const std::string& out = folder.staging_dir();
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
@@ -35,14 +36,14 @@ int cmd_oracle(const CommonArgs& a, long draws) {
     write_tensor_npy(out + "/K" + std::to_string(l + 1) + "_mcse.npy", e.mcse.shape(), e.mcse.v);
     j["layers"].push_back({{"layer", l + 1}, {"frob_mean", e.mean.frobenius()}, {"frob_mcse", e.mcse.frobenius()}});
   }
-  write_file_atomic(out + "/oracle.json", j.dump(2) + "\n");
+  folder.publish("oracle.json", j);  // the manifest, last
   std::printf("fwmc oracle: %ld prior draws in %.1f s, importance ESS %.0f (largest weight share %.3g)\n", r.draws,
               r.seconds, r.ess, r.max_weight_share);
   for (std::size_t l = 0; l < r.kernels.size(); ++l)
     std::printf("  layer %zu: ||<K>||_F = %.6g, ||MCSE||_F = %.3g\n", l + 1, r.kernels[l].mean.frobenius(),
                 r.kernels[l].mcse.frobenius());
   for (const auto& w : r.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (oracle.json, K<l>_mean.npy, K<l>_mcse.npy)\n", out.c_str());
+  std::printf("  wrote %s/ (oracle.json, K<l>_mean.npy, K<l>_mcse.npy)\n", c.output.dir.c_str());
   return 0;
 }
 

@@ -1,7 +1,5 @@
 // fwmc run: sample, compute the theory, compare, write the output contract of DESIGN.md. run_job is the whole
 // job (also used by fwmc sweep for each width); cmd_run adds the printed report.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -26,47 +24,15 @@
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
+#include "fwmc/output_folder.hpp"
+#include "fwmc/provenance.hpp"
 #include "host/cli/progress.hpp"
-#include "host/io/theory_output.hpp"
+#include "host/cli/run_outputs.hpp"
 
 namespace fwmc::cli {
 
-namespace {
-
-nlohmann::ordered_json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nullptr; }
-
-// R-hat maxima start at 0 and stay there when no trace had a finite R-hat (e.g. constant traces): not a value.
-double rhat_or_nan(double r) { return r > 0 ? r : std::numeric_limits<double>::quiet_NaN(); }
-
-// A diagnostic for the console: "n/a" where the JSON has null.
-std::string shown(double x, const char* fmt) {
-  if (!std::isfinite(x)) return "n/a";
-  char b[64];
-  std::snprintf(b, sizeof b, fmt, x);
-  return b;
-}
-
-nlohmann::ordered_json stein_json(const SteinReport& s) {
-  return {{"kind", s.kind},
-          {"mcse_ratio_plain_over_stein_median", finite_or_null(s.mcse_ratio_median)},
-          {"mcse_ratio_plain_over_stein_frob", finite_or_null(s.mcse_ratio_frob)},
-          {"agreement_with_plain", {{"max_abs_z", s.agree_max_z}, {"chi2", s.agree_chi2}, {"dof", s.agree_dof}}},
-          {"control_variate_zero", {{"max_abs_z", s.cv_max_z}, {"chi2", s.cv_chi2}, {"dof", s.cv_dof}}}};
-}
-
-}  // namespace
-
 std::string checkpoint_path(const std::string& dir, int rank) {
   return dir + (rank == 0 ? "/checkpoint.bin" : "/checkpoint.rank" + std::to_string(rank) + ".bin");
-}
-
-std::uint64_t config_hash(const Config& c) {
-  auto j = nlohmann::ordered_json::parse(config_to_json(c));
-  // Where the output goes and how often it is saved do not change the result; what is estimated does.
-  j["output"].erase("dir");
-  j["output"].erase("checkpoint_every");
-  const std::string s = j.dump();
-  return fnv1a(s.data(), s.size());
 }
 
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt) {
@@ -87,22 +53,30 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
-  // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation).
+  // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation): locked,
+  // and checked to be empty unless --force or --resume. MPI ranks > 0 only write their own checkpoints into it.
   Comm& comm = world();
   const std::string& out = c.output.dir;
-  if (!opt.resume && !opt.force && comm.rank() == 0 && std::filesystem::is_directory(out) && !std::filesystem::is_empty(out))
-    throw InputError("[output] dir = \"" + out + "\": exists and is not empty; use --force to overwrite it, or " +
-                     "fwmc run --resume " + out + " to continue an interrupted run");
-  prepare_output_dir(out);
-  if (comm.rank() == 0) {
-    remove_stale_temp_files(out);  // left by a process killed while writing
-    if (opt.force) clear_fwmc_outputs(out);  // e.g. K3_* of an earlier, deeper run
+  std::optional<OutputFolder> folder;
+  if (comm.rank() == 0)
+    folder.emplace(out, opt.resume ? OutputFolder::Mode::resume : opt.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh,
+                   "[output] dir", "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
+  comm.barrier();  // the other ranks write their checkpoints into the folder rank 0 has claimed (or been refused)
+  const Provenance prov = provenance_of(c, dev.cuda ? "cuda" : "cpu", comm.size());
+  if (opt.resume && comm.rank() == 0) {  // the same config text may now read other data, or run elsewhere
+    if (!opt.resume->has("provenance"))
+      throw InputError(checkpoint_path(out, 0) + ": has no provenance record; start a new run");
+    const Provenance was = Provenance::from_json(nlohmann::json::parse(opt.resume->get_string("provenance")), checkpoint_path(out, 0));
+    const std::string d = provenance_difference(was, prov);
+    if (!d.empty())
+      throw InputError("--resume " + out + ": " + d + " since the run started; restore it, or start a new run");
   }
   CheckpointPolicy policy;
   policy.path = checkpoint_path(out, comm.rank());  // one file per rank
   policy.every_s = c.output.checkpoint_every;
   policy.config_hash = config_hash(c);
   policy.extra = opt.identity;
+  policy.extra.emplace_back("provenance", prov.to_json().dump());
   policy.resume = opt.resume;
   std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
   if (opt.resume && comm.rank() > 0) {
@@ -123,13 +97,12 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   } catch (const Interrupted&) {
     if (std::filesystem::exists(policy.path))
       std::fprintf(stderr, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
-    else if (std::filesystem::is_empty(out))
-      std::filesystem::remove(out);  // interrupted before the first checkpoint: leave nothing behind
+    else if (folder)
+      folder->remove_if_unused();  // interrupted before the first checkpoint: leave nothing behind
     throw;
   }
   const RunResult& r = job.run;
-  if (comm.rank() != 0) {  // rank 0 has the whole run and writes the outputs
-    std::filesystem::remove(policy.path);
+  if (comm.rank() != 0) {  // rank 0 has the whole run, writes the outputs and then removes every rank's checkpoint
     job.worker = true;
     return job;
   }
@@ -140,90 +113,16 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   job.total_s = total_s;
 
-  // Everything is computed: now write (each file via temp + rename).
-  write_theory_arrays(out, th);
-  auto write_estimate = [&](const std::string& name, const KernelEstimate& e) {
-    write_tensor_npy(out + "/" + name + "_mean.npy", e.mean.shape(), e.mean.v);
-    write_tensor_npy(out + "/" + name + "_mcse.npy", e.mcse.shape(), e.mcse.v);
-  };
-  const bool both = c.output.estimator == "both";
-  for (int l = 1; l <= m.depth(); ++l) {
-    write_estimate("K" + std::to_string(l), r.kernels[l - 1]);
-    if (both) write_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
+  // Everything is computed: now write. The sampling state is in the final checkpoint, so a failure from here on
+  // (disk full, a kill) costs only the writing: --resume redoes it.
+  try {
+    publish_outputs(c, job, *folder, prov, theory_s, batch, m, d);
+  } catch (const std::exception& e) {
+    folder->discard_staging();
+    throw RuntimeError(std::string(e.what()) + "; the sampling is saved: after fixing this, fwmc run --resume " + out +
+                       " writes the outputs");
   }
-  if (r.has_preact) {
-    write_estimate("Q1", r.preact);
-    if (both) write_estimate("Q1_plain", r.preact_plain);
-  }
-  nlohmann::ordered_json j;
-  j["fwmc_version"] = kVersion;
-  j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
-  j["backend"] = r.backend;
-  j["device"] = r.device;
-  j["precision"] = c.sampler.precision;
-  j["estimator"] = r.estimator;
-  j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
-                 {"chain_steps_per_s", r.chain_steps_per_s}};
-  {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    const MemoryEstimate e = estimate_memory(c, m, d.N(), d.P, batch);
-    j["memory"] = {{"model_backend_mib", e.total(batch) / 1048576.0}, {"model_host_mib", e.host / 1048576.0},
-                   {"model_peak_cpu_mib", e.peak_same_memory(batch) / 1048576.0}, {"peak_rss_mib", ru.ru_maxrss / 1024.0}};
-  }
-  const auto& dg = r.diag;
-  j["diagnostics"] = {{"rhat_max", finite_or_null(rhat_or_nan(dg.rhat_max))},
-                      {"rhat_nested_max", finite_or_null(rhat_or_nan(dg.rhat_nested_max))},
-                      {"ess_bulk_min", finite_or_null(dg.ess_bulk_min)}, {"ess_tail_min", finite_or_null(dg.ess_tail_min)},
-                      {"accept_rate_mean", dg.accept_rate_mean}, {"drift_z_max", dg.drift_z_max}, {"divergences", dg.divergences},
-                      {"nonfinite_events", dg.nonfinite_events}, {"nonfinite_chains", dg.nonfinite_chains},
-                      {"dropped_chains_nonfinite", dg.dropped_nonfinite}, {"dropped_chains_divergent", dg.dropped_divergent},
-                      {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
-  nlohmann::ordered_json traces = nlohmann::ordered_json::array();
-  for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
-    traces.push_back({{"name", dg.trace_names[k]}, {"rhat", finite_or_null(dg.rhat[k])},
-                      {"rhat_nested", finite_or_null(dg.rhat_nested[k])}, {"drift_z", finite_or_null(dg.drift_z[k])}, {"ess_bulk", finite_or_null(dg.ess_bulk[k])},
-                      {"ess_tail", finite_or_null(dg.ess_tail[k])}});
-  j["diagnostics"]["traces"] = traces;
-  j["theory"] = theory_json(th);
-  j["layers"] = nlohmann::ordered_json::array();
-  for (const auto& l : cmp) {
-    nlohmann::ordered_json e = {{"layer", l.layer}, {"frob_dK_exp", l.frob_dK_exp}, {"frob_dK_exp_se", l.frob_dK_exp_se},
-                                {"frob_mcse", l.frob_mcse}, {"max_abs_z_vs_nngp", l.max_abs_z_nngp}};
-    if (l.has_theory) {
-      e["frob_dK_th"] = l.frob_dK_th;
-      e["frob_dK_th_se"] = l.frob_dK_th_se;
-      e["frob_exp_minus_th"] = l.frob_exp_minus_th;
-      e["frob_exp_minus_th_se"] = l.frob_exp_minus_th_se;
-      e["rel_err"] = l.rel_err;
-      e["rel_err_se"] = l.rel_err_se;
-      e["max_abs_z"] = l.max_abs_z;
-      e["chi2"] = l.chi2;
-      e["chi2_dof"] = l.dof;
-    }
-    const std::size_t li = static_cast<std::size_t>(l.layer - 1);
-    if (li < r.stein.size()) e["estimator"] = stein_json(r.stein[li]);
-    if (li < job.spatial_trace.size()) {
-      const auto& t = job.spatial_trace[li];
-      e["spatial_trace"] = {{"frob_dK_exp", t.frob_dK_exp}, {"frob_dK_exp_se", t.frob_dK_exp_se},
-                            {"frob_dK_th", t.frob_dK_th}, {"frob_exp_minus_th", t.frob_exp_minus_th},
-                            {"rel_err", t.rel_err}, {"max_abs_z", t.max_abs_z}};
-    }
-    if (li < job.cnn_forms.size()) {
-      const auto& f = job.cnn_forms[li];
-      e["cnn_forms"] = {{"distance_propagated_mcse", f.propagated}, {"distance_unpropagated_mcse", f.unpropagated},
-                        {"max_abs_z_propagated", f.max_z_propagated}, {"max_abs_z_unpropagated", f.max_z_unpropagated}};
-    }
-    j["layers"].push_back(e);
-  }
-  if (r.has_preact) {  // the exact Stein estimate of layer 1's pre-activation kernel, against the plain one
-    double n, se;
-    frob_with_se(r.preact.mean.v, r.preact.mcse.v, n, se);
-    j["preactivation_layer1"] = {{"frob", n}, {"frob_se", se}, {"estimator", stein_json(r.preact_report)}};
-  }
-  write_file_atomic(out + "/theory.json", nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
-  write_file_atomic(out + "/summary.json", j.dump(2) + "\n");
-  std::filesystem::remove(policy.path);  // the run is complete
+  for (int k = 0; k < comm.size(); ++k) std::filesystem::remove(checkpoint_path(out, k));  // the run is complete
   return job;
 }
 
@@ -272,10 +171,12 @@ int cmd_run(const CommonArgs& a) {
     if (!a.config_path.empty() || !a.overrides.empty()) {
       CommonArgs given = a;
       given.out_dir = a.resume_dir;
-      if (config_hash(resolve_config(given)) != ck.config_hash)
+      const Config g = resolve_config(given);
+      if (config_hash(g) != ck.config_hash)
         throw InputError(a.resume_dir + "/checkpoint.bin: was written by a different config than " +
-                         (a.config_path.empty() ? std::string("the one given") : a.config_path) +
-                         "; resume without a config, or start a new run");
+                         (a.config_path.empty() ? std::string("the one given") : a.config_path) + " (" +
+                         config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
+                         "); resume without a config, or start a new run");
     }
     std::fprintf(stderr, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
                  ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));

@@ -11,9 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/checkpoint.hpp"
+#include "fwmc/comm.hpp"
 #include "fwmc/data.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/io.hpp"
+#include "fwmc/output_folder.hpp"
+#include "fwmc/provenance.hpp"
 #include "fwmc/sweep.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
@@ -33,10 +38,25 @@ std::vector<int> widths_for(const Config& c, const std::string& pattern, int n) 
     if (tok == "n") { w.push_back(n); continue; }
     char* end = nullptr;
     const long v = std::strtol(tok.c_str(), &end, 10);
-    if (tok.empty() || *end || v < 1) throw InputError("--widths-pattern \"" + pattern + "\": '" + tok + "' is not n or a positive width");
+    if (tok.empty() || *end || v < 1 || v > kMaxWidth)
+      throw InputError("--widths-pattern \"" + pattern + "\": '" + tok + "' is not n or a width from 1 to " + std::to_string(kMaxWidth));
     w.push_back(static_cast<int>(v));
   }
   return w;
+}
+
+// An earlier sweep's folder (or an empty one): what fwmc sweep writes, and nothing else but the lock.
+bool looks_like_sweep(const std::string& dir) {
+  bool sweep = false, other = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n == ".fwmc.lock") continue;
+    if (n == "sweep.json" || n == "data_x.npy" || n.rfind("width_", 0) == 0) sweep = true;
+    else if (n != "sweep.csv" && n != "report.md" && n != "plot_data" && n != "data_y.npy" && n != "data_x_test.npy" &&
+             n.rfind("fig_", 0) != 0 && n.find(".tmp.") == std::string::npos)
+      other = true;
+  }
+  return sweep || !other;
 }
 
 std::vector<double> diff(const NpyArray& a, const NpyArray& b) {
@@ -51,7 +71,8 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   const Config base = resolve_config(a);
   if (sa.widths.empty()) throw InputError("--widths: give at least one width, e.g. --widths 32,64,128");
   for (int w : sa.widths)
-    if (w < 1) throw InputError("--widths: " + std::to_string(w) + " is not a positive width");
+    if (w < 1 || w > kMaxWidth)
+      throw InputError("--widths: " + std::to_string(w) + " is not a width from 1 to " + std::to_string(kMaxWidth));
   {
     std::vector<int> sorted = sa.widths;
     std::sort(sorted.begin(), sorted.end());
@@ -81,9 +102,16 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       jobs.push_back(c);
       tags.emplace_back(n, r);
     }
-  prepare_output_dir(dir);
+  // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
+  // provenance matches); a folder of something else is refused unless --force.
+  OutputFolder folder(dir, OutputFolder::Mode::reuse, "--out");
+  if (!a.force && !looks_like_sweep(dir))
+    throw InputError("--out " + dir + ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
   // Every width must see the same data: materialise it once (a synthetic teacher would otherwise change with the
-  // width) and point each run at the files.
+  // width) and point each run at the files. The bytes are made first and written only after the earlier runs in
+  // the folder were checked against them.
+  std::vector<std::pair<std::string, std::string>> data_files;  // path, npy bytes
+  std::vector<DataFileHash> data_hashes;
   if (base.data.kind == "synthetic") {
     const Dataset d = load_dataset(base);
     const Eigen::MatrixXd Xtr = d.X.topRows(d.P), Xte = d.X.bottomRows(d.P_test);
@@ -93,10 +121,15 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
       return std::vector<double>(r.data(), r.data() + r.size());
     };
-    write_tensor_npy(dir + "/data_x.npy", shape, rows_of(Xtr));
-    write_tensor_npy(dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())}, rows_of(d.Y));
+    auto add = [&](const std::string& key, const std::string& path, const std::vector<std::size_t>& sh, const std::vector<double>& v) {
+      data_files.emplace_back(path, npy_bytes(sh, v.data()));
+      const std::string& b = data_files.back().second;
+      data_hashes.push_back({key, path, b.size(), fnv1a(b.data(), b.size())});
+    };
+    add("data.x", dir + "/data_x.npy", shape, rows_of(Xtr));
+    add("data.y", dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())}, rows_of(d.Y));
     shape[0] = d.P_test;
-    if (d.P_test > 0) write_tensor_npy(dir + "/data_x_test.npy", shape, rows_of(Xte));
+    if (d.P_test > 0) add("data.x_test", dir + "/data_x_test.npy", shape, rows_of(Xte));
     for (auto& c : jobs) {
       c.data.kind = "npy";
       c.data.x = dir + "/data_x.npy";
@@ -106,24 +139,60 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       c.data.normalize = "none";  // already applied
     }
   }
+  // What each width's run will be, and what the folder already holds of it: a finished run, a checkpoint to
+  // continue, or a run of another setup (refused, naming what differs; --force reruns it).
+  enum class Have { nothing, finished, resumable };
+  std::vector<Have> have(jobs.size(), Have::nothing);
+  std::vector<CheckpointData> checkpoints(jobs.size());
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    const Config& c = jobs[k];
+    const std::string backend = choose_device(c).cuda ? "cuda" : "cpu";
+    const Provenance now = data_hashes.empty() ? provenance_of(c, backend, world().size())
+                                               : provenance_of(c, backend, world().size(), data_hashes);
+    const std::string summary = c.output.dir + "/summary.json", ckpt = c.output.dir + "/checkpoint.bin";
+    std::string differs;
+    if (std::filesystem::exists(summary)) {
+      try {
+        const auto j = nlohmann::json::parse(std::ifstream(summary));
+        differs = j.contains("provenance") ? provenance_difference(Provenance::from_json(j["provenance"], summary), now)
+                                           : "no provenance record (an older fwmc)";
+      } catch (const nlohmann::json::exception&) {
+        differs = "summary.json is not valid JSON";
+      }
+      if (differs.empty()) {
+        const auto bad = verify_manifest(c.output.dir, "summary.json");
+        if (!bad.empty()) differs = "its files do not match summary.json (" + bad[0] + ")";
+      }
+      if (differs.empty()) have[k] = Have::finished;
+    } else if (std::filesystem::exists(ckpt)) {
+      checkpoints[k] = read_checkpoint(ckpt);
+      const CheckpointData& ck = checkpoints[k];
+      differs = ck.version != kVersion ? "checkpoint of fwmc " + ck.version
+                : !ck.has("provenance") ? "checkpoint without provenance"
+                : provenance_difference(Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
+      if (differs.empty()) have[k] = Have::resumable;
+    }
+    if (!differs.empty() && !a.force)
+      throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + differs +
+                       "); use --force to rerun it, or another --out");
+  }
+  for (const auto& [path, bytes] : data_files) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))
+      write_file_atomic(path, bytes);
+  }
   std::vector<SweepRow> rows;
   std::vector<ScatterSet> scatter;
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     const Config& c = jobs[k];
     const std::string summary = c.output.dir + "/summary.json";
-    if (std::filesystem::exists(summary)) {
+    if (have[k] == Have::finished) {
       std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s\n", k + 1, jobs.size(),
                    tags[k].first, summary.c_str());
     } else {
-      // An interrupted width continues from its checkpoint; leftovers without one are overwritten.
-      const std::string ckpt = c.output.dir + "/checkpoint.bin";
       JobOptions opt;
-      opt.force = true;
-      std::optional<CheckpointData> ck;
-      if (std::filesystem::exists(ckpt)) {
-        ck = read_checkpoint(ckpt);
-        if (ck->config_hash == config_hash(c) && ck->version == kVersion) opt.resume = &*ck;
-      }
+      opt.force = true;  // what is there is a run of this width that did not finish, or (--force) of another setup
+      if (have[k] == Have::resumable) opt.resume = &checkpoints[k];
       std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), tags[k].first,
                    opt.resume ? " (resuming its checkpoint)" : "");
       run_job(c, make_progress_printer(), opt);

@@ -7,6 +7,7 @@
 #include "fwmc/data.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/model.hpp"
+#include "fwmc/output_folder.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
@@ -29,8 +30,8 @@ int cmd_theory(const CommonArgs& a) {
   const TheoryResult t = compute_theory(m, d, c);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  prepare_output_dir(c.output.dir);
-  write_theory_arrays(c.output.dir, t);
+  OutputFolder folder(c.output.dir, a.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh);
+  write_theory_arrays(folder.staging_dir(), t);
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
@@ -38,7 +39,7 @@ int cmd_theory(const CommonArgs& a) {
                {"n_out", d.n_out()}};
   j["theory"] = theory_json(t);
   j["timing"] = {{"theory_s", secs}};
-  write_file_atomic(c.output.dir + "/theory.json", j.dump(2) + "\n");
+  folder.publish("theory.json", j);  // the manifest, last
 
   std::printf("fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n",
               c.model.arch.c_str(), m.depth(), c.model.activation.c_str(), d.P, d.P_test, d.n_out());

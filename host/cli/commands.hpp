@@ -17,7 +17,7 @@ struct CommonArgs {
   std::string out_dir;                 // empty: [output] dir
   std::vector<std::string> overrides;  // --set section.key=value
   bool dry_run = false;                // run: validate and print the memory model, sample nothing
-  bool force = false;                  // run: write into an existing, non-empty output directory
+  bool force = false;                  // write into an existing, non-empty output directory (sweep: rerun mismatches)
   std::string resume_dir;              // run: continue the run whose checkpoint is in this directory
 };
 
@@ -43,8 +43,6 @@ struct JobOptions {
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt = {});
 // The checkpoint file of MPI rank `rank` (rank 0: checkpoint.bin, which also carries the config for --resume).
 std::string checkpoint_path(const std::string& dir, int rank);
-// Hash of everything in the config that determines the results (all but [output]).
-std::uint64_t config_hash(const Config& c);
 int cmd_theory(const CommonArgs& a);
 int cmd_run(const CommonArgs& a);
 // Prints a finished job's report (the table, diagnostics and warnings); returns the exit code.
@@ -57,5 +55,7 @@ struct SweepArgs {
 };
 int cmd_sweep(const CommonArgs& a, const SweepArgs& s);
 std::string version_text();
+// An error message made safe for a terminal: non-text bytes escaped, very long words shortened.
+std::string printable(const std::string& msg);
 
 }  // namespace fwmc::cli

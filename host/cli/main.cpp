@@ -1,5 +1,6 @@
 // fwmc command line: subcommands run / theory / oracle / sweep. Exit 0 ok, 2 bad input, 1 runtime failure.
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <string>
 
@@ -20,6 +21,36 @@ std::string version_text() {
   s += "\nCUDA devices: " + std::to_string(devs.size());
   for (std::size_t i = 0; i < devs.size(); ++i) s += "\n  [" + std::to_string(i) + "] " + devs[i];
   return s + "\n";
+}
+
+std::string printable(const std::string& msg) {
+  // Bytes that are not printable text (from a binary file, a pasted escape sequence) are shown as \xNN; a word
+  // (a path, a key, a value) longer than 120 bytes is shortened, so that a message stays one readable line.
+  std::string out;
+  std::size_t word = 0;
+  for (std::size_t i = 0; i < msg.size(); ++i) {
+    const auto c = static_cast<unsigned char>(msg[i]);
+    if (c == ' ') word = 0;
+    else if (++word > 120) {
+      std::size_t j = i;
+      while (j < msg.size() && msg[j] != ' ') ++j;
+      out += "...(" + std::to_string(j - i) + " more bytes)";
+      i = j - 1;
+      continue;
+    }
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len == 1 ? (c >= 0x20 && c != 0x7f) : len > 0 && i + len <= msg.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(msg[i + k]) >> 6) == 2;
+    if (ok) {
+      out.append(msg, i, len);
+      i += len - 1;
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+  }
+  return out;
 }
 
 }  // namespace fwmc::cli
@@ -48,16 +79,23 @@ int run_main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
   add_common(run, false);
   run->add_flag("--dry-run", args.dry_run, "Validate the config and data, print the memory model, and exit");
-  run->add_flag("--force", args.force, "Write into an existing, non-empty output directory");
+  run->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
   run->add_option("--resume", args.resume_dir, "Continue the interrupted run whose checkpoint is in DIR");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
+  theory->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
   auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (docs/theory.md 8)");
   add_common(oracle, true);
-  oracle->add_option("--draws", draws, "Number of prior draws M")->check(CLI::PositiveNumber);
+  oracle->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
+  oracle->add_option("--draws", draws, "Number of prior draws M")->check([](const std::string& v) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    return !v.empty() && *end == 0 && n > 0 ? std::string() : std::string("must be a positive whole number");
+  });
   cli::SweepArgs sweep_args;
   auto* sweep = app.add_subcommand("sweep", "Width-scaling study: run CONFIG at each width, fit log-log slopes, plot, report");
   add_common(sweep, true);
+  sweep->add_flag("--force", args.force, "Rerun widths whose earlier runs in --out are of another setup; write into a non-sweep folder");
   sweep->add_option("--widths", sweep_args.widths, "Comma-separated widths, e.g. 32,64,128")->delimiter(',')->required();
   sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (different seeds)");
   sweep->add_option("--widths-pattern", sweep_args.pattern,
@@ -74,7 +112,7 @@ int run_main(int argc, char** argv) {
   Comm& comm = world();
   const std::string who = comm.size() > 1 ? "fwmc: rank " + std::to_string(comm.rank()) + ": " : "fwmc: ";
   auto fail = [&](int code, const std::string& what) {
-    std::fprintf(stderr, "%s%s\n", who.c_str(), what.c_str());
+    std::fprintf(stderr, "%s%s\n", who.c_str(), cli::printable(what).c_str());
     if (comm.size() > 1) comm.abort(code);
     return code;
   };
@@ -101,8 +139,18 @@ int run_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  fwmc::comm_init(&argc, &argv);
+  // Help and --version need no MPI, whose start-up takes up to a second or two; nor does a process that no MPI
+  // launcher started (mpirun, mpiexec and srun set one of these), which runs as a single process anyway.
+  bool launched = false;
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
+    launched = launched || std::getenv(v) != nullptr;
+  bool quick = argc == 1 || !launched;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    quick = quick || a == "--version" || a == "--help" || a == "-h";
+  }
+  if (!quick) fwmc::comm_init(&argc, &argv);
   const int code = run_main(argc, argv);
-  fwmc::comm_finalize();
+  if (!quick) fwmc::comm_finalize();
   return code;
 }

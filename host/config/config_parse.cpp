@@ -65,7 +65,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     SectionReader r(root, "model", src, {});
     auto& m = c.model;
     r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
-    r.get("widths", m.widths, 1, 1000000);
+    r.get("widths", m.widths, 1, kMaxWidth);
     if (m.widths.empty()) r.fail("widths", "at least one hidden layer is needed");
     r.get("activation", m.activation, {"linear", "relu", "erf", "tanh", "quadratic"});
     r.get("window", m.window, 1, 100001);
@@ -175,6 +175,12 @@ Config parse_config(const std::string& text, const std::string& source, const st
 }
 
 Config load_config_file(const std::string& path, const std::vector<std::string>& overrides) {
+  // A folder, FIFO or device is not a config (and a FIFO would block); a config is text of a few KiB.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw InputError(path + ": cannot open config file (no such file)");
+  if (!std::filesystem::is_regular_file(st)) throw InputError(path + ": not a config file (a directory, FIFO or device)");
+  if (std::filesystem::file_size(path, ec) > (1u << 20)) throw InputError(path + ": more than 1 MiB; not a config file");
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;

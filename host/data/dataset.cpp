@@ -56,6 +56,12 @@ Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& 
     long classes = 0;
     for (std::size_t i = 0; i < P; ++i) {
       if (y.data[i] < 0) throw InputError(path + ": negative class label at index " + std::to_string(i));
+      // One-hot targets have one column per class: a label far beyond the examples is a wrong file, not a class.
+      const double most = std::max<double>(65536, 16.0 * P);
+      if (y.data[i] >= most)
+        throw InputError(path + ": class label " + std::to_string(static_cast<long long>(y.data[i])) + " at index " +
+                         std::to_string(i) + " is not a class of " + std::to_string(P) + " examples (labels are 0..C-1, " +
+                         "C < " + std::to_string(static_cast<long>(most)) + "; give float targets of shape (P, n_d) otherwise)");
       classes = std::max(classes, static_cast<long>(y.data[i]) + 1);
     }
     Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(long(P), classes);
@@ -112,7 +118,7 @@ Dataset load_dataset(const Config& c) {
     if (d.n_train < 1) throw InputError(c.source + ": [data] n_train = " + std::to_string(d.n_train) + ": synthetic data needs n_train >= 1");
     if (c.model.arch == "fcn" && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
     ds = synthetic(c);
-    normalize_inputs(ds, d.normalize);
+    normalize_inputs(ds, d.normalize, c.source + ": [data] synthetic");
     make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
   } else {
     NpyArray x = read_any(d.kind, d.x);
@@ -157,33 +163,53 @@ Dataset load_dataset(const Config& c) {
     check_finite(y, d.y);
     ds.Y = targets_of(y, P, d.y);
     ds.description = d.kind + ": " + d.x;
-    normalize_inputs(ds, d.normalize);
+    normalize_inputs(ds, d.normalize, d.x);
   }
   make_model_spec(c.model, ds.input_shape, ds.n_out());  // validates shape against the architecture
   return ds;
 }
 
-void normalize_inputs(Dataset& d, const std::string& mode) {
+void normalize_inputs(Dataset& d, const std::string& mode, const std::string& source) {
+  const std::string where = source.empty() ? std::string("data") : source;
   if (mode == "center_unit" || mode == "center_l2") {
     // Per example: subtract its mean, then scale so that x.x / dim = 1 (center_unit: unit norm in the kernel's
     // inner product, G_aa = 1) or x.x = 1 (center_l2: unit Euclidean norm, G_aa = 1/dim, the original code's
-    // preprocessing).
+    // preprocessing). Each row is first divided by its largest |value|, so that huge inputs cannot overflow.
     const double target = mode == "center_unit" ? std::sqrt(double(d.X.cols())) : 1.0;
     for (long i = 0; i < d.X.rows(); ++i) {
+      const double s = d.X.row(i).cwiseAbs().maxCoeff();
+      if (s > 0) d.X.row(i) /= s;
       d.X.row(i).array() -= d.X.row(i).mean();
       const double n = d.X.row(i).norm();
-      if (n > 0) d.X.row(i) *= target / n;
+      if (!(n > 1e-12 * std::sqrt(double(d.X.cols()))))
+        throw InputError(where + ": example " + std::to_string(i) + " is constant, so normalize = \"" + mode +
+                         "\" (which centres each example) makes it zero and its kernel row vanishes; remove it or use "
+                         "normalize = \"standardize\" or \"none\"");
+      d.X.row(i) *= target / n;
     }
   } else if (mode == "standardize") {
-    // Per feature, with the training rows' mean and std (applied to test rows too).
+    // Per feature, with the training rows' mean and std (applied to test rows too). A constant feature carries no
+    // information and stays zero; all of them constant is an error.
+    long varying = 0;
     for (long j = 0; j < d.X.cols(); ++j) {
+      const double s = d.X.col(j).head(d.P).cwiseAbs().maxCoeff();
+      if (s > 0) d.X.col(j) /= s;
       auto tr = d.X.col(j).head(d.P);
       const double mu = tr.mean();
       const double sd = std::sqrt((tr.array() - mu).square().mean());
       d.X.col(j).array() -= mu;
-      if (sd > 0) d.X.col(j) /= sd;
+      if (sd > 1e-12) {
+        d.X.col(j) /= sd;
+        ++varying;
+      }
     }
+    if (varying == 0 && d.X.cols() > 0)
+      throw InputError(where + ": every input feature is constant over the training examples, so normalize = "
+                       "\"standardize\" makes all inputs zero; the kernels would vanish");
   }
+  if (d.X.size() > 0 && d.X.cwiseAbs().maxCoeff() == 0)
+    throw InputError(where + ": every input is zero, so every kernel would vanish");
+  if (!d.X.allFinite()) throw InputError(where + ": normalize = \"" + mode + "\" overflowed (inputs too large)");
 }
 
 }  // namespace fwmc

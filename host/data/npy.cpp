@@ -90,7 +90,7 @@ NpyArray parse_npy(std::istream& in, const std::string& path) {
   return a;
 }
 
-void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data) {
+std::string npy_bytes(const std::vector<std::size_t>& shape, const double* data) {
   std::string dims;
   std::size_t count = 1;
   for (auto s : shape) { dims += std::to_string(s) + ", "; count *= s; }
@@ -104,7 +104,11 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
   blob.push_back(static_cast<char>(header.size() >> 8));
   blob += header;
   blob.append(reinterpret_cast<const char*>(data), count * sizeof(double));
-  write_file_atomic(path, blob);
+  return blob;
+}
+
+void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data) {
+  write_file_atomic(path, npy_bytes(shape, data));
 }
 
 }  // namespace fwmc

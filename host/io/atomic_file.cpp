@@ -1,7 +1,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 
@@ -13,20 +15,28 @@ namespace fwmc {
 
 void write_file_atomic(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw RuntimeError(path + ": cannot write");
+  // Every failure names the OS's reason (disk full, quota, permissions) and removes the temp file.
+  auto fail = [&](int fd, const char* what) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    std::remove(tmp.c_str());
+    throw RuntimeError(path + ": " + what + " (" + why + ")");
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(fd, "cannot write");
   std::size_t done = 0;
   while (done < contents.size()) {
     ssize_t w = ::write(fd, contents.data() + done, contents.size() - done);
-    if (w <= 0) { ::close(fd); std::remove(tmp.c_str()); throw RuntimeError(path + ": write failed"); }
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      fail(fd, "write failed");
+    }
     done += static_cast<std::size_t>(w);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw RuntimeError(path + ": rename failed");
-  }
+  if (::fsync(fd) != 0 && errno != EINVAL) fail(fd, "write failed");  // delayed allocation reports ENOSPC here
+  if (::close(fd) != 0) fail(-1, "write failed");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(-1, "rename failed");
   // The rename itself is durable only once the directory is synced.
   const std::string dir = std::filesystem::path(path).parent_path().string();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -57,18 +67,6 @@ void clear_fwmc_outputs(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
     if (e.is_regular_file() && std::regex_match(e.path().filename().string(), owned)) std::filesystem::remove(e.path(), ec);
-}
-
-void prepare_output_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw InputError("[output] dir = \"" + dir + "\": cannot create directory (" + ec.message() + ")");
-  const std::string probe = dir + "/.fwmc_write_probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw InputError("[output] dir = \"" + dir + "\": not writable");
-  ::close(fd);
-  std::remove(probe.c_str());
 }
 
 }  // namespace fwmc

@@ -90,6 +90,10 @@ std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shap
 
 bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
                         const std::vector<ScatterSet>& scatter, std::string& note) {
+  // sweep.json is the sweep's manifest: removed first and written last, so that it never stands beside a
+  // half-written report.
+  std::error_code ec;
+  std::filesystem::remove(dir + "/sweep.json", ec);
   write_file_atomic(dir + "/sweep.csv", csv(rows));
   std::set<int> layers;
   for (const auto& r : rows) layers.insert(r.layer);
@@ -125,7 +129,6 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
                          {"draws_needed_to_resolve", more}});
   }
   j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
-  write_file_atomic(dir + "/sweep.json", j.dump(2) + "\n");
 
   // Figures: data files + one gnuplot script, rendered to PNG and SVG.
   const std::string pd = dir + "/plot_data";
@@ -225,6 +228,7 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
        << fmt(r.ess_bulk_min) << " | " << fmt(r.seconds) << " |\n";
   if (!note.empty()) md << "\nNote: " << note << "\n";
   write_file_atomic(dir + "/report.md", md.str());
+  write_file_atomic(dir + "/sweep.json", j.dump(2) + "\n");
   return figures;
 }
 

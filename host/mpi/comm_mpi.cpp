@@ -27,6 +27,9 @@ class Mpi final : public Comm {
   void sum_to_root(std::vector<double>& v) override { reduce(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM); }
   void sum_to_root(std::vector<long>& v) override { reduce(v.data(), static_cast<int>(v.size()), MPI_LONG, MPI_SUM); }
   void max_to_root(double& x) override { reduce(&x, 1, MPI_DOUBLE, MPI_MAX); }
+  void barrier() override {
+    if (size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
+  }
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::exit(code);

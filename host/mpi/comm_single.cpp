@@ -15,6 +15,7 @@ class Single final : public Comm {
   void sum_to_root(std::vector<double>&) override {}
   void sum_to_root(std::vector<long>&) override {}
   void max_to_root(double&) override {}
+  void barrier() override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };
 

@@ -45,6 +45,16 @@ void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& 
   if (need <= budget) return;
   const long fit = e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
   char msg[512];
+  if (fit < 1) {  // not even one chain: the model and data are the problem, not the number of chains
+    std::string w;
+    for (int x : c.model.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
+    std::snprintf(msg, sizeof msg,
+                  "%s: [model] widths = [%s]: one chain needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared) but %s "
+                  "has %.3g GiB available; use smaller widths or fewer examples (see fwmc run --dry-run)",
+                  c.source.c_str(), w.c_str(), (e.per_chain + e.shared) / 1073741824.0, e.per_chain / 1048576.0,
+                  e.shared / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0);
+    throw InputError(msg);
+  }
   std::snprintf(msg, sizeof msg,
                 "%s: [sampler] chains = %d: a batch of %d chains needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared) "
                 "but %s has %.3g GiB available; use chain_batch (or chains) <= %ld",

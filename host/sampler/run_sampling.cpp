@@ -188,6 +188,9 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
         window_n = 0;
       }
     }
+    // The final checkpoint: with it a failure while writing the outputs (disk full, a kill) costs only the
+    // writing, which --resume redoes from here.
+    if (bi == batch_hi - 1 && it0 < iters && policy && !policy->path.empty()) save(bi, iters, sampler, acc);
     if (sc.warmup == 0) sampler.freeze_step_sizes();
     const auto& h = sampler.step_sizes();
     std::copy(h.begin(), h.end(), r.step_sizes.begin() + static_cast<long>(bi) * batch);

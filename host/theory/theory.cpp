@@ -28,6 +28,12 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     os << "sum_l n_d/n_l = " << r.sum_nd_over_n << " is not small: the leading-order theory may be inaccurate";
     r.warnings.push_back(os.str());
   }
+  if (r.phi.gamma_cond > 1e10) {  // Phi = Gamma^-1 (...) Gamma^-1 loses about log10(cond^2) of 16 digits
+    std::ostringstream os;
+    os << "cond(Gamma) = " << r.phi.gamma_cond << ": Gamma is nearly singular (duplicate or collinear inputs with a "
+       << "large beta); the theory's Phi has lost most of its digits";
+    r.warnings.push_back(os.str());
+  }
   if (r.p_depth_over_n > 1.0) {
     std::ostringstream os;
     os << "P*L/n = " << r.p_depth_over_n << " is not small: widths are not large against data and depth";

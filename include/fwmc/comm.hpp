@@ -17,6 +17,8 @@ class Comm {
   virtual void sum_to_root(std::vector<double>& v) = 0;
   virtual void sum_to_root(std::vector<long>& v) = 0;
   virtual void max_to_root(double& x) = 0;
+  // Every rank waits here until all have arrived (e.g. until rank 0 has claimed the output folder).
+  virtual void barrier() = 0;
   // Ends every rank of the job (after a failure on this one).
   [[noreturn]] virtual void abort(int code) = 0;
 };

@@ -67,6 +67,9 @@ struct OutputConfig {
   std::string estimator = "stein";      // stein | plain | both (docs/theory.md 11)
 };
 
+// The widest hidden layer a config may ask for (fwmc sweep checks its widths against it too).
+inline constexpr int kMaxWidth = 1000000;
+
 struct Config {
   DataConfig data;
   ModelConfig model;

@@ -38,12 +38,16 @@ NpyArray parse_csv(std::istream& in, const std::string& name);
 NpyArray parse_idx(std::istream& in, const std::string& name);
 // Writes float64, C order, via a temporary file and rename (never a half-written file).
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
+// The bytes write_npy writes (float64, C order).
+std::string npy_bytes(const std::vector<std::size_t>& shape, const double* data);
 
 NpyArray read_csv(const std::string& path);
 NpyArray read_idx(const std::string& path);
 
 // Area-weighted box down-sampling of (P, H, W[, C]) images to (P, h, w[, C]).
 NpyArray box_resize(const NpyArray& images, int h, int w);
-void normalize_inputs(Dataset& d, const std::string& mode);
+// Throws InputError naming `source` when the inputs are degenerate: an example constant under centring, every
+// feature constant under standardize, every input zero, or an overflow.
+void normalize_inputs(Dataset& d, const std::string& mode, const std::string& source = "");
 
 }  // namespace fwmc

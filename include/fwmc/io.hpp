@@ -12,8 +12,6 @@ void write_file_atomic(const std::string& path, const std::string& contents);
 void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
 void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v);
 
-// Creates the output directory (and parents). The caller must have finished all validation first.
-void prepare_output_dir(const std::string& dir);
 // Removes the temp files of interrupted atomic writes (NAME.tmp.PID) in dir.
 void remove_stale_temp_files(const std::string& dir);
 // Removes the files a run writes (K<l>_*.npy, Q1_*.npy, summary.json, theory.json, oracle.json, checkpoints),
