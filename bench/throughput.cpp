@@ -3,16 +3,26 @@
 // accumulator (forward, backward, kernel and tr(K Phi) GEMMs: thin = 1, the most accumulation a run does). The
 // ceiling replays exactly the GEMM calls of one iteration (recorded through a Backend decorator) with nothing else
 // in between.
+// Beside that replayed-GEMM ratio, the large config is also compared with the best GEMM any BLAS kernel set this
+// CPU can load reaches on the same calls (each measured in a child process with OPENBLAS_CORETYPE set), and with
+// the processor's peak FLOP/s (cores x clock x FLOPs per cycle of its instruction set).
 //   usage: fwmc_bench [--device cpu|cuda] [--quick]
-// Last line: large_config_ceiling_ratio=<x>
+// Last lines: large_config_ceiling_ratio=<x>, large_config_best_gemm_ratio=<x>, large_config_peak_fraction=<x>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "fwmc/backend.hpp"
 #include "fwmc/config.hpp"
+#include "fwmc/cpu_info.hpp"
 #include "fwmc/data.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/estimators.hpp"
@@ -120,14 +130,72 @@ struct Rung {
   std::vector<int> widths;
 };
 
+int reps_for(double f, bool quick) { return quick ? 3 : std::max(3, static_cast<int>(2e10 / std::max(f, 1.0))); }
+
+// One rung: its step time and the GEMM calls of one iteration.
+struct Measured {
+  double flops = 0, step_s = 0;
+  std::vector<GemmCall> calls;
+};
+
+Measured measure(Recorder& be, const Rung& r, bool quick, bool gemms_only) {
+  Config c = parse_config("", "bench");
+  c.data.n_train = r.P;
+  c.data.input_dim = r.n0;
+  c.data.output_dim = r.nd;
+  c.model.widths = r.widths;
+  c.model.activation = "relu";
+  c.model.sigma.assign(r.widths.size() + 1, 1.0);
+  const Dataset d = load_dataset(c);
+  const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+  FcnModel<float> model(be, m, d, 1.0, r.chains, 0);
+  SamplerSettings s;
+  s.method = Method::ula;
+  s.step_size = 1e-4;
+  Sampler<float> smp(model, s);
+  KernelAccumulator<float> acc(model, std::min(r.chains, 32), Eigen::MatrixXd::Identity(d.P, d.P));
+  smp.init_from_prior();
+  auto iteration = [&](int it) {
+    smp.step(it);
+    acc.observe(smp.state().theta.data(), smp.state().U);
+  };
+  be.calls.clear();
+  be.recording = true;
+  iteration(0);
+  be.recording = false;
+  Measured out;
+  out.flops = flops(be.calls);
+  out.calls = be.calls;
+  if (gemms_only) return out;
+  const int iters = reps_for(out.flops, quick);
+  const auto t0 = Clock::now();
+  for (int it = 1; it <= iters; ++it) iteration(it);
+  out.step_s = std::chrono::duration<double>(Clock::now() - t0).count() / iters;
+  return out;
+}
+
+// The processor's single-precision peak: cores this process may use x clock x FLOPs per cycle.
+double peak_gflops(const CpuIsa& isa, int* cores, double* ghz) {
+  cpu_set_t set;
+  *cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  double mhz = 0;
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("cpu MHz", 0) == 0) mhz = std::max(mhz, std::atof(line.substr(line.find(':') + 1).c_str()));
+  *ghz = mhz / 1000;
+  return *cores * *ghz * isa.sp_flops_per_cycle();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune_cpu_runtime(argv);  // the kernels fwmc itself runs with
   std::string device = "cpu";
-  bool quick = false;
+  bool quick = false, gemm_child = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
     if (!std::strcmp(argv[i], "--quick")) quick = true;
+    if (!std::strcmp(argv[i], "--large-gemm-only")) gemm_child = true;  // a child measuring one kernel set
   }
   const bool gpu = device == "cuda";
   if (gpu && cuda_devices().empty()) { std::fprintf(stderr, "fwmc_bench: no CUDA device\n"); return 2; }
@@ -137,48 +205,59 @@ int main(int argc, char** argv) {
   std::vector<Rung> ladder = {{"small", 16, 16, 1, 256 * scale, {64}},
                               {"medium", 128, 50, 10, 32 * scale, {256, 256}},
                               {"large", 1024, 100, 10, (quick ? 2 : 8) * scale, {512, 512, 512}}};
-  std::printf("fwmc_bench on %s (%s)\n", be.name().c_str(), gpu ? cuda_devices()[0].c_str() : "OpenBLAS + OpenMP");
+  if (gemm_child) {
+    const Measured m = measure(be, ladder.back(), quick, true);
+    std::printf("gemm_gflops=%.6g\n", m.flops / replay_seconds(*inner, m.calls, reps_for(m.flops, quick)) / 1e9);
+    return 0;
+  }
+  const BlasInfo blas = blas_info();
+  std::printf("fwmc_bench on %s (%s)\n", be.name().c_str(),
+              gpu ? cuda_devices()[0].c_str() : ("OpenBLAS + OpenMP, kernels " + blas.kernel).c_str());
   std::printf("%-7s %6s %5s %-15s %12s %12s %12s %7s\n", "config", "chains", "P", "widths", "chain-steps/s", "GFLOP/s",
               "GEMM GFLOP/s", "ratio");
-  double large_ratio = 0;
+  double large_ratio = 0, large_gflops = 0, large_replay_gflops = 0;
   for (const auto& r : ladder) {
-    Config c = parse_config("", "bench");
-    c.data.n_train = r.P;
-    c.data.input_dim = r.n0;
-    c.data.output_dim = r.nd;
-    c.model.widths = r.widths;
-    c.model.activation = "relu";
-    c.model.sigma.assign(r.widths.size() + 1, 1.0);
-    const Dataset d = load_dataset(c);
-    const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-    FcnModel<float> model(be, m, d, 1.0, r.chains, 0);
-    SamplerSettings s;
-    s.method = Method::ula;
-    s.step_size = 1e-4;
-    Sampler<float> smp(model, s);
-    KernelAccumulator<float> acc(model, std::min(r.chains, 32), Eigen::MatrixXd::Identity(d.P, d.P));
-    smp.init_from_prior();
-    auto iteration = [&](int it) {
-      smp.step(it);
-      acc.observe(smp.state().theta.data(), smp.state().U);
-    };
-    be.calls.clear();
-    be.recording = true;
-    iteration(0);
-    be.recording = false;
-    const double f = flops(be.calls);
-    const int iters = quick ? 3 : std::max(3, static_cast<int>(2e10 / std::max(f, 1.0)));
-    const auto t0 = Clock::now();
-    for (int it = 1; it <= iters; ++it) iteration(it);
-    const double step_s = std::chrono::duration<double>(Clock::now() - t0).count() / iters;
-    const double gemm_s = replay_seconds(*inner, be.calls, iters);
-    const double ratio = gemm_s / step_s;
+    const Measured m = measure(be, r, quick, false);
+    const double gemm_s = replay_seconds(*inner, m.calls, reps_for(m.flops, quick));
+    const double ratio = gemm_s / m.step_s;
     std::string w;
     for (int x : r.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
-    std::printf("%-7s %6d %5d %-15s %12.4g %12.4g %12.4g %7.3f\n", r.name, r.chains, r.P, w.c_str(), r.chains / step_s,
-                f / step_s / 1e9, f / gemm_s / 1e9, ratio);
-    if (!std::strcmp(r.name, "large")) large_ratio = ratio;
+    std::printf("%-7s %6d %5d %-15s %12.4g %12.4g %12.4g %7.3f\n", r.name, r.chains, r.P, w.c_str(), r.chains / m.step_s,
+                m.flops / m.step_s / 1e9, m.flops / gemm_s / 1e9, ratio);
+    if (!std::strcmp(r.name, "large")) {
+      large_ratio = ratio;
+      large_gflops = m.flops / m.step_s / 1e9;
+      large_replay_gflops = m.flops / gemm_s / 1e9;
+    }
   }
   std::printf("large_config_ceiling_ratio=%.3f\n", large_ratio);
+  if (gpu) return 0;
+  // The best GEMM on this machine: the large config's calls under every OpenBLAS kernel set the ISA can run.
+  const CpuIsa isa = detect_isa();
+  double best = large_replay_gflops;  // this process's own kernels count too
+  std::string best_core = blas.kernel;
+  for (const char* core : {"Prescott", "Sandybridge", "Haswell", "SkylakeX", "Cooperlake"}) {
+    const int rank = openblas_core_rank(core);
+    if (rank > openblas_core_rank(openblas_core_for(isa)) && !(isa.avx512_bf16 && rank == 6)) continue;  // SIGILL
+    const std::string cmd = std::string("FWMC_RUNTIME_TUNED=1 OPENBLAS_CORETYPE=") + core + " /proc/" +
+                            std::to_string(getpid()) + "/exe --large-gemm-only" + (quick ? " --quick" : "");
+    FILE* f = popen(cmd.c_str(), "r");
+    double g = 0;
+    if (f && std::fscanf(f, "gemm_gflops=%lf", &g) == 1 && g > best) {
+      best = g;
+      best_core = core;
+    }
+    if (f) pclose(f);
+    std::printf("  large config GEMMs with %-11s kernels: %8.4g GFLOP/s\n", core, g);
+  }
+  int cores = 0;
+  double ghz = 0;
+  const double peak = peak_gflops(isa, &cores, &ghz);
+  std::printf("  fwmc's large-config step: %.4g GFLOP/s with %s kernels; best GEMM (%s kernels) %.4g GFLOP/s; "
+              "peak %.4g GFLOP/s (%d cores x %.3g GHz x %d FLOP/cycle, %s)\n",
+              large_gflops, blas.kernel.c_str(), best_core.c_str(), best, peak, cores, ghz, isa.sp_flops_per_cycle(),
+              isa.name().c_str());
+  std::printf("large_config_best_gemm_ratio=%.3f\n", best > 0 ? large_gflops / best : 0.0);
+  std::printf("large_config_peak_fraction=%.3f\n", peak > 0 ? large_gflops / peak : 0.0);
   return 0;
 }

@@ -54,17 +54,25 @@ struct CmdResult {
   std::string output;  // stdout + stderr
 };
 
-// Runs build/fwmc with the given arguments (shell-quoted by the caller).
-inline CmdResult run_fwmc(const std::string& args) {
+// Runs a shell command line, collecting stdout + stderr and the exit code.
+inline CmdResult run_command(const std::string& cmd) {
   CmdResult r;
-  std::string cmd = std::string(FWMC_BINARY) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
   char buf[4096];
   std::size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) r.output.append(buf, n);
-  int st = pclose(f);
+  const int st = pclose(f);
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Runs build/fwmc with the given arguments (shell-quoted by the caller).
+inline CmdResult run_fwmc(const std::string& args) { return run_command(std::string(FWMC_BINARY) + " " + args); }
+
+// Runs build/fwmc under `env -u OPENBLAS_CORETYPE -u FWMC_BLAS_CORETYPE -u FWMC_RUNTIME_TUNED VAR=value ...`.
+inline CmdResult run_fwmc_env(const std::string& assignments, const std::string& args) {
+  return run_command("env -u OPENBLAS_CORETYPE -u FWMC_BLAS_CORETYPE -u FWMC_RUNTIME_TUNED -u FWMC_BLAS_SELECTED " +
+                     assignments + " " FWMC_BINARY " " + args);
 }
 
 // Starts build/fwmc with args (no shell) and extra environment variables; returns its pid. Output goes to `log`.

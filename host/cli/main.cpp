@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "fwmc/comm.hpp"
+#include "fwmc/cpu_info.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/interrupt.hpp"
@@ -17,6 +18,11 @@ namespace fwmc::cli {
 
 std::string version_text() {
   std::string s = std::string("fwmc ") + kVersion + "\nCUDA backend: " + (cuda_compiled() ? "compiled in" : "not compiled in");
+  const CpuIsa isa = detect_isa();
+  const BlasInfo blas = blas_info();
+  s += "\nCPU: " + isa.name() + "\nBLAS: " + blas.config + "\nBLAS kernels: " + blas.kernel +
+       (blas.selected_by == "fwmc" ? " (selected by fwmc; OpenBLAS chose " + blas.replaced + " for this CPU)"
+        : blas.selected_by.empty() ? "" : " (OPENBLAS_CORETYPE)");
   auto devs = cuda_devices();
   s += "\nCUDA devices: " + std::to_string(devs.size());
   for (std::size_t i = 0; i < devs.size(); ++i) s += "\n  [" + std::to_string(i) + "] " + devs[i];
@@ -139,6 +145,7 @@ int run_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fwmc::tune_cpu_runtime(argv);  // may re-execute the program once with better BLAS kernels selected
   // Help and --version need no MPI, whose start-up takes up to a second or two; nor does a process that no MPI
   // launcher started (mpirun, mpiexec and srun set one of these), which runs as a single process anyway.
   bool launched = false;

@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "fwmc/compare.hpp"
+#include "fwmc/cpu_info.hpp"
 #include "fwmc/io.hpp"
 #include "fwmc/memory.hpp"
 #include "fwmc/version.hpp"
@@ -66,6 +68,12 @@ void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder
   j["backend"] = r.backend;
   j["device"] = r.device;
   j["precision"] = c.sampler.precision;
+  {
+    const BlasInfo b = blas_info();
+    j["cpu"] = {{"isa", detect_isa().name()}, {"blas", b.config}, {"blas_kernels", b.kernel},
+                {"blas_kernels_selected_by", b.selected_by.empty() ? "the BLAS" : b.selected_by},
+                {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""}};
+  }
   j["estimator"] = r.estimator;
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};

@@ -5,9 +5,10 @@
 namespace fwmc::cpu {
 
 // Philox words for a tile of blocks, then Box-Muller on them, each a loop over the tile without branches or calls:
-// vectorised (with an AVX2 clone picked at load time where the CPU has it; the results do not depend on which).
+// vectorised (with an AVX-512 or AVX2 clone picked at load time where the CPU has it; compiled without FMA
+// contraction, so the results do not depend on which).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void fill_normals(const shared::RngKey& key, std::uint64_t elem0, long n, double* out) {
   constexpr int B = 128;
