@@ -62,6 +62,9 @@ TEST(CpuInfo, ForcedGenericKernelsAreDetectedAndCorrected) {
   EXPECT_EQ(openblas_core_correction(kernel, isa), "") << r.output;
   r = run_fwmc_env("FWMC_BLAS_CORETYPE=keep", "--version");  // the documented way to opt out
   EXPECT_EQ(r.output.find("selected by fwmc"), std::string::npos) << r.output;
+  r = run_fwmc_env("FWMC_BLAS_CORETYPE=fastest", "--version");  // a knob with an unknown value is an input error
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.output, "fwmc: error: FWMC_BLAS_CORETYPE=fastest: expected auto, keep or always\n");
 }
 
 // The element-wise passes run as an AVX-512, AVX2 or baseline clone, whichever the CPU has: each must give bitwise

@@ -3,6 +3,7 @@
 #include <cpuid.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -109,6 +110,10 @@ void tune_cpu_runtime(char** argv) {
   // weaker OPENBLAS_CORETYPE set in the environment).
   const char* knob = std::getenv("FWMC_BLAS_CORETYPE");
   const std::string mode = knob ? knob : "auto";
+  if (mode != "auto" && mode != "keep" && mode != "always") {
+    std::fprintf(stderr, "fwmc: error: FWMC_BLAS_CORETYPE=%.40s: expected auto, keep or always\n", mode.c_str());
+    std::exit(2);
+  }
   if (mode == "always" || (mode == "auto" && !std::getenv("OPENBLAS_CORETYPE"))) {
     const std::string chosen = openblas_get_corename();
     const std::string fix = openblas_core_correction(chosen, detect_isa());
