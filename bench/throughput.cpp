@@ -2,10 +2,10 @@
 // measured in the same run at the same shapes. One timed iteration is a ULA step plus a draw into the kernel
 // accumulator (forward, backward, kernel and tr(K Phi) GEMMs: thin = 1, the most accumulation a run does). The
 // ceiling replays exactly the GEMM calls of one iteration (recorded through a Backend decorator) with nothing else
-// in between.
+// in between. Step and replay are timed in 3 interleaved rounds and each reported as its median.
 // Beside that replayed-GEMM ratio, the large config is also compared with the best GEMM any BLAS kernel set this
-// CPU can load reaches on the same calls (each measured in a child process with OPENBLAS_CORETYPE set), and with
-// the processor's peak FLOP/s (cores x clock x FLOPs per cycle of its instruction set).
+// CPU can load reaches on the same calls (each measured in a child process with OPENBLAS_CORETYPE set, median of 3),
+// and with the processor's peak FLOP/s (cores x clock x FLOPs per cycle of its instruction set).
 //   usage: fwmc_bench [--device cpu|cuda] [--quick]
 // Last lines: large_config_ceiling_ratio=<x>, large_config_best_gemm_ratio=<x>, large_config_peak_fraction=<x>
 #include <sched.h>
@@ -73,7 +73,10 @@ class Recorder final : public Backend<float> {
     in_.normal_scaled(b, sc, s, st, o);
   }
   void kick(const ChainBlock& b, const float* g, const double* h, double f, float* p) override { in_.kick(b, g, h, f, p); }
-  void drift(const ChainBlock& b, const float* p, const double* h, double im, float* t) override { in_.drift(b, p, h, im, t); }
+  void kick_drift(const ChainBlock& b, const float* g, const double* h, int k, double im, float* p, const float* t,
+                  float* o) override {
+    in_.kick_drift(b, g, h, k, im, p, t, o);
+  }
   void sum_squares(const ChainBlock& b, const float* x, double w, double* a) override { in_.sum_squares(b, x, w, a); }
   void select(const ChainBlock& b, const std::uint8_t* t, const float* s, float* d) override { in_.select(b, t, s, d); }
   void accumulate(long n, const float* s, double sc, double* a) override { in_.accumulate(n, s, sc, a); }
@@ -132,17 +135,25 @@ struct Rung {
 
 int reps_for(double f, bool quick) { return quick ? 3 : std::max(3, static_cast<int>(2e10 / std::max(f, 1.0))); }
 
-// One rung: its step time and the GEMM calls of one iteration.
+// One rung: the GEMM calls of one iteration, and the step time and replayed-GEMM time, each the median of
+// kRounds interleaved rounds (single timings vary by up to 30% on a shared machine).
 struct Measured {
-  double flops = 0, step_s = 0;
+  double flops = 0, step_s = 0, gemm_s = 0;
   std::vector<GemmCall> calls;
 };
+constexpr int kRounds = 3;
 
-Measured measure(Recorder& be, const Rung& r, bool quick, bool gemms_only) {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+Measured measure(Recorder& be, Backend<float>& inner, const Rung& r, bool quick, bool gemms_only) {
   Config c = parse_config("", "bench");
   c.data.n_train = r.P;
   c.data.input_dim = r.n0;
   c.data.output_dim = r.nd;
+  c.data.targets = "noise";  // a teacher network's forward pass would only slow the set-up
   c.model.widths = r.widths;
   c.model.activation = "relu";
   c.model.sigma.assign(r.widths.size() + 1, 1.0);
@@ -168,9 +179,15 @@ Measured measure(Recorder& be, const Rung& r, bool quick, bool gemms_only) {
   out.calls = be.calls;
   if (gemms_only) return out;
   const int iters = reps_for(out.flops, quick);
-  const auto t0 = Clock::now();
-  for (int it = 1; it <= iters; ++it) iteration(it);
-  out.step_s = std::chrono::duration<double>(Clock::now() - t0).count() / iters;
+  std::vector<double> step, gemm;
+  for (int k = 0, it = 1; k < kRounds; ++k) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < iters; ++i) iteration(it++);
+    step.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / iters);
+    gemm.push_back(replay_seconds(inner, out.calls, iters));
+  }
+  out.step_s = median(step);
+  out.gemm_s = median(gemm);
   return out;
 }
 
@@ -206,8 +223,10 @@ int main(int argc, char** argv) {
                               {"medium", 128, 50, 10, 32 * scale, {256, 256}},
                               {"large", 1024, 100, 10, (quick ? 2 : 8) * scale, {512, 512, 512}}};
   if (gemm_child) {
-    const Measured m = measure(be, ladder.back(), quick, true);
-    std::printf("gemm_gflops=%.6g\n", m.flops / replay_seconds(*inner, m.calls, reps_for(m.flops, quick)) / 1e9);
+    const Measured m = measure(be, *inner, ladder.back(), quick, true);
+    std::vector<double> g;
+    for (int k = 0; k < kRounds; ++k) g.push_back(replay_seconds(*inner, m.calls, reps_for(m.flops, quick)));
+    std::printf("gemm_gflops=%.6g\n", m.flops / median(g) / 1e9);
     return 0;
   }
   const BlasInfo blas = blas_info();
@@ -217,8 +236,8 @@ int main(int argc, char** argv) {
               "GEMM GFLOP/s", "ratio");
   double large_ratio = 0, large_gflops = 0, large_replay_gflops = 0;
   for (const auto& r : ladder) {
-    const Measured m = measure(be, r, quick, false);
-    const double gemm_s = replay_seconds(*inner, m.calls, reps_for(m.flops, quick));
+    const Measured m = measure(be, *inner, r, quick, false);
+    const double gemm_s = m.gemm_s;
     const double ratio = gemm_s / m.step_s;
     std::string w;
     for (int x : r.widths) w += (w.empty() ? "" : ",") + std::to_string(x);

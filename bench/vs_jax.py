@@ -15,7 +15,12 @@ OMP_NUM_THREADS=1 for fwmc, one XLA intra-op thread for JAX). fwmc's rate is its
 summary.json (warm-up included, start-up and theory excluded); BlackJAX's is the second call of the jitted
 program (compilation excluded). The load average is printed beside every pair.
 
+fwmc evaluates U and grad U of these linear nets through the weight product (docs/theory.md 10), as it does by
+default; `--evaluation layers` makes it go through the activations as the BlackJAX program does (the same
+arithmetic, to compare the implementations rather than the algorithms).
+
 usage: bench/vs_jax.py [--fwmc build/fwmc] [--repeats 3] [--problems default,large] [--threads 2,1]
+                       [--evaluation auto|layers]
 Needs numpy, jax and blackjax: without them it creates build/bench-venv and reruns itself there.
 Last lines: vs_jax_ratio_<problem>_<threads>t=<median fwmc / BlackJAX>
 """
@@ -53,7 +58,7 @@ def ensure_python_deps():
         os.execv(py, [py] + sys.argv)
 
 
-def fwmc_config(name):
+def fwmc_config(name, evaluation="auto"):
     P, Pt, n0, widths, nd, chains, warmup, samples = PROBLEMS[name]
     return f"""[data]
 kind = "synthetic"
@@ -66,6 +71,7 @@ normalize = "center_unit"
 [model]
 widths = {widths}
 activation = "linear"
+evaluation = "{evaluation}"
 [posterior]
 beta = 2.0
 [sampler]
@@ -82,11 +88,11 @@ estimator = "plain"
 """
 
 
-def run_fwmc(fwmc, name, threads, work):
+def run_fwmc(fwmc, name, threads, work, evaluation):
     out = os.path.join(work, f"fwmc_{name}_{threads}_{time.time_ns()}")
     cfg = os.path.join(work, f"{name}.toml")
     with open(cfg, "w") as f:
-        f.write(fwmc_config(name))
+        f.write(fwmc_config(name, evaluation))
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cpus = "0" if threads == 1 else "0,1"
     subprocess.run(["taskset", "-c", cpus, fwmc, "run", cfg, "--out", out], check=True, env=env,
@@ -173,6 +179,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--problems", default="default,large")
     ap.add_argument("--threads", default="2,1")
+    ap.add_argument("--evaluation", default="auto",
+                    help="fwmc's [model] evaluation: auto (the weight product for these linear nets) or layers "
+                         "(through the activations, as the BlackJAX program computes)")
     a = ap.parse_args()
     ensure_python_deps()
     import jax
@@ -186,14 +195,14 @@ def main():
                 ratios = []
                 for rep in range(a.repeats):
                     load = os.getloadavg()[0]
-                    f, kernel = run_fwmc(a.fwmc, name, threads, work)
+                    f, kernel = run_fwmc(a.fwmc, name, threads, work, a.evaluation)
                     j, acc = run_jax(name, threads, work)
                     ratios.append(f / j)
                     print(f"{name:8s} {threads}t run {rep + 1}: fwmc {f:10.4g}  BlackJAX {j:10.4g} chain-steps/s "
                           f"(accept {acc:.2f})  ratio {f / j:6.2f}  load {load:.2f}  BLAS kernels {kernel}", flush=True)
                 results[(name, threads)] = statistics.median(ratios)
     for (name, threads), r in results.items():
-        print(f"vs_jax_ratio_{name}_{threads}t={r:.3f}")
+        print(f"vs_jax_ratio_{name}_{threads}t={r:.3f}" + ("" if a.evaluation == "auto" else f" (evaluation = {a.evaluation})"))
 
 
 if __name__ == "__main__":

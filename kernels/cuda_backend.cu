@@ -115,11 +115,16 @@ class CudaBackend final : public Backend<T> {
       p[o] = shared::leapfrog_kick<T>(p[o], g[o], static_cast<T>(step[c]), T(frac));
     });
   }
-  void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* th) override {
+  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p,
+                  const T* th, T* out) override {
     const long per = b.per_chain;
     map_chains(b, [=] __device__(int c, long j) {
       const long o = c * per + j;
-      th[o] = shared::leapfrog_drift<T>(th[o], p[o], static_cast<T>(step[c]), T(inv_mass));
+      const T h = static_cast<T>(step[c]);
+      T q = p[o];
+      for (int k = 0; k < halves; ++k) q = shared::leapfrog_kick<T>(q, g[o], h, T(0.5));
+      p[o] = q;
+      out[o] = shared::leapfrog_drift<T>(th[o], q, h, T(inv_mass));
     });
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {

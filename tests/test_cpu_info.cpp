@@ -90,9 +90,19 @@ void check_elementwise_clones() {
     for (long j = 0; j < n; ++j) p2[j] = p[j] - T(1) * hf * g[j];
     cpu::kick_n(n, g.data(), hf, p.data());
     EXPECT_TRUE(p == p2) << n;
-    for (long j = 0; j < n; ++j) th2[j] = th[j] + T(0.03) * p[j] * T(1.5);
-    cpu::drift_n(n, p.data(), T(0.03), T(1.5), th.data());
-    EXPECT_TRUE(th == th2) << n;
+    for (int halves : {1, 2}) {  // kicks then a drift, into another array and in place
+      std::vector<T> q = p, out(n), th3 = th;
+      for (long j = 0; j < n; ++j) {
+        for (int k = 0; k < halves; ++k) q[j] = q[j] - T(1) * hf * g[j];
+        th2[j] = th[j] + T(0.03) * q[j] * T(1.5);
+      }
+      std::vector<T> p3 = p;
+      cpu::kick_drift_n(n, g.data(), hf, halves, T(0.03), T(1.5), p3.data(), th.data(), out.data());
+      EXPECT_TRUE(p3 == q && out == th2) << n << " halves " << halves;
+      p3 = p;
+      cpu::kick_drift_n(n, g.data(), hf, halves, T(0.03), T(1.5), p3.data(), th3.data(), th3.data());
+      EXPECT_TRUE(p3 == q && th3 == th2) << n << " halves " << halves << " in place";
+    }
   }
 }
 

@@ -86,7 +86,8 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   if (comm.rank() == 0) {
     std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
     for (int w : m.widths) std::fprintf(stderr, " %d", w);
-    std::fprintf(stderr, ", %s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(), d.P,
+    std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
+                 uses_weight_product(m, d.P) ? " (U through the weight product)" : "", d.P,
                  d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
                  dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
     if (comm.size() > 1) std::fprintf(stderr, " x %d processes", comm.size());

@@ -75,6 +75,7 @@ void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder
                 {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""}};
   }
   j["estimator"] = r.estimator;
+  j["evaluation"] = uses_weight_product(m, d.P) ? "product" : "layers";  // what [model] evaluation resolved to
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};
   {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)

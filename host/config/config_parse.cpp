@@ -77,6 +77,10 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
     if (sn && sn->is_array() && sigma.size() != L + 1)
       r.fail("sigma", "needs L+1 = " + std::to_string(L + 1) + " entries (one per hidden layer, readout last)");
     m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
+    r.get("evaluation", m.evaluation, {"auto", "product", "layers"});
+    if (m.evaluation == "product" && (m.arch != "fcn" || m.activation != "linear"))
+      r.fail("evaluation", "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
+                           "product of its weight matrices)");
   }
   {
     SectionReader r(root, "posterior", src, {});
@@ -211,7 +215,7 @@ std::string config_to_json(const Config& c) {
                {"normalize", d.normalize}, {"resize", d.resize}};
   const auto& m = c.model;
   j["model"] = {{"arch", m.arch}, {"widths", m.widths}, {"activation", m.activation}, {"sigma", m.sigma},
-                {"window", m.window}};
+                {"window", m.window}, {"evaluation", m.evaluation}};
   j["posterior"] = {{"beta", c.posterior.beta}};
   const auto& s = c.sampler;
   j["sampler"] = {{"method", s.method}, {"chains", s.chains}, {"warmup", s.warmup}, {"samples", s.samples},

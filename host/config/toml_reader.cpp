@@ -18,7 +18,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
   static const std::map<std::string, std::vector<std::string>> s = {
       {"data", {"kind", "x", "y", "x_test", "n_train", "n_test", "input_dim", "input_shape", "output_dim",
                 "seed", "targets", "noise", "normalize", "resize"}},
-      {"model", {"arch", "widths", "activation", "sigma", "window"}},
+      {"model", {"arch", "widths", "activation", "sigma", "window", "evaluation"}},
       {"posterior", {"beta"}},
       {"sampler", {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps",
                    "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision",

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "fwmc/backend.hpp"
 #include "fwmc/errors.hpp"
@@ -35,6 +36,19 @@ void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double
 
 // Below this many elements (or multiply-adds) a loop runs on one thread: waking the OpenMP team costs more.
 constexpr long kParallelWork = 1L << 15;
+
+// Calls f with the activation as a compile-time constant, so each element-wise loop is compiled (and vectorised)
+// for one activation instead of switching per element.
+template <class F>
+void with_activation(int act, F&& f) {
+  switch (act) {
+    case shared::kRelu: return f(std::integral_constant<int, shared::kRelu>{});
+    case shared::kErf: return f(std::integral_constant<int, shared::kErf>{});
+    case shared::kTanh: return f(std::integral_constant<int, shared::kTanh>{});
+    case shared::kQuadratic: return f(std::integral_constant<int, shared::kQuadratic>{});
+    default: return f(std::integral_constant<int, shared::kLinear>{});
+  }
+}
 
 // Sums f(j) for j < n in 8 interleaved partial sums combined in a fixed tree. The order does not depend on the
 // thread count (results stay bitwise reproducible), and unlike one running sum it has no serial dependency, so
@@ -131,13 +145,17 @@ class CpuBackend final : public Backend<T> {
       std::memcpy(h, z, sizeof(T) * static_cast<std::size_t>(n));
       return;
     }
-    #pragma omp parallel for schedule(static) if (n > kParallelWork)
-    for (long i = 0; i < n; ++i) h[i] = shared::act_forward<T>(act, z[i]);
+    with_activation(act, [&](auto a) {
+      #pragma omp parallel for schedule(static) if (n > kParallelWork)
+      for (long i = 0; i < n; ++i) h[i] = shared::act_forward<T>(a, z[i]);
+    });
   }
   void activation_backward(int act, long n, const T* z, T* dz) override {
     if (act == shared::kLinear) return;
-    #pragma omp parallel for schedule(static) if (n > kParallelWork)
-    for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(act, z[i]);
+    with_activation(act, [&](auto a) {
+      #pragma omp parallel for schedule(static) if (n > kParallelWork)
+      for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(a, z[i]);
+    });
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
@@ -184,12 +202,13 @@ class CpuBackend final : public Backend<T> {
       cpu::kick_n(b.per_chain, g + o, T(frac) * h, p + o);  // p - (frac h) g, as shared::leapfrog_kick
     }
   }
-  void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* th) override {
+  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p,
+                  const T* th, T* out) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
-      cpu::drift_n(b.per_chain, p + o, h, T(inv_mass), th + o);
+      cpu::kick_drift_n(b.per_chain, g + o, T(0.5) * h, halves, h, T(inv_mass), p + o, th + o, out + o);
     }
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {

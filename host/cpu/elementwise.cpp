@@ -38,8 +38,22 @@ FWMC_CLONES void kick_n(long n, const T* __restrict g, T hf, T* __restrict p) {
 }
 
 template <class T>
-FWMC_CLONES void drift_n(long n, const T* __restrict p, T h, T inv_mass, T* __restrict th) {
-  for (long j = 0; j < n; ++j) th[j] = shared::leapfrog_drift<T>(th[j], p[j], h, inv_mass);
+FWMC_CLONES void kick_drift_n(long n, const T* __restrict g, T hf, int halves, T h, T inv_mass, T* __restrict p,
+                              const T* th, T* out) {
+  // th and out may alias (an in-place drift), so they carry no __restrict; each element is read before written.
+  if (halves == 2) {
+    for (long j = 0; j < n; ++j) {
+      const T q = shared::leapfrog_kick<T>(shared::leapfrog_kick<T>(p[j], g[j], hf, T(1)), g[j], hf, T(1));
+      p[j] = q;
+      out[j] = shared::leapfrog_drift<T>(th[j], q, h, inv_mass);
+    }
+  } else {
+    for (long j = 0; j < n; ++j) {
+      const T q = shared::leapfrog_kick<T>(p[j], g[j], hf, T(1));
+      p[j] = q;
+      out[j] = shared::leapfrog_drift<T>(th[j], q, h, inv_mass);
+    }
+  }
 }
 
 template <class T>
@@ -56,8 +70,8 @@ template double prior_gradient<float>(long, const float*, double, float*);
 template double prior_gradient<double>(long, const double*, double, double*);
 template void kick_n<float>(long, const float*, float, float*);
 template void kick_n<double>(long, const double*, double, double*);
-template void drift_n<float>(long, const float*, float, float, float*);
-template void drift_n<double>(long, const double*, double, double, double*);
+template void kick_drift_n<float>(long, const float*, float, int, float, float, float*, const float*, float*);
+template void kick_drift_n<double>(long, const double*, double, int, double, double, double*, const double*, double*);
 template double sum_squares_n<float>(long, const float*);
 template double sum_squares_n<double>(long, const double*);
 

@@ -12,9 +12,9 @@ double prior_gradient(long n, const T* th, double inv_s2, T* g);
 // p -= hf * g
 template <class T>
 void kick_n(long n, const T* g, T hf, T* p);
-// th += h * p * inv_mass
+// halves times p -= hf * g, then out = th + h * p * inv_mass (out may be th)
 template <class T>
-void drift_n(long n, const T* p, T h, T inv_mass, T* th);
+void kick_drift_n(long n, const T* g, T hf, int halves, T h, T inv_mass, T* p, const T* th, T* out);
 // sum x^2 (8 interleaved lanes)
 template <class T>
 double sum_squares_n(long n, const T* x);

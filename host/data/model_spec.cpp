@@ -56,12 +56,38 @@ long ModelSpec::total_params() const {
   return t;
 }
 
+double layers_evaluation_flops(const ModelSpec& m, int P) {
+  // Forward through every layer, the weight gradients, and dH for every layer but the first.
+  double f = 0;
+  for (int l = 1; l <= m.depth() + 1; ++l) {
+    const double w = double(m.layer_params(l)) * m.positions();
+    f += (l == 1 ? 2 : 3) * w * P;
+  }
+  return f;
+}
+
+double product_evaluation_flops(const ModelSpec& m, int P) {
+  // Right products A_l, the left products E_l and the weight gradients E_l A_{l+1}^T (each ~ n_{l-1} n_l n_d per
+  // layer), plus F = X A_1 and E_1 = X^T dF.
+  double f = 2.0 * P * m.in_channels * m.n_out;
+  for (int l = 1; l <= m.depth(); ++l) f += 3.0 * m.layer_width(l - 1) * m.layer_width(l) * m.n_out;
+  return f + double(m.layer_width(m.depth())) * m.n_out * m.layer_width(m.depth() - 1);
+}
+
+bool uses_weight_product(const ModelSpec& m, int P) {
+  if (m.arch != Arch::fcn || m.activation != Activation::linear || m.evaluation == Evaluation::layers) return false;
+  return m.evaluation == Evaluation::product || product_evaluation_flops(m, P) < layers_evaluation_flops(m, P);
+}
+
 ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, int n_out) {
   ModelSpec s;
   s.activation = parse_activation(m.activation);
   s.widths = m.widths;
   s.sigma = m.sigma;
   s.n_out = n_out;
+  s.evaluation = m.evaluation == "product" ? Evaluation::product
+                 : m.evaluation == "layers" ? Evaluation::layers
+                                            : Evaluation::automatic;
   if (m.arch == "fcn") {
     s.arch = Arch::fcn;
     long n0 = 1;

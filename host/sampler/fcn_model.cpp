@@ -35,6 +35,15 @@ FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, doub
   dB_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
   loss_ = Buffer<double, T>(be, C_);
   energy_ = Buffer<double, T>(be, C_);
+  product_ = uses_weight_product(m, P_);
+  if (product_) {
+    A_.resize(L_ + 1);
+    E_.resize(L_ + 1);
+    for (int l = 1; l <= L_; ++l) {
+      A_[l] = Buffer<T, T>(be, static_cast<std::size_t>(C_) * m.layer_width(l - 1) * nd);
+      E_[l] = Buffer<T, T>(be, A_[l].size());
+    }
+  }
 }
 
 template <class T>
@@ -66,6 +75,7 @@ void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
 
 template <class T>
 void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
+  if (product_) return evaluate_product(theta, grad, U);
   forward(theta, &loss_h_);
   backward(theta, grad, false);
   add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
@@ -103,6 +113,47 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
              static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
     std::swap(dH, spare);
   }
+}
+
+// A linear network is f = X A_1 with A_l = s_l Wt_l A_{l+1} (s_l = 1/sqrt(n_{l-1})), so U needs only the n_{l-1} x n_d
+// products A_l. With E_l = (X s_1 Wt_1 ... s_{l-1} Wt_{l-1})^T dF, grad Wt_l = s_l E_l A_{l+1}^T and
+// grad Wt_{L+1} = s_{L+1} E_{L+1}: every GEMM has n_d or P as one of its sizes, none has P n^2 work.
+template <class T>
+void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>& U) {
+  const int nd = m_.n_out;
+  const auto n = [&](int l) { return l == L_ + 1 ? nd : m_.layer_width(l); };
+  const auto w = [&](int l) { return theta + blocks_[l - 1].offset; };
+  const auto s = [&](int l) { return T(1 / std::sqrt(double(n(l - 1)))); };
+  const auto stride = [&](int l) { return static_cast<long>(n(l - 1)) * n(l); };
+  const auto pstride = [&](int l) { return static_cast<long>(n(l - 1)) * nd; };
+  // The readout's scale is folded into layer L's GEMMs, so A_{L+1} = s_{L+1} Wt_{L+1} is never formed.
+  const T sLL = T(1 / std::sqrt(double(n(L_ - 1)) * n(L_)));
+  for (int l = L_; l >= 1; --l) {
+    const bool last = l == L_;
+    be_.gemm(false, false, n(l - 1), nd, n(l), last ? sLL : s(l), w(l), n(l - 1), stride(l),
+             last ? w(L_ + 1) : A_[l + 1].data(), n(l), last ? stride(L_ + 1) : pstride(l + 1), T(0), A_[l].data(),
+             n(l - 1), pstride(l), C_);
+  }
+  // F = X[:P] A_1 and E_1 = X[:P]^T dF for all chains at once (A_1 and E_1 of the chains side by side: n0 x C n_d).
+  const int n0 = n(0);
+  be_.gemm(false, false, P_, C_ * nd, n0, T(1), X_.data(), N_, 0, A_[1].data(), n0, 0, T(0), F_.data(), N_, 0, 1);
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
+  loss_h_.resize(C_);
+  be_.to_host(loss_h_.data(), loss_.data(), sizeof(double) * C_);
+  be_.gemm(true, false, n0, C_ * nd, P_, T(1), X_.data(), N_, 0, dF_.data(), N_, 0, T(0), E_[1].data(), n0, 0, 1);
+  for (int l = 1; l < L_; ++l)
+    be_.gemm(true, false, n(l), nd, n(l - 1), s(l), w(l), n(l - 1), stride(l), E_[l].data(), n(l - 1), pstride(l),
+             T(0), E_[l + 1].data(), n(l), pstride(l + 1), C_);
+  T* g = grad;
+  be_.gemm(true, false, n(L_), nd, n(L_ - 1), sLL, w(L_), n(L_ - 1), stride(L_), E_[L_].data(), n(L_ - 1), pstride(L_),
+           T(0), g + blocks_[L_].offset, n(L_), stride(L_ + 1), C_);
+  for (int l = 1; l <= L_; ++l) {
+    const bool last = l == L_;
+    be_.gemm(false, true, n(l - 1), n(l), nd, last ? sLL : s(l), E_[l].data(), n(l - 1), pstride(l),
+             last ? w(L_ + 1) : A_[l + 1].data(), n(l), last ? stride(L_ + 1) : pstride(l + 1), T(0),
+             g + blocks_[l - 1].offset, n(l - 1), stride(l), C_);
+  }
+  add_prior_and_total(be_, blocks_, theta, g, energy_.data(), loss_h_, beta_, U);
 }
 
 template <class T>

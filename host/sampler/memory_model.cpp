@@ -29,6 +29,11 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   add(pc, e.per_chain, "activations Z, H of every layer", 2 * DN * sum_w * t);
   add(pc, e.per_chain, "outputs and their gradient", 2 * static_cast<std::size_t>(N) * nd * t);
   add(pc, e.per_chain, "backward scratch (2 x widest layer)", 2 * DN * wmax * t);
+  if (uses_weight_product(m, P)) {
+    std::size_t fan_in = 0;
+    for (std::size_t l = 0; l < L; ++l) fan_in += l == 0 ? m.in_channels : m.widths[l - 1];
+    add(pc, e.per_chain, "weight products A_l and E_l (n_{l-1} x n_d)", 2 * fan_in * nd * t);
+  }
   if (cnn && L > 1) add(pc, e.per_chain, "cnn im2col patches and their gradient", 2 * DN * S * wmax * t);
   add(pc, e.per_chain, "Phi H for the tr(K Phi) traces", static_cast<std::size_t>(P) * Dp * wmax * t);
   if (!sel.inputs.empty()) add(pc, e.per_chain, "gathered rows of the selected inputs", DN * wmax * t);

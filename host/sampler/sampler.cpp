@@ -152,18 +152,21 @@ void Sampler<T>::step_hmc(long it) {
     be_.sum_squares(b.layout, momentum_.data() + b.offset, 0.5 / s_.mass[k], acc_a_.data());
   }
   const std::vector<double> K0 = acc_a_.download();
-  be_.copy(prop_.data(), state_.theta.data(), sizeof(T) * prop_.size());
-  be_.copy(prop_grad_.data(), state_.grad.data(), sizeof(T) * prop_.size());
+  // Leapfrog: half kick, drift, gradient, half kick, with each step's closing half kick done together with the next
+  // step's opening one and its drift (the same operations in the same order, one pass over memory). The first
+  // drift reads the current state, so the trajectory starts without copying it.
   for (int s = 0; s < s_.leapfrog_steps; ++s) {
+    const T* g = s == 0 ? state_.grad.data() : prop_grad_.data();
+    const T* x = s == 0 ? state_.theta.data() : prop_.data();
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       const auto& b = blocks[k];
-      be_.kick(b.layout, prop_grad_.data() + b.offset, step_dev_.data(), 0.5, momentum_.data() + b.offset);
-      be_.drift(b.layout, momentum_.data() + b.offset, step_dev_.data(), 1.0 / s_.mass[k], prop_.data() + b.offset);
+      be_.kick_drift(b.layout, g + b.offset, step_dev_.data(), s == 0 ? 1 : 2, 1.0 / s_.mass[k],
+                     momentum_.data() + b.offset, x + b.offset, prop_.data() + b.offset);
     }
     pot_.evaluate(prop_.data(), prop_grad_.data(), prop_U_);
-    for (const auto& b : blocks)
-      be_.kick(b.layout, prop_grad_.data() + b.offset, step_dev_.data(), 0.5, momentum_.data() + b.offset);
   }
+  for (const auto& b : blocks)
+    be_.kick(b.layout, prop_grad_.data() + b.offset, step_dev_.data(), 0.5, momentum_.data() + b.offset);
   be_.fill_zero(acc_b_.data(), sizeof(double) * C_);
   for (std::size_t k = 0; k < blocks.size(); ++k)
     be_.sum_squares(blocks[k].layout, momentum_.data() + blocks[k].offset, 0.5 / s_.mass[k], acc_b_.data());
@@ -193,10 +196,27 @@ void Sampler<T>::accept_reject(long it, const std::vector<double>& log_alpha) {
     info_.accepted[c] = take[c];
     if (take[c]) state_.U[c] = prop_U_[c];
   }
-  be_.to_device(take_.data(), take.data(), C_);
-  for (const auto& b : pot_.blocks()) {
-    be_.select(b.layout, take_.data(), prop_.data() + b.offset, state_.theta.data() + b.offset);
-    be_.select(b.layout, take_.data(), prop_grad_.data() + b.offset, state_.grad.data() + b.offset);
+  // Copy whichever is fewer: the accepted chains' proposals into the state, or the rejected chains' state into
+  // the proposal before the two swap places (the next step rewrites the proposal buffers either way).
+  long accepted = 0;
+  for (int c = 0; c < C_; ++c) accepted += take[c];
+  const bool swap = 2 * accepted > C_;
+  if (swap)
+    for (auto& t : take) t = !t;
+  if (swap ? accepted < C_ : accepted > 0) {
+    be_.to_device(take_.data(), take.data(), C_);
+    Buffer<T, T>& x_from = swap ? state_.theta : prop_;
+    Buffer<T, T>& x_to = swap ? prop_ : state_.theta;
+    Buffer<T, T>& g_from = swap ? state_.grad : prop_grad_;
+    Buffer<T, T>& g_to = swap ? prop_grad_ : state_.grad;
+    for (const auto& b : pot_.blocks()) {
+      be_.select(b.layout, take_.data(), x_from.data() + b.offset, x_to.data() + b.offset);
+      be_.select(b.layout, take_.data(), g_from.data() + b.offset, g_to.data() + b.offset);
+    }
+  }
+  if (swap) {
+    std::swap(state_.theta, prop_);
+    std::swap(state_.grad, prop_grad_);
   }
 }
 

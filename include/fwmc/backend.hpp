@@ -63,8 +63,11 @@ class Backend {
   virtual void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) = 0;
   // p -= frac h_c grad
   virtual void kick(const ChainBlock& b, const T* grad, const double* step, double frac, T* p) = 0;
-  // theta += h_c p / mass
-  virtual void drift(const ChainBlock& b, const T* p, const double* step, double inv_mass, T* theta) = 0;
+  // The leapfrog's kicks and drift in one pass: `halves` times p -= 0.5 h_c grad (1 at a trajectory's start, 2
+  // between steps, where one step's closing half-kick meets the next one's opening), then
+  // theta_out = theta_in + h_c p / mass. theta_out may be theta_in.
+  virtual void kick_drift(const ChainBlock& b, const T* grad, const double* step, int halves, double inv_mass, T* p,
+                          const T* theta_in, T* theta_out) = 0;
   // acc[c] += weight * sum x^2
   virtual void sum_squares(const ChainBlock& b, const T* x, double weight, double* acc) = 0;
   // dst[c] = src[c] for chains with take[c] != 0

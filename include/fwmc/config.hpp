@@ -26,6 +26,7 @@ struct ModelConfig {
   std::string activation = "linear";    // linear | relu | erf | tanh | quadratic
   std::vector<double> sigma;            // L+1 prior stds, readout last (a scalar is broadcast)
   int window = 3;                       // cnn window (odd)
+  std::string evaluation = "auto";      // auto | product | layers (see ModelSpec::evaluation)
 };
 
 struct PosteriorConfig {

@@ -28,8 +28,13 @@ class FcnModel final : public FeatureModel<T> {
   const ModelSpec& spec() const override { return m_; }
   int N() const override { return N_; }
   int P() const override { return P_; }
+  // Whether evaluate() goes through the weight products (ModelSpec::evaluation); forward() and backward() always
+  // go through the layers, since the estimators need every layer's activations.
+  bool weight_product() const { return product_; }
 
  private:
+  void evaluate_product(const T* theta, T* grad, std::vector<double>& U);
+
   Backend<T>& be_;
   ModelSpec m_;
   int C_, N_, P_, L_;
@@ -38,6 +43,8 @@ class FcnModel final : public FeatureModel<T> {
   Buffer<T, T> X_, Y_;                       // X: N x n0 column-major; Y: P x n_d
   Buffer<T, T> dA_, dB_;                     // two backward scratch buffers
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
+  bool product_ = false;
+  std::vector<Buffer<T, T>> A_, E_;          // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
   Buffer<double, T> loss_, energy_;
   std::vector<double> loss_h_;
 };

@@ -9,6 +9,10 @@ namespace fwmc {
 
 enum class Arch { fcn, cnn1d, cnn2d };
 enum class Activation { linear = 0, relu = 1, erf = 2, tanh = 3, quadratic = 4 };
+// How a linear fcn evaluates U and grad U: through the layers' activations (cost ~ P n^2 per layer) or through
+// products of the weight matrices (~ n^2 n_d per layer; f = X W_1 ... W_{L+1} by associativity). automatic picks
+// the cheaper; nonlinear and cnn models always go through the layers.
+enum class Evaluation { automatic, product, layers };
 
 Activation parse_activation(const std::string& name);
 const char* activation_name(Activation a);
@@ -22,6 +26,7 @@ struct ModelSpec {
   std::vector<int> spatial;      // cnn: {D} or {H, W}; fcn: empty
   int in_channels = 0;           // n0 (fcn) or c0 (cnn)
   int n_out = 1;                 // n_d
+  Evaluation evaluation = Evaluation::automatic;
 
   int depth() const { return static_cast<int>(widths.size()); }
   int positions() const;         // D (1 for fcn)
@@ -34,6 +39,12 @@ struct ModelSpec {
   long layer_params(int l) const;
   long total_params() const;
 };
+
+// Multiply-adds per chain of one U + grad U evaluation, through the layers or through the weight products, for P
+// training examples; uses_weight_product() is the choice Evaluation::automatic makes.
+double layers_evaluation_flops(const ModelSpec& m, int P);
+double product_evaluation_flops(const ModelSpec& m, int P);
+bool uses_weight_product(const ModelSpec& m, int P);
 
 // Builds the spec from the config plus the data's per-example input shape ({n0}, {D, c0} or {H, W, c0}).
 ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& input_shape, int n_out);
