@@ -23,9 +23,9 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/config.hpp"
 #include "fwmc/cpu_info.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/devices.hpp"
-#include "fwmc/estimators.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/sampler.hpp"
 
@@ -161,7 +161,7 @@ Measured measure(Recorder& be, Backend<float>& inner, const Rung& r, bool quick,
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   FcnModel<float> model(be, m, d, 1.0, r.chains, 0);
   SamplerSettings s;
-  s.method = Method::ula;
+  s.method = "ula";
   s.step_size = 1e-4;
   Sampler<float> smp(model, s);
   KernelAccumulator<float> acc(model, std::min(r.chains, 32), Eigen::MatrixXd::Identity(d.P, d.P));

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

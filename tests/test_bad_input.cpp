@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;

@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "fwmc/checkpoint.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/io.hpp"
+#include "fwmc/atomic_file.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;

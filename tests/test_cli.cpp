@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;

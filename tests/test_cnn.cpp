@@ -11,7 +11,7 @@
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
 #include "fwmc/reference_net.hpp"
-#include "fwmc/run.hpp"
+#include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
 #include "fd_check.hpp"
 

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "test_helpers.hpp"
 

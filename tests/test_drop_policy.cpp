@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "fwmc/backend.hpp"
-#include "fwmc/data.hpp"
-#include "fwmc/estimators.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "test_helpers.hpp"
 

@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/memory.hpp"
-#include "fwmc/run.hpp"
+#include "fwmc/memory_model.hpp"
+#include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
 #include "test_helpers.hpp"
 

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/output_folder.hpp"
 #include "test_helpers.hpp"
 

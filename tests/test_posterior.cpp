@@ -6,10 +6,10 @@
 #include <cmath>
 
 #include "fwmc/backend.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
-#include "fwmc/run.hpp"
+#include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
 #include "fwmc/theory.hpp"
 
@@ -81,7 +81,7 @@ TEST(Posterior, BetaZeroReproducesTheExactFirstLayerPrior) {
   const int C = 64, n1 = 6, N = d.N(), warm = 300, iters = 1500;
   FcnModel<double> model(*be, m, d, 0.0, C, 0);
   SamplerSettings s;
-  s.method = Method::hmc;
+  s.method = "hmc";
   s.step_size = 0.3;
   s.leapfrog_steps = 4;
   Sampler<double> smp(model, s);

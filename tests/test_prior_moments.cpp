@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/oracle.hpp"
 #include "fwmc/prior_moments.hpp"

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/diagnostics.hpp"
-#include "fwmc/run.hpp"
-#include "fwmc/stein.hpp"
+#include "fwmc/run_sampling.hpp"
+#include "fwmc/stein_estimator.hpp"
 #include "fwmc/theory.hpp"
 #include "test_helpers.hpp"
 

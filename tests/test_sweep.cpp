@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/sweep.hpp"
+#include "fwmc/sweep_report.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;

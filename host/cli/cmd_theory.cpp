@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/data.hpp"
-#include "fwmc/io.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/atomic_file.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"

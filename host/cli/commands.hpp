@@ -7,7 +7,7 @@
 #include "fwmc/cnn_compare.hpp"
 #include "fwmc/compare.hpp"
 #include "fwmc/config.hpp"
-#include "fwmc/run.hpp"
+#include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc::cli {

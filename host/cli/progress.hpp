@@ -1,6 +1,6 @@
 // Progress reporting for long runs: a live line on a terminal, plain periodic log lines otherwise.
 #pragma once
-#include "fwmc/run.hpp"
+#include "fwmc/run_sampling.hpp"
 
 namespace fwmc::cli {
 

@@ -11,8 +11,8 @@
 
 #include "fwmc/compare.hpp"
 #include "fwmc/cpu_info.hpp"
-#include "fwmc/io.hpp"
-#include "fwmc/memory.hpp"
+#include "fwmc/atomic_file.hpp"
+#include "fwmc/memory_model.hpp"
 #include "fwmc/version.hpp"
 #include "host/io/theory_output.hpp"
 

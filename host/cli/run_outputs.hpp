@@ -3,8 +3,8 @@
 #include <string>
 
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
 #include "host/cli/commands.hpp"

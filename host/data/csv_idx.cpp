@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "host/data/stream_bytes.hpp"
 

@@ -2,9 +2,9 @@
 #include <cmath>
 #include <random>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/reference_net.hpp"
 
 namespace fwmc {

@@ -6,9 +6,9 @@
 #include <regex>
 #include <sstream>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/io.hpp"
+#include "fwmc/atomic_file.hpp"
 #include "host/data/stream_bytes.hpp"
 
 namespace fwmc {

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <regex>
 
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/io.hpp"
+#include "fwmc/atomic_file.hpp"
 
 namespace fwmc {
 

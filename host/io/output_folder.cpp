@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "fwmc/errors.hpp"
-#include "fwmc/io.hpp"
+#include "fwmc/atomic_file.hpp"
 #include "fwmc/provenance.hpp"
 
 namespace fwmc {

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/io.hpp"
-#include "fwmc/sweep.hpp"
+#include "fwmc/atomic_file.hpp"
+#include "fwmc/sweep_report.hpp"
 
 namespace fwmc {
 

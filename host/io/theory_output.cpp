@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "fwmc/io.hpp"
+#include "fwmc/atomic_file.hpp"
 
 namespace fwmc {
 

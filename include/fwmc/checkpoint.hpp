@@ -53,7 +53,7 @@ class CheckpointData {
   std::map<std::string, std::string> sections_;
 };
 
-// (Written with write_file_atomic of fwmc/io.hpp.)
+// (Written with write_file_atomic of fwmc/atomic_file.hpp.)
 CheckpointData read_checkpoint(const std::string& path);
 
 }  // namespace fwmc

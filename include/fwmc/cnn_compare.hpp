@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "fwmc/compare.hpp"
-#include "fwmc/run.hpp"
+#include "fwmc/run_sampling.hpp"
 
 namespace fwmc {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <vector>
 
-#include "fwmc/estimators.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc {

@@ -7,7 +7,7 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/comm.hpp"
 #include "fwmc/config.hpp"
-#include "fwmc/memory.hpp"
+#include "fwmc/memory_model.hpp"
 
 namespace fwmc {
 

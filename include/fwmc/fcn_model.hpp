@@ -4,8 +4,8 @@
 #pragma once
 #include <vector>
 
-#include "fwmc/data.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/feature_model.hpp"
 #include "fwmc/potential.hpp"
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "fwmc/data.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/potential.hpp"
 
 namespace fwmc {

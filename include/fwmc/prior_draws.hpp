@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fwmc/backend.hpp"
-#include "fwmc/data.hpp"
+#include "fwmc/dataset.hpp"
 #include <memory>
 
 #include <Eigen/Dense>

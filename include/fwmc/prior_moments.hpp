@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
-#include "fwmc/estimators.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/kernel_accumulator.hpp"
+#include "fwmc/model_spec.hpp"
 
 namespace fwmc {
 

@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "fwmc/model.hpp"
+#include "fwmc/model_spec.hpp"
 
 namespace fwmc {
 

@@ -1,6 +1,7 @@
-// ULA, MALA and HMC over many chains (docs/theory.md 10), BlackJAX-style: a state (position, potential, gradient),
-// init() and step(); per-transition diagnostics in a separate info record. The model enters only through
-// Potential::evaluate. Per-chain scalars (acceptance, step-size adaptation) live on the host in double.
+// The driver of a transition kernel (transition.hpp) over many chains: it owns the state (position, potential,
+// gradient), draws the start from the prior, adapts step sizes by dual averaging during warm-up, checks for
+// non-finite states and saves and restores everything for checkpoints. The kernel (ULA, MALA, HMC, ...) is picked
+// by SamplerSettings::method. Per-chain scalars (acceptance, step-size adaptation) live on the host in double.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -8,23 +9,9 @@
 #include <vector>
 
 #include "fwmc/checkpoint.hpp"
-#include "fwmc/potential.hpp"
+#include "fwmc/transition.hpp"
 
 namespace fwmc {
-
-enum class Method { ula, mala, hmc };
-Method parse_method(const std::string& s);
-
-struct SamplerSettings {
-  Method method = Method::hmc;
-  double step_size = 0.01;     // initial (adapted during warm-up unless ULA or adapt = false)
-  int leapfrog_steps = 10;
-  double target_accept = 0;    // 0: 0.574 (MALA) / 0.8 (HMC)
-  bool adapt = true;
-  std::uint64_t seed = 0;
-  std::vector<double> mass;    // HMC diagonal mass per parameter block (empty: identity)
-  double divergence_threshold = 1000.0;
-};
 
 // Dual averaging of log step size (Hoffman & Gelman 2014, gamma 0.05, t0 10, kappa 0.75, mu = log(10 h0)).
 struct DualAveraging {
@@ -34,22 +21,6 @@ struct DualAveraging {
   // Returns the next step size after observing acceptance statistic `alpha`.
   double update(double alpha, double target);
   double final_step() const { return t > 0 ? std::exp(log_h_bar) : std::exp(log_h); }
-};
-
-// The chain-batched state: theta, grad U (backend memory), U per chain (host).
-template <class T>
-struct ChainState {
-  Buffer<T, T> theta, grad;
-  std::vector<double> U;
-};
-
-// What one transition did, per chain.
-struct StepInfo {
-  std::vector<double> accept_prob;        // min(1, exp(log alpha)); 1 for ULA
-  std::vector<std::uint8_t> accepted;
-  std::vector<std::uint8_t> divergent;    // HMC: dH > threshold or non-finite
-  std::vector<std::uint8_t> nonfinite;    // proposal's U non-finite
-  std::vector<std::uint8_t> bad_state;    // the chain's current state is non-finite (U; ULA: also theta or grad)
 };
 
 template <class T>
@@ -76,10 +47,6 @@ class Sampler {
   double target_accept() const;
 
  private:
-  void step_ula(long it);
-  void step_mala(long it);
-  void step_hmc(long it);
-  void accept_reject(long it, const std::vector<double>& log_alpha);
   void upload_steps();
   void check_state(bool weights);  // fills info_.bad_state
 
@@ -87,11 +54,11 @@ class Sampler {
   Backend<T>& be_;
   SamplerSettings s_;
   int C_;
+  std::unique_ptr<TransitionKernel<T>> kernel_;
   ChainState<T> state_;
-  Buffer<T, T> prop_, prop_grad_, momentum_;
-  Buffer<double, T> step_dev_, acc_a_, acc_b_;
-  Buffer<std::uint8_t, T> take_;
-  std::vector<double> step_, prop_U_;
+  Buffer<double, T> step_dev_;
+  Buffer<std::uint8_t, T> flags_;
+  std::vector<double> step_;
   std::vector<DualAveraging> da_;
   StepInfo info_;
 };

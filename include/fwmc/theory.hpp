@@ -6,8 +6,8 @@
 #include <Eigen/Dense>
 
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/model_spec.hpp"
 
 namespace fwmc {
 

@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "fwmc/stein.hpp"
+#include "fwmc/stein_estimator.hpp"
 
 namespace fwmc {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "fwmc/estimators.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/kernel_accumulator.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc {

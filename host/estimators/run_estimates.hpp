@@ -5,8 +5,8 @@
 
 #include <Eigen/Dense>
 
-#include "fwmc/run.hpp"
-#include "fwmc/stein.hpp"
+#include "fwmc/run_sampling.hpp"
+#include "fwmc/stein_estimator.hpp"
 
 namespace fwmc {
 

@@ -1,5 +1,5 @@
 #include "fwmc/errors.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/model_spec.hpp"
 
 namespace fwmc {
 

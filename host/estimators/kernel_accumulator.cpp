@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "fwmc/errors.hpp"
-#include "fwmc/estimators.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 
 namespace fwmc {
 

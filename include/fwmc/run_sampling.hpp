@@ -7,10 +7,10 @@
 
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/config.hpp"
-#include "fwmc/data.hpp"
-#include "fwmc/estimators.hpp"
-#include "fwmc/model.hpp"
-#include "fwmc/stein.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/kernel_accumulator.hpp"
+#include "fwmc/model_spec.hpp"
+#include "fwmc/stein_estimator.hpp"
 
 namespace fwmc {
 

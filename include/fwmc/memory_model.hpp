@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fwmc/config.hpp"
-#include "fwmc/model.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/theory.hpp"
 
 namespace fwmc {

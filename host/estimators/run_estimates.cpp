@@ -1,4 +1,4 @@
-#include "host/sampler/run_estimates.hpp"
+#include "host/estimators/run_estimates.hpp"
 
 namespace fwmc {
 

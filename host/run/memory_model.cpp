@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "fwmc/memory.hpp"
+#include "fwmc/memory_model.hpp"
 
 namespace fwmc {
 

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "fwmc/errors.hpp"
-#include "fwmc/stein.hpp"
+#include "fwmc/stein_estimator.hpp"
 
 namespace fwmc {
 

@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "fwmc/sweep.hpp"
+#include "fwmc/sweep_report.hpp"
 
 namespace fwmc {
 

@@ -1,0 +1,125 @@
+#include "host/run/batch_runner.hpp"
+
+#include "fwmc/feature_model.hpp"
+#include "fwmc/interrupt.hpp"
+#include "fwmc/atomic_file.hpp"
+#include "fwmc/version.hpp"
+
+namespace fwmc {
+
+RunShape run_shape(const Config& c, const ModelSpec& m, const Dataset& d, const Comm& comm) {
+  const auto& sc = c.sampler;
+  RunShape s;
+  s.chains = sc.chains;
+  s.batch = chain_batch_size(c, comm.size());
+  s.batches = sc.chains / s.batch;
+  s.groups_per_batch = s.batch / (sc.chains / sc.groups);
+  s.batch_lo = comm.rank() * s.batches / comm.size();
+  s.batch_hi = (comm.rank() + 1) * s.batches / comm.size();
+  s.iters = sc.warmup + static_cast<long>(sc.samples) * sc.thin;
+  s.sel = kernel_selection(c);
+  const int M = s.sel.count(d.N()), Dp = m.positions();
+  s.entries = static_cast<std::size_t>(Dp) * M * M * (s.sel.diagonal && Dp > 1 ? 1 : Dp);
+  return s;
+}
+
+SamplerSettings sampler_settings(const SamplerConfig& sc) {
+  SamplerSettings ss;
+  ss.method = sc.method;
+  ss.step_size = sc.step_size;
+  ss.leapfrog_steps = sc.leapfrog_steps;
+  ss.target_accept = sc.target_accept;
+  ss.adapt = sc.adapt;
+  ss.seed = sc.seed;
+  ss.mass = sc.mass;
+  return ss;
+}
+
+template <class T>
+void CheckpointWriter::write(int bi, long next_it, const RunTotals& totals, const Statistics& st,
+                             const DropPolicy& drops, const Sampler<T>& sampler, const KernelAccumulator<T>& acc) {
+  CheckpointData ck;
+  ck.version = kVersion;
+  ck.config_hash = policy_->config_hash;
+  for (const auto& [k, v] : policy_->extra) ck.put_string(k, v);
+  ck.put_value("batch", bi);
+  ck.put_value("ranks", ranks_);
+  ck.put_value("next_iteration", next_it);
+  ck.put_value("sampling_s", totals.sampling_s_before + std::chrono::duration<double>(Clock::now() - t0_).count());
+  totals.save(ck, st);
+  drops.save(ck);
+  sampler.save(ck, "batch/");
+  acc.save(ck, "batch/");
+  write_file_atomic(policy_->path, ck.serialize());
+  last_ = Clock::now();
+}
+
+template <class T>
+void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it) {
+  const auto& sc = c_.sampler;
+  const int batch = shape_.batch;
+  auto model = make_feature_model<T>(be_, m_, d_, c_.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
+  Sampler<T> sampler(*model, settings_);
+  KernelAccumulator<T> acc(*model, shape_.groups_per_batch, phi_, shape_.sel, stats_.stein);
+  acc.reserve_draws(sc.samples);
+  DropPolicy drops(batch, sc.divergence_budget);
+  long it0 = 0;
+  if (resume) {
+    sampler.load(*resume, "batch/");
+    acc.load(*resume, "batch/");
+    drops.load(*resume);
+    it0 = first_it;
+  } else {
+    sampler.init_from_prior();
+    drops.observe(sampler.info(), false, totals.n);
+  }
+  const auto tb = std::chrono::steady_clock::now();
+  double acc_window = 0;
+  long window_n = 0;
+  for (long it = it0; it < shape_.iters; ++it) {
+    if (interrupted()) {
+      if (writer_.enabled()) writer_.write(bi, it, totals, stats_, drops, sampler, acc);
+      throw Interrupted();
+    }
+    const StepInfo& info = sampler.step(it);
+    const bool sampling = it >= sc.warmup;
+    drops.observe(info, sampling, totals.n);
+    double a = 0;
+    for (int k = 0; k < batch; ++k) {
+      a += info.accept_prob[k];
+      totals.n.nonfinite_events += info.nonfinite[k];
+      if (sampling) totals.n.divergences += info.divergent[k];  // as Stan: post-warm-up only
+    }
+    acc_window += a / batch;
+    ++window_n;
+    if (!sampling) {
+      sampler.adapt_step_sizes();
+      if (it == sc.warmup - 1) sampler.freeze_step_sizes();
+    } else {
+      for (int k = 0; k < batch; ++k) totals.accept[static_cast<std::size_t>(bi) * batch + k] += info.accept_prob[k];
+      totals.n.counted_steps += batch;
+      if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U, &drops.alive());
+    }
+    if (writer_.due()) writer_.write(bi, it + 1, totals, stats_, drops, sampler, acc);
+    if (progress_ && ((it + 1) % 25 == 0 || it + 1 == shape_.iters)) {
+      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
+      const double rate = double(it + 1 - it0) * batch / std::max(el, 1e-9);
+      const double remaining = (double(shape_.iters - it - 1) + double(shape_.batches - bi - 1) * shape_.iters) * batch / rate;
+      progress_({it < sc.warmup ? "warmup" : "sampling", it + 1, shape_.iters, bi + 1, shape_.batches, rate,
+                 acc_window / window_n, remaining});
+      acc_window = 0;
+      window_n = 0;
+    }
+  }
+  // The final checkpoint: with it a failure while writing the outputs (disk full, a kill) costs only the writing,
+  // which --resume redoes from here.
+  if (bi == shape_.batch_hi - 1 && it0 < shape_.iters && writer_.enabled())
+    writer_.write(bi, shape_.iters, totals, stats_, drops, sampler, acc);
+  if (sc.warmup == 0) sampler.freeze_step_sizes();
+  totals.add_batch(bi, batch, acc, drops.alive(), sampler.step_sizes());
+}
+
+template class BatchRunner<float>;
+template class BatchRunner<double>;
+
+}  // namespace fwmc

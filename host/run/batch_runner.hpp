@@ -1,0 +1,74 @@
+// One chain batch of a sampling run from its first step (or a checkpoint) to its last: warm-up with step-size
+// adaptation, draws into the kernel accumulator, the drop policy, progress and periodic checkpoints.
+#pragma once
+#include <chrono>
+#include <cstddef>
+
+#include <Eigen/Dense>
+
+#include "fwmc/backend.hpp"
+#include "fwmc/comm.hpp"
+#include "fwmc/config.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/run_sampling.hpp"
+#include "fwmc/sampler.hpp"
+#include "host/run/drop_policy.hpp"
+#include "host/run/run_totals.hpp"
+
+namespace fwmc {
+
+// The run's sizes, worked out once from the config.
+struct RunShape {
+  int chains = 0, batch = 0, batches = 0, groups_per_batch = 0;
+  int batch_lo = 0, batch_hi = 0;  // this rank's batches: contiguous, so rank 0 receives them in order
+  long iters = 0;                  // warm-up + samples x thin
+  std::size_t entries = 0;         // kernel entries per group sum
+  KernelSelection sel;
+};
+RunShape run_shape(const Config& c, const ModelSpec& m, const Dataset& d, const Comm& comm);
+SamplerSettings sampler_settings(const SamplerConfig& sc);
+
+// Writes everything the batch loop carries from one iteration to the next into the policy's checkpoint file.
+class CheckpointWriter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  CheckpointWriter(const CheckpointPolicy* policy, int ranks, Clock::time_point t0)
+      : policy_(policy), ranks_(ranks), t0_(t0), last_(t0) {}
+  bool enabled() const { return policy_ && !policy_->path.empty(); }
+  bool due() const {
+    return enabled() && std::chrono::duration<double>(Clock::now() - last_).count() >= policy_->every_s;
+  }
+  template <class T>
+  void write(int bi, long next_it, const RunTotals& totals, const Statistics& st, const DropPolicy& drops,
+             const Sampler<T>& sampler, const KernelAccumulator<T>& acc);
+
+ private:
+  const CheckpointPolicy* policy_;
+  int ranks_;
+  Clock::time_point t0_, last_;
+};
+
+template <class T>
+class BatchRunner {
+ public:
+  BatchRunner(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+              const RunShape& shape, const Statistics& stats, const ProgressFn& progress, CheckpointWriter& writer)
+      : be_(be), c_(c), m_(m), d_(d), phi_(phi), shape_(shape), stats_(stats), progress_(progress), writer_(writer),
+        settings_(sampler_settings(c.sampler)) {}
+  // Runs batch bi, from `resume` at iteration first_it when given, and adds it to the totals.
+  void run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it);
+
+ private:
+  Backend<T>& be_;
+  const Config& c_;
+  const ModelSpec& m_;
+  const Dataset& d_;
+  const Eigen::MatrixXd& phi_;
+  const RunShape& shape_;
+  const Statistics& stats_;
+  const ProgressFn& progress_;
+  CheckpointWriter& writer_;
+  SamplerSettings settings_;
+};
+
+}  // namespace fwmc

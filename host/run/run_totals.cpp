@@ -1,0 +1,83 @@
+#include "host/run/run_totals.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "fwmc/errors.hpp"
+
+namespace fwmc {
+
+RunTotals::RunTotals(int chains, int groups, std::size_t entries, const Statistics& st, int depth, long draws)
+    : group_sums(st.count(), std::vector<double>(groups * entries, 0.0)), group_counts(groups, 0.0),
+      dropped(chains, 0.0), step_sizes(chains, 0.0), accept(chains, 0.0) {
+  traces.chains = chains;
+  traces.draws = draws;
+  traces.names = trace_names(depth);
+  traces.values.assign(traces.names.size(), std::vector<double>(static_cast<std::size_t>(draws) * chains, 0.0));
+}
+
+template <class T>
+void RunTotals::add_batch(int bi, int batch, const KernelAccumulator<T>& acc, const std::vector<std::uint8_t>& alive,
+                          const std::vector<double>& steps) {
+  for (std::size_t k = 0; k < group_sums.size(); ++k) {
+    const auto s = acc.group_sums(static_cast<int>(k));
+    std::copy(s.begin(), s.end(), group_sums[k].begin() + static_cast<long>(bi) * s.size());
+  }
+  const auto& counts = acc.group_counts();
+  std::copy(counts.begin(), counts.end(), group_counts.begin() + static_cast<long>(bi) * counts.size());
+  for (int k = 0; k < batch; ++k) dropped[bi * batch + k] = !alive[k];
+  std::copy(steps.begin(), steps.end(), step_sizes.begin() + static_cast<long>(bi) * batch);
+  const Traces& t = acc.traces();
+  const int C = traces.chains;
+  for (std::size_t k = 0; k < t.names.size(); ++k)
+    for (long d = 0; d < t.draws; ++d)
+      for (int c = 0; c < batch; ++c) traces.values[k][d * C + bi * batch + c] = t.values[k][d * batch + c];
+}
+template void RunTotals::add_batch(int, int, const KernelAccumulator<float>&, const std::vector<std::uint8_t>&,
+                                   const std::vector<double>&);
+template void RunTotals::add_batch(int, int, const KernelAccumulator<double>&, const std::vector<std::uint8_t>&,
+                                   const std::vector<double>&);
+
+void RunTotals::save(CheckpointData& ck, const Statistics& st) const {
+  ck.put("run/accept", accept);
+  ck.put("counters", std::vector<long>{0, n.counted_steps, n.divergences, n.nonfinite_events, n.dropped_nonfinite,
+                                       n.dropped_divergent});
+  ck.put("run/group_counts", group_counts);
+  ck.put("run/dropped", dropped);
+  for (int k = 0; k < st.count(); ++k) ck.put("run/" + st.name(k), group_sums[k]);
+  ck.put("run/step_sizes", step_sizes);
+  for (std::size_t k = 0; k < traces.values.size(); ++k) ck.put("run/trace" + std::to_string(k), traces.values[k]);
+}
+
+void RunTotals::load(const CheckpointData& ck, const Statistics& st) {
+  const auto counters = ck.get<long>("counters");
+  if (counters.size() != 6) throw RuntimeError("checkpoint: run position out of range");
+  n = RunCounters{counters[1], counters[2], counters[3], counters[4], counters[5]};
+  auto same_size = [](std::vector<double>& to, std::vector<double> from) {
+    if (from.size() != to.size()) throw RuntimeError("checkpoint: the run totals do not match this run");
+    to = std::move(from);
+  };
+  same_size(accept, ck.get<double>("run/accept"));
+  same_size(group_counts, ck.get<double>("run/group_counts"));
+  same_size(dropped, ck.get<double>("run/dropped"));
+  for (int k = 0; k < st.count(); ++k) same_size(group_sums[k], ck.get<double>("run/" + st.name(k)));
+  same_size(step_sizes, ck.get<double>("run/step_sizes"));
+  for (std::size_t k = 0; k < traces.values.size(); ++k)  // older checkpoints before any batch finished have none
+    if (ck.has("run/trace" + std::to_string(k))) same_size(traces.values[k], ck.get<double>("run/trace" + std::to_string(k)));
+  sampling_s_before = ck.get_value<double>("sampling_s");
+}
+
+void RunTotals::reduce_to_root(Comm& comm, double& sampling_s) {
+  for (auto& g : group_sums) comm.sum_to_root(g);
+  comm.sum_to_root(group_counts);
+  comm.sum_to_root(dropped);
+  comm.sum_to_root(step_sizes);
+  for (auto& v : traces.values) comm.sum_to_root(v);
+  comm.sum_to_root(accept);
+  std::vector<long> c = {0, n.counted_steps, n.divergences, n.nonfinite_events, n.dropped_nonfinite, n.dropped_divergent};
+  comm.sum_to_root(c);
+  n = RunCounters{c[1], c[2], c[3], c[4], c[5]};
+  comm.max_to_root(sampling_s);
+}
+
+}  // namespace fwmc

@@ -1,0 +1,97 @@
+// Transition kernels in BlackJAX's sense: a kernel moves every chain of a ChainState one step, given per-chain step
+// sizes and the iteration (the counter of the RNG streams), and records what it did in a StepInfo. The model enters
+// only through Potential::evaluate. Step-size adaptation, checkpoints and the non-finite checks are not a kernel's
+// business: Sampler (sampler.hpp) drives whichever kernel the registry below names.
+//
+// Adding a sampler: one new file in host/samplers/ that defines the kernel class template and ends with
+// FWMC_SAMPLER(name, Kernel), plus `X(name)` in host/samplers/transition.cpp's list. register_sampler<Kernel>(name)
+// adds one at run time (tests do this).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwmc/potential.hpp"
+
+namespace fwmc {
+
+struct SamplerSettings {
+  std::string method = "hmc";  // a registered sampler: ula | mala | hmc
+  double step_size = 0.01;     // initial (adapted during warm-up unless the kernel does not adapt or adapt = false)
+  int leapfrog_steps = 10;
+  double target_accept = 0;    // 0: the kernel's default (MALA 0.574, HMC 0.8)
+  bool adapt = true;
+  std::uint64_t seed = 0;
+  std::vector<double> mass;    // HMC diagonal mass per parameter block (empty: identity)
+  double divergence_threshold = 1000.0;
+};
+
+// The chain-batched state: theta, grad U (backend memory), U per chain (host).
+template <class T>
+struct ChainState {
+  Buffer<T, T> theta, grad;
+  std::vector<double> U;
+};
+
+// What one transition did, per chain.
+struct StepInfo {
+  std::vector<double> accept_prob;        // min(1, exp(log alpha)); 1 for ULA
+  std::vector<std::uint8_t> accepted;
+  std::vector<std::uint8_t> divergent;    // HMC: dH > threshold or non-finite
+  std::vector<std::uint8_t> nonfinite;    // proposal's U non-finite
+  std::vector<std::uint8_t> bad_state;    // the chain's current state is non-finite (U; ULA: also theta or grad)
+};
+
+// What a step needs besides the state.
+struct StepInputs {
+  long it = 0;                           // iteration: the RNG counter
+  const std::vector<double>* step = nullptr;  // step size per chain (host)
+  const double* step_dev = nullptr;      // the same in backend memory
+};
+
+template <class T>
+class TransitionKernel {
+ public:
+  virtual ~TransitionKernel() = default;
+  virtual void step(ChainState<T>& state, const StepInputs& in, StepInfo& info) = 0;
+  // Dual averaging's target when the config sets none, and whether step sizes adapt at all.
+  virtual double default_target_accept() const { return 0.8; }
+  virtual bool adapts() const { return true; }
+  // Whether a chain can move to a non-finite state (then the driver also checks theta and grad after a step).
+  virtual bool may_leave_finite() const { return false; }
+};
+
+// Makes a kernel for either precision.
+class SamplerFactory {
+ public:
+  virtual ~SamplerFactory() = default;
+  virtual std::unique_ptr<TransitionKernel<float>> make(Potential<float>& p, const SamplerSettings& s) const = 0;
+  virtual std::unique_ptr<TransitionKernel<double>> make(Potential<double>& p, const SamplerSettings& s) const = 0;
+};
+
+template <template <class> class Kernel>
+class FactoryOf final : public SamplerFactory {
+ public:
+  std::unique_ptr<TransitionKernel<float>> make(Potential<float>& p, const SamplerSettings& s) const override {
+    return std::make_unique<Kernel<float>>(p, s);
+  }
+  std::unique_ptr<TransitionKernel<double>> make(Potential<double>& p, const SamplerSettings& s) const override {
+    return std::make_unique<Kernel<double>>(p, s);
+  }
+};
+
+void register_sampler(const std::string& name, std::unique_ptr<SamplerFactory> factory);
+template <template <class> class Kernel>
+void register_sampler(const std::string& name) {
+  register_sampler(name, std::make_unique<FactoryOf<Kernel>>());
+}
+// The factory of a registered sampler; an InputError naming the registered ones otherwise.
+const SamplerFactory& find_sampler(const std::string& name);
+std::vector<std::string> sampler_names();
+
+}  // namespace fwmc
+
+// Ends a sampler's file: defines the factory function that host/samplers/transition.cpp lists.
+#define FWMC_SAMPLER(name, Kernel) \
+  std::unique_ptr<fwmc::SamplerFactory> fwmc_sampler_##name() { return std::make_unique<fwmc::FactoryOf<Kernel>>(); }
