@@ -118,9 +118,15 @@ TEST(Posterior, BetaZeroReproducesTheExactFirstLayerPrior) {
 }
 
 TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
-  Config c = tiny({"sampler.method=mala", "sampler.warmup=50", "sampler.samples=60", "sampler.precision=float",
-                   "sampler.chains=16", "sampler.groups=8"});
-  c.model.activation = "erf";
+  // erf with MALA (through the layers), and a linear net with HMC (through the weight product, whose first and
+  // last products are single GEMMs over all chains).
+  for (const char* act : {"erf", "linear"}) {
+  // 40 x 20 inputs and 5 outputs: the weight product's GEMMs over all chains (16 x 5 columns) go to the BLAS.
+  Config c = tiny({std::string("sampler.method=") + (act[0] == 'e' ? "mala" : "hmc"), "sampler.warmup=50",
+                   "sampler.samples=60", "sampler.precision=float", "sampler.chains=16", "sampler.groups=8",
+                   "data.output_dim=5", "data.n_train=40", "data.input_dim=20",
+                   std::string("model.evaluation=") + (act[0] == 'e' ? "layers" : "product")});
+  c.model.activation = act;
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   const Eigen::MatrixXd phi = compute_theory(m, d, c).phi.phi;
@@ -136,5 +142,6 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
     for (int l = 0; l < 2; ++l) EXPECT_EQ(r->kernels[l].mean.v, one.kernels[l].mean.v);
     EXPECT_EQ(r->traces.values, one.traces.values);
     EXPECT_EQ(r->step_sizes, one.step_sizes);
+  }
   }
 }

@@ -1,7 +1,6 @@
 // CpuBackend: OpenBLAS for GEMMs, OpenMP loops over the shared per-element math. Reductions run per chain in a
 // fixed order, so results do not depend on the number of threads.
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -124,9 +123,10 @@ class CpuBackend final : public Backend<T> {
       return;
     }
     if (batch == 1 && !tb) {
-      // One large product (the shared first layer): split C's columns over threads in fixed blocks.
-      const int threads = omp_get_max_threads();
-      const int blk = std::max(64, (n + threads - 1) / threads);
+      // One large product (the shared first layer, the weight product's ends): C's columns in blocks over the
+      // threads. The blocks do not depend on the thread count, since BLAS kernels may round a column differently
+      // for other widths (results stay bitwise the same for any OMP_NUM_THREADS).
+      constexpr int blk = 128;
       #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k > kParallelWork)
       for (int j0 = 0; j0 < n; j0 += blk) {
         const int nj = std::min(blk, n - j0);
