@@ -35,6 +35,46 @@ std::string checkpoint_path(const std::string& dir, int rank) {
   return dir + (rank == 0 ? "/checkpoint.bin" : "/checkpoint.rank" + std::to_string(rank) + ".bin");
 }
 
+namespace {
+
+// The same config text may now read other data, or run elsewhere: --resume refuses, naming what changed.
+void check_resume_provenance(const CheckpointData& resume, const std::string& out, const Provenance& prov) {
+  if (!resume.has("provenance")) throw InputError(checkpoint_path(out, 0) + ": has no provenance record; start a new run");
+  const Provenance was = Provenance::from_json(nlohmann::json::parse(resume.get_string("provenance")), checkpoint_path(out, 0));
+  const std::string d = provenance_difference(was, prov);
+  if (!d.empty()) throw InputError("--resume " + out + ": " + d + " since the run started; restore it, or start a new run");
+}
+
+// One checkpoint file per rank; ranks > 0 resume from their own file (read into `own`).
+CheckpointPolicy checkpoint_policy(const Config& c, const JobOptions& opt, const Provenance& prov, int rank,
+                                   std::optional<CheckpointData>& own) {
+  CheckpointPolicy policy;
+  policy.path = checkpoint_path(c.output.dir, rank);
+  policy.every_s = c.output.checkpoint_every;
+  policy.config_hash = config_hash(c);
+  policy.extra = opt.identity;
+  policy.extra.emplace_back("provenance", prov.to_json().dump());
+  policy.resume = opt.resume;
+  if (opt.resume && rank > 0) {
+    own = read_checkpoint(policy.path);
+    policy.resume = &*own;
+  }
+  return policy;
+}
+
+void print_run_header(const Config& c, const ModelSpec& m, const Dataset& d, const DeviceChoice& dev, int ranks) {
+  std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
+  for (int w : m.widths) std::fprintf(stderr, " %d", w);
+  std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
+               uses_weight_product(m, d.P) ? " (U through the weight product)" : "", d.P, d.P_test,
+               c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(), dev.description.c_str(),
+               c.sampler.device == "auto" ? " (device = auto)" : "");
+  if (ranks > 1) std::fprintf(stderr, " x %d processes", ranks);
+  std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = load_dataset(c);
@@ -63,36 +103,10 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
                    "[output] dir", "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
   comm.barrier();  // the other ranks write their checkpoints into the folder rank 0 has claimed (or been refused)
   const Provenance prov = provenance_of(c, dev.cuda ? "cuda" : "cpu", comm.size());
-  if (opt.resume && comm.rank() == 0) {  // the same config text may now read other data, or run elsewhere
-    if (!opt.resume->has("provenance"))
-      throw InputError(checkpoint_path(out, 0) + ": has no provenance record; start a new run");
-    const Provenance was = Provenance::from_json(nlohmann::json::parse(opt.resume->get_string("provenance")), checkpoint_path(out, 0));
-    const std::string d = provenance_difference(was, prov);
-    if (!d.empty())
-      throw InputError("--resume " + out + ": " + d + " since the run started; restore it, or start a new run");
-  }
-  CheckpointPolicy policy;
-  policy.path = checkpoint_path(out, comm.rank());  // one file per rank
-  policy.every_s = c.output.checkpoint_every;
-  policy.config_hash = config_hash(c);
-  policy.extra = opt.identity;
-  policy.extra.emplace_back("provenance", prov.to_json().dump());
-  policy.resume = opt.resume;
+  if (opt.resume && comm.rank() == 0) check_resume_provenance(*opt.resume, out, prov);
   std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
-  if (opt.resume && comm.rank() > 0) {
-    own = read_checkpoint(policy.path);
-    policy.resume = &*own;
-  }
-  if (comm.rank() == 0) {
-    std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
-    for (int w : m.widths) std::fprintf(stderr, " %d", w);
-    std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
-                 uses_weight_product(m, d.P) ? " (U through the weight product)" : "", d.P,
-                 d.P_test, c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(),
-                 dev.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
-    if (comm.size() > 1) std::fprintf(stderr, " x %d processes", comm.size());
-    std::fprintf(stderr, "\n");
-  }
+  const CheckpointPolicy policy = checkpoint_policy(c, opt, prov, comm.rank(), own);
+  if (comm.rank() == 0) print_run_header(c, m, d, dev, comm.size());
   try {
     job.run = run_sampling(c, m, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
   } catch (const Interrupted&) {
@@ -107,12 +121,10 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
     job.worker = true;
     return job;
   }
-  std::vector<LayerComparison>& cmp = job.layers;
-  for (int l = 0; l < m.depth(); ++l) cmp.push_back(compare_layer(th.layers[l], r.kernels[l]));
+  for (int l = 0; l < m.depth(); ++l) job.layers.push_back(compare_layer(th.layers[l], r.kernels[l]));
   job.spatial_trace = spatial_trace_comparisons(th, r);
   if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, th_full, r, sel);
-  const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  job.total_s = total_s;
+  job.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Everything is computed: now write. The sampling state is in the final checkpoint, so a failure from here on
   // (disk full, a kill) costs only the writing: --resume redoes it.

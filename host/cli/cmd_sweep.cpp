@@ -65,28 +65,31 @@ std::vector<double> diff(const NpyArray& a, const NpyArray& b) {
   return d;
 }
 
-}  // namespace
-
-int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
-  const Config base = resolve_config(a);
+void check_sweep_args(const SweepArgs& sa) {
   if (sa.widths.empty()) throw InputError("--widths: give at least one width, e.g. --widths 32,64,128");
   for (int w : sa.widths)
     if (w < 1 || w > kMaxWidth)
       throw InputError("--widths: " + std::to_string(w) + " is not a width from 1 to " + std::to_string(kMaxWidth));
-  {
-    std::vector<int> sorted = sa.widths;
-    std::sort(sorted.begin(), sorted.end());
-    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-      throw InputError("--widths: a width is listed twice; use --repeats for repeated runs at one width");
-    if (sorted.size() < 2) throw InputError("--widths: a slope needs at least two widths, e.g. --widths 32,64");
-  }
+  std::vector<int> sorted = sa.widths;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    throw InputError("--widths: a width is listed twice; use --repeats for repeated runs at one width");
+  if (sorted.size() < 2) throw InputError("--widths: a slope needs at least two widths, e.g. --widths 32,64");
   if (!sa.pattern.empty() && sa.pattern.find('n') == std::string::npos)
     throw InputError("--widths-pattern \"" + sa.pattern + "\": has no n, so every width would run the same network");
   if (sa.repeats < 1) throw InputError("--repeats must be >= 1");
-  // Validate every width's config before running anything.
-  std::vector<Config> jobs;
-  std::vector<std::pair<int, int>> tags;  // (width, repeat)
-  const std::string dir = base.output.dir;
+}
+
+// One run of the sweep: its config and (width, repeat).
+struct WidthJob {
+  Config c;
+  int width = 0, repeat = 0;
+};
+
+// Every width's config, validated before anything runs.
+std::vector<WidthJob> width_jobs(const Config& base, const SweepArgs& sa) {
+  std::vector<WidthJob> jobs;
+  const std::string& dir = base.output.dir;
   for (int n : sa.widths)
     for (int r = 0; r < sa.repeats; ++r) {
       Config c = base;
@@ -99,139 +102,130 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
       }
       c.sampler.seed = base.sampler.seed + 1000003ULL * r;
       c.output.dir = dir + "/width_" + std::to_string(n) + (sa.repeats > 1 ? "_r" + std::to_string(r) : "");
-      jobs.push_back(c);
-      tags.emplace_back(n, r);
+      jobs.push_back({c, n, r});
     }
-  // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
-  // provenance matches); a folder of something else is refused unless --force.
-  OutputFolder folder(dir, OutputFolder::Mode::reuse, "--out");
-  if (!a.force && !looks_like_sweep(dir))
-    throw InputError("--out " + dir + ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
-  // Every width must see the same data: materialise it once (a synthetic teacher would otherwise change with the
-  // width) and point each run at the files. The bytes are made first and written only after the earlier runs in
-  // the folder were checked against them.
-  std::vector<std::pair<std::string, std::string>> data_files;  // path, npy bytes
-  std::vector<DataFileHash> data_hashes;
-  if (base.data.kind == "synthetic") {
-    const Dataset d = load_dataset(base);
-    const Eigen::MatrixXd Xtr = d.X.topRows(d.P), Xte = d.X.bottomRows(d.P_test);
-    std::vector<std::size_t> shape = {static_cast<std::size_t>(d.P)};
-    for (int v : d.input_shape) shape.push_back(v);
-    auto rows_of = [](const Eigen::MatrixXd& m) {
-      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
-      return std::vector<double>(r.data(), r.data() + r.size());
-    };
-    auto add = [&](const std::string& key, const std::string& path, const std::vector<std::size_t>& sh, const std::vector<double>& v) {
-      data_files.emplace_back(path, npy_bytes(sh, v.data()));
-      const std::string& b = data_files.back().second;
-      data_hashes.push_back({key, path, b.size(), fnv1a(b.data(), b.size())});
-    };
-    add("data.x", dir + "/data_x.npy", shape, rows_of(Xtr));
-    add("data.y", dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())}, rows_of(d.Y));
-    shape[0] = d.P_test;
-    if (d.P_test > 0) add("data.x_test", dir + "/data_x_test.npy", shape, rows_of(Xte));
-    for (auto& c : jobs) {
-      c.data.kind = "npy";
-      c.data.x = dir + "/data_x.npy";
-      c.data.y = dir + "/data_y.npy";
-      c.data.x_test = d.P_test > 0 ? dir + "/data_x_test.npy" : "";
-      c.data.n_train = c.data.n_test = 0;
-      c.data.normalize = "none";  // already applied
+  return jobs;
+}
+
+// Every width must see the same data: synthetic data is materialised once (a synthetic teacher would otherwise
+// change with the width) and every run is pointed at the files. The bytes are made here and written only after
+// the earlier runs in the folder were checked against them.
+struct SweepData {
+  std::vector<std::pair<std::string, std::string>> files;  // path, npy bytes
+  std::vector<DataFileHash> hashes;
+};
+
+SweepData materialise_data(const Config& base, std::vector<WidthJob>& jobs) {
+  SweepData out;
+  if (base.data.kind != "synthetic") return out;
+  const std::string& dir = base.output.dir;
+  const Dataset d = load_dataset(base);
+  const Eigen::MatrixXd Xtr = d.X.topRows(d.P), Xte = d.X.bottomRows(d.P_test);
+  std::vector<std::size_t> shape = {static_cast<std::size_t>(d.P)};
+  for (int v : d.input_shape) shape.push_back(v);
+  auto rows_of = [](const Eigen::MatrixXd& m) {
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
+    return std::vector<double>(r.data(), r.data() + r.size());
+  };
+  auto add = [&](const std::string& key, const std::string& path, const std::vector<std::size_t>& sh, const std::vector<double>& v) {
+    out.files.emplace_back(path, npy_bytes(sh, v.data()));
+    const std::string& b = out.files.back().second;
+    out.hashes.push_back({key, path, b.size(), fnv1a(b.data(), b.size())});
+  };
+  add("data.x", dir + "/data_x.npy", shape, rows_of(Xtr));
+  add("data.y", dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())}, rows_of(d.Y));
+  shape[0] = d.P_test;
+  if (d.P_test > 0) add("data.x_test", dir + "/data_x_test.npy", shape, rows_of(Xte));
+  for (auto& j : jobs) {
+    Config& c = j.c;
+    c.data.kind = "npy";
+    c.data.x = dir + "/data_x.npy";
+    c.data.y = dir + "/data_y.npy";
+    c.data.x_test = d.P_test > 0 ? dir + "/data_x_test.npy" : "";
+    c.data.n_train = c.data.n_test = 0;
+    c.data.normalize = "none";  // already applied
+  }
+  return out;
+}
+
+// What the folder already holds of a width's run: a finished run, a checkpoint to continue, or nothing usable.
+enum class Have { nothing, finished, resumable };
+
+// Checks a width's folder against the run it will be: a run of another setup is an InputError naming what
+// differs, unless --force (then it is rerun).
+Have survey_width(const Config& c, const std::string& dir, const SweepData& data, bool force,
+                  CheckpointData& checkpoint) {
+  const std::string backend = choose_device(c).cuda ? "cuda" : "cpu";
+  const Provenance now = data.hashes.empty() ? provenance_of(c, backend, world().size())
+                                             : provenance_of(c, backend, world().size(), data.hashes);
+  const std::string summary = c.output.dir + "/summary.json", ckpt = c.output.dir + "/checkpoint.bin";
+  std::string differs;
+  Have have = Have::nothing;
+  if (std::filesystem::exists(summary)) {
+    try {
+      const auto j = nlohmann::json::parse(std::ifstream(summary));
+      differs = j.contains("provenance") ? provenance_difference(Provenance::from_json(j["provenance"], summary), now)
+                                         : "no provenance record (an older fwmc)";
+    } catch (const nlohmann::json::exception&) {
+      differs = "summary.json is not valid JSON";
+    }
+    if (differs.empty()) {
+      const auto bad = verify_manifest(c.output.dir, "summary.json");
+      if (!bad.empty()) differs = "its files do not match summary.json (" + bad[0] + ")";
+    }
+    if (differs.empty()) have = Have::finished;
+  } else if (std::filesystem::exists(ckpt)) {
+    checkpoint = read_checkpoint(ckpt);
+    const CheckpointData& ck = checkpoint;
+    differs = ck.version != kVersion ? "checkpoint of fwmc " + ck.version
+              : !ck.has("provenance") ? "checkpoint without provenance"
+              : provenance_difference(Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
+    if (differs.empty()) have = Have::resumable;
+  }
+  if (!differs.empty() && !force)
+    throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + differs +
+                     "); use --force to rerun it, or another --out");
+  return have;
+}
+
+// A finished width's rows (one per layer) and, for its first repeat, the kernels for the scatter figure.
+void read_width_results(const WidthJob& job, std::vector<SweepRow>& rows, std::vector<ScatterSet>& scatter) {
+  const std::string summary = job.c.output.dir + "/summary.json";
+  const auto j = nlohmann::json::parse(std::ifstream(summary));
+  for (const auto& l : j["layers"]) {
+    if (!l.contains("frob_dK_th")) throw RuntimeError("fwmc sweep: " + summary + " has no theory to compare with");
+    SweepRow r;
+    r.width = job.width;
+    r.repeat = job.repeat;
+    r.layer = l["layer"];
+    r.dK_exp = l["frob_dK_exp"];
+    r.dK_exp_se = l["frob_dK_exp_se"];
+    r.dK_th = l["frob_dK_th"];
+    r.exp_minus_th = l["frob_exp_minus_th"];
+    r.exp_minus_th_se = l["frob_exp_minus_th_se"];
+    // Bias-corrected residual: the squared norm of pure noise is sum MCSE^2 (+ the theory's own SE^2).
+    const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + std::pow(l["frob_dK_th_se"].get<double>(), 2);
+    r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
+    r.noise = std::sqrt(noise2);
+    r.rel_err = l["rel_err"];
+    const auto& rh = j["diagnostics"]["rhat_max"];  // null when no trace had a finite R-hat
+    r.rhat_max = rh.is_number() ? rh.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    r.ess_bulk_min = j["diagnostics"]["ess_bulk_min"].is_null() ? 0.0 : j["diagnostics"]["ess_bulk_min"].get<double>();
+    r.seconds = j["timing"]["total_s"];
+    rows.push_back(r);
+    if (r.repeat == 0) {
+      const std::string p = job.c.output.dir + "/K" + std::to_string(r.layer);
+      const NpyArray nngp = read_npy(p + "_nngp.npy");
+      const NpyArray mean = read_npy(p + "_mean.npy");
+      scatter.push_back({r.layer, r.width, diff(mean, nngp), diff(read_npy(p + "_theory.npy"), nngp),
+                         read_npy(p + "_mcse.npy").data, mean.shape});
     }
   }
-  // What each width's run will be, and what the folder already holds of it: a finished run, a checkpoint to
-  // continue, or a run of another setup (refused, naming what differs; --force reruns it).
-  enum class Have { nothing, finished, resumable };
-  std::vector<Have> have(jobs.size(), Have::nothing);
-  std::vector<CheckpointData> checkpoints(jobs.size());
-  for (std::size_t k = 0; k < jobs.size(); ++k) {
-    const Config& c = jobs[k];
-    const std::string backend = choose_device(c).cuda ? "cuda" : "cpu";
-    const Provenance now = data_hashes.empty() ? provenance_of(c, backend, world().size())
-                                               : provenance_of(c, backend, world().size(), data_hashes);
-    const std::string summary = c.output.dir + "/summary.json", ckpt = c.output.dir + "/checkpoint.bin";
-    std::string differs;
-    if (std::filesystem::exists(summary)) {
-      try {
-        const auto j = nlohmann::json::parse(std::ifstream(summary));
-        differs = j.contains("provenance") ? provenance_difference(Provenance::from_json(j["provenance"], summary), now)
-                                           : "no provenance record (an older fwmc)";
-      } catch (const nlohmann::json::exception&) {
-        differs = "summary.json is not valid JSON";
-      }
-      if (differs.empty()) {
-        const auto bad = verify_manifest(c.output.dir, "summary.json");
-        if (!bad.empty()) differs = "its files do not match summary.json (" + bad[0] + ")";
-      }
-      if (differs.empty()) have[k] = Have::finished;
-    } else if (std::filesystem::exists(ckpt)) {
-      checkpoints[k] = read_checkpoint(ckpt);
-      const CheckpointData& ck = checkpoints[k];
-      differs = ck.version != kVersion ? "checkpoint of fwmc " + ck.version
-                : !ck.has("provenance") ? "checkpoint without provenance"
-                : provenance_difference(Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
-      if (differs.empty()) have[k] = Have::resumable;
-    }
-    if (!differs.empty() && !a.force)
-      throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + differs +
-                       "); use --force to rerun it, or another --out");
-  }
-  for (const auto& [path, bytes] : data_files) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))
-      write_file_atomic(path, bytes);
-  }
-  std::vector<SweepRow> rows;
-  std::vector<ScatterSet> scatter;
-  for (std::size_t k = 0; k < jobs.size(); ++k) {
-    const Config& c = jobs[k];
-    const std::string summary = c.output.dir + "/summary.json";
-    if (have[k] == Have::finished) {
-      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s\n", k + 1, jobs.size(),
-                   tags[k].first, summary.c_str());
-    } else {
-      JobOptions opt;
-      opt.force = true;  // what is there is a run of this width that did not finish, or (--force) of another setup
-      if (have[k] == Have::resumable) opt.resume = &checkpoints[k];
-      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), tags[k].first,
-                   opt.resume ? " (resuming its checkpoint)" : "");
-      run_job(c, make_progress_printer(), opt);
-    }
-    const auto j = nlohmann::json::parse(std::ifstream(summary));
-    for (const auto& l : j["layers"]) {
-      if (!l.contains("frob_dK_th")) throw RuntimeError("fwmc sweep: " + summary + " has no theory to compare with");
-      SweepRow r;
-      r.width = tags[k].first;
-      r.repeat = tags[k].second;
-      r.layer = l["layer"];
-      r.dK_exp = l["frob_dK_exp"];
-      r.dK_exp_se = l["frob_dK_exp_se"];
-      r.dK_th = l["frob_dK_th"];
-      r.exp_minus_th = l["frob_exp_minus_th"];
-      r.exp_minus_th_se = l["frob_exp_minus_th_se"];
-      // Bias-corrected residual: the squared norm of pure noise is sum MCSE^2 (+ the theory's own SE^2).
-      const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + std::pow(l["frob_dK_th_se"].get<double>(), 2);
-      r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
-      r.noise = std::sqrt(noise2);
-      r.rel_err = l["rel_err"];
-      const auto& rh = j["diagnostics"]["rhat_max"];  // null when no trace had a finite R-hat
-      r.rhat_max = rh.is_number() ? rh.get<double>() : std::numeric_limits<double>::quiet_NaN();
-      r.ess_bulk_min = j["diagnostics"]["ess_bulk_min"].is_null() ? 0.0 : j["diagnostics"]["ess_bulk_min"].get<double>();
-      r.seconds = j["timing"]["total_s"];
-      rows.push_back(r);
-      if (r.repeat == 0) {
-        const std::string p = c.output.dir + "/K" + std::to_string(r.layer);
-        const NpyArray nngp = read_npy(p + "_nngp.npy");
-        const NpyArray mean = read_npy(p + "_mean.npy");
-        scatter.push_back({r.layer, r.width, diff(mean, nngp), diff(read_npy(p + "_theory.npy"), nngp),
-                           read_npy(p + "_mcse.npy").data, mean.shape});
-      }
-    }
-  }
-  std::string note;
-  const bool figures = write_sweep_report(dir, rows, scatter, note);
+}
+
+void print_sweep(const std::string& dir, const SweepArgs& sa, std::size_t runs, bool figures, const std::string& note) {
   const auto j = nlohmann::json::parse(std::ifstream(dir + "/sweep.json"));
-  std::printf("fwmc sweep: %zu runs, widths", jobs.size());
+  std::printf("fwmc sweep: %zu runs, widths", runs);
   for (int w : sa.widths) std::printf(" %d", w);
   std::printf("\n  layer  slope ||dK_exp|| (expect -1)  slope residual (expect -2)\n");
   for (const auto& f : j["fits"])
@@ -242,6 +236,48 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   if (!figures) std::printf("  warning: %s\n", note.c_str());
   std::printf("  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", dir.c_str(),
               figures ? "fig_deviation.{png,svg}, fig_scatter.{png,svg}, " : "");
+}
+
+}  // namespace
+
+int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
+  const Config base = resolve_config(a);
+  check_sweep_args(sa);
+  std::vector<WidthJob> jobs = width_jobs(base, sa);
+  // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
+  // provenance matches); a folder of something else is refused unless --force.
+  const std::string& dir = base.output.dir;
+  OutputFolder folder(dir, OutputFolder::Mode::reuse, "--out");
+  if (!a.force && !looks_like_sweep(dir))
+    throw InputError("--out " + dir + ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
+  const SweepData data = materialise_data(base, jobs);
+  std::vector<Have> have(jobs.size());
+  std::vector<CheckpointData> checkpoints(jobs.size());
+  for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, data, a.force, checkpoints[k]);
+  for (const auto& [path, bytes] : data.files) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))
+      write_file_atomic(path, bytes);
+  }
+  std::vector<SweepRow> rows;
+  std::vector<ScatterSet> scatter;
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    if (have[k] == Have::finished) {
+      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s/summary.json\n", k + 1,
+                   jobs.size(), jobs[k].width, jobs[k].c.output.dir.c_str());
+    } else {
+      JobOptions opt;
+      opt.force = true;  // what is there is a run of this width that did not finish, or (--force) of another setup
+      if (have[k] == Have::resumable) opt.resume = &checkpoints[k];
+      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), jobs[k].width,
+                   opt.resume ? " (resuming its checkpoint)" : "");
+      run_job(jobs[k].c, make_progress_printer(), opt);
+    }
+    read_width_results(jobs[k], rows, scatter);
+  }
+  std::string note;
+  const bool figures = write_sweep_report(dir, rows, scatter, note);
+  print_sweep(dir, sa, jobs.size(), figures, note);
   return 0;
 }
 

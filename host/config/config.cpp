@@ -39,107 +39,113 @@ void apply_override(toml::table& root, const std::string& item) {
   t->insert_or_assign(key, *parsed.get("v"));
 }
 
-void read_sections(const toml::table& root, const std::string& src, Config& c) {
-  {
-    SectionReader r(root, "data", src, {});
-    auto& d = c.data;
-    r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx"});
-    r.get("x", d.x);
-    r.get("y", d.y);
-    r.get("x_test", d.x_test);
-    r.get("n_train", d.n_train, 0, 1000000);
-    r.get("n_test", d.n_test, 0, 1000000);
-    r.get("input_dim", d.input_dim, 1, 10000000);
-    r.get("input_shape", d.input_shape, 1, 100000);
-    r.get("output_dim", d.output_dim, 1, 100000);
-    r.get("seed", d.seed);
-    r.get("targets", d.targets, {"teacher", "noise"});
-    r.get("noise", d.noise, 0.0, 1e6);
-    r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
-    r.get("resize", d.resize, 1, 100000);
-    if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
-    if (d.kind != "synthetic" && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
-    if (d.kind != "synthetic" && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
-  }
-  {
-    SectionReader r(root, "model", src, {});
-    auto& m = c.model;
-    r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
-    r.get("widths", m.widths, 1, kMaxWidth);
-    if (m.widths.empty()) r.fail("widths", "at least one hidden layer is needed");
-    r.get("activation", m.activation, {"linear", "relu", "erf", "tanh", "quadratic"});
-    r.get("window", m.window, 1, 100001);
-    if (m.window % 2 == 0) r.fail("window", "must be odd");
-    const std::size_t L = m.widths.size();
-    std::vector<double> sigma = {1.0};
-    r.get("sigma", sigma, 0.0, 1e6, true);
-    const toml::node* sn = root["model"]["sigma"].node();
-    if (sn && sn->is_array() && sigma.size() != L + 1)
-      r.fail("sigma", "needs L+1 = " + std::to_string(L + 1) + " entries (one per hidden layer, readout last)");
-    m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
-    r.get("evaluation", m.evaluation, {"auto", "product", "layers"});
-    if (m.evaluation == "product" && (m.arch != "fcn" || m.activation != "linear"))
-      r.fail("evaluation", "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
-                           "product of its weight matrices)");
-  }
-  {
-    SectionReader r(root, "posterior", src, {});
-    r.get("beta", c.posterior.beta, 0.0, 1e12);
-  }
-  {
-    SectionReader r(root, "sampler", src, {});
-    auto& s = c.sampler;
-    r.get("method", s.method, {"ula", "mala", "hmc"});
-    r.get("chains", s.chains, 1, 10000000);
-    r.get("warmup", s.warmup, 0, 1000000000);
-    r.get("samples", s.samples, 1, 1000000000);
-    r.get("thin", s.thin, 1, 1000000);
-    r.get("step_size", s.step_size, 0.0, 1e3, true);
-    r.get("leapfrog_steps", s.leapfrog_steps, 1, 100000);
-    r.get("target_accept", s.target_accept, 0.0, 0.99);
-    r.get("adapt", s.adapt);
-    r.get("groups", s.groups, 2, 1000000);
-    r.get("seed", s.seed);
-    r.get("device", s.device, {"auto", "cpu", "cuda"});
-    r.get("precision", s.precision, {"float", "double"});
-    if (s.groups > s.chains)
-      r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
-    if (s.chains % s.groups != 0)
-      r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
-    r.get("chain_batch", s.chain_batch, 0, 10000000);
-    r.get("divergence_budget", s.divergence_budget, -1, 1000000000000L);
-    if (s.chain_batch > 0 && (s.chains % s.chain_batch != 0 || s.chain_batch % (s.chains / s.groups) != 0))
-      r.fail("chain_batch", "must divide chains and be a multiple of the group size chains/groups = " +
-                                std::to_string(s.chains / s.groups));
-    std::vector<double> mass;
-    r.get("mass", mass, 0.0, 1e12, true);
-    const std::size_t nb = c.model.widths.size() + 1;
-    if (mass.size() > 1 && mass.size() != nb)
-      r.fail("mass", "needs L+1 = " + std::to_string(nb) + " entries (one per layer, readout last)");
-    s.mass = mass.size() == 1 ? std::vector<double>(nb, mass[0]) : mass;
-  }
-  {
-    SectionReader r(root, "theory", src, {});
-    r.get("method", c.theory.method, {"auto", "closed_form", "prior_moments"});
-    r.get("draws", c.theory.draws, 100, 1000000000000L);
-    r.get("seed", c.theory.seed);
-    r.get("cnn_form", c.theory.cnn_form, {"propagated", "unpropagated"});
-    r.get("compare_cnn_forms", c.theory.compare_cnn_forms);
-  }
-  {
-    SectionReader r(root, "output", src, {});
-    r.get("dir", c.output.dir);
-    if (c.output.dir.empty()) r.fail("dir", "must not be empty");
-    r.get("checkpoint_every", c.output.checkpoint_every, 0.0, 1e9, true);
-    r.get("kernel_inputs", c.output.kernel_inputs, 0, 100000000);
-    std::vector<int> sorted = c.output.kernel_inputs;
-    std::sort(sorted.begin(), sorted.end());
-    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-      r.fail("kernel_inputs", "lists an input twice");
-    r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
-    r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
-  }
-  // Cross-section rules that need both data and model.
+void read_data(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "data", src, {});
+  auto& d = c.data;
+  r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx"});
+  r.get("x", d.x);
+  r.get("y", d.y);
+  r.get("x_test", d.x_test);
+  r.get("n_train", d.n_train, 0, 1000000);
+  r.get("n_test", d.n_test, 0, 1000000);
+  r.get("input_dim", d.input_dim, 1, 10000000);
+  r.get("input_shape", d.input_shape, 1, 100000);
+  r.get("output_dim", d.output_dim, 1, 100000);
+  r.get("seed", d.seed);
+  r.get("targets", d.targets, {"teacher", "noise"});
+  r.get("noise", d.noise, 0.0, 1e6);
+  r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
+  r.get("resize", d.resize, 1, 100000);
+  if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
+  if (d.kind != "synthetic" && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
+  if (d.kind != "synthetic" && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
+}
+
+void read_model(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "model", src, {});
+  auto& m = c.model;
+  r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
+  r.get("widths", m.widths, 1, kMaxWidth);
+  if (m.widths.empty()) r.fail("widths", "at least one hidden layer is needed");
+  r.get("activation", m.activation, {"linear", "relu", "erf", "tanh", "quadratic"});
+  r.get("window", m.window, 1, 100001);
+  if (m.window % 2 == 0) r.fail("window", "must be odd");
+  const std::size_t L = m.widths.size();
+  std::vector<double> sigma = {1.0};
+  r.get("sigma", sigma, 0.0, 1e6, true);
+  const toml::node* sn = root["model"]["sigma"].node();
+  if (sn && sn->is_array() && sigma.size() != L + 1)
+    r.fail("sigma", "needs L+1 = " + std::to_string(L + 1) + " entries (one per hidden layer, readout last)");
+  m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
+  r.get("evaluation", m.evaluation, {"auto", "product", "layers"});
+  if (m.evaluation == "product" && (m.arch != "fcn" || m.activation != "linear"))
+    r.fail("evaluation", "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
+                         "product of its weight matrices)");
+}
+
+void read_posterior(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "posterior", src, {});
+  r.get("beta", c.posterior.beta, 0.0, 1e12);
+}
+
+void read_sampler(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "sampler", src, {});
+  auto& s = c.sampler;
+  r.get("method", s.method, {"ula", "mala", "hmc"});
+  r.get("chains", s.chains, 1, 10000000);
+  r.get("warmup", s.warmup, 0, 1000000000);
+  r.get("samples", s.samples, 1, 1000000000);
+  r.get("thin", s.thin, 1, 1000000);
+  r.get("step_size", s.step_size, 0.0, 1e3, true);
+  r.get("leapfrog_steps", s.leapfrog_steps, 1, 100000);
+  r.get("target_accept", s.target_accept, 0.0, 0.99);
+  r.get("adapt", s.adapt);
+  r.get("groups", s.groups, 2, 1000000);
+  r.get("seed", s.seed);
+  r.get("device", s.device, {"auto", "cpu", "cuda"});
+  r.get("precision", s.precision, {"float", "double"});
+  if (s.groups > s.chains)
+    r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
+  if (s.chains % s.groups != 0)
+    r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
+  r.get("chain_batch", s.chain_batch, 0, 10000000);
+  r.get("divergence_budget", s.divergence_budget, -1, 1000000000000L);
+  if (s.chain_batch > 0 && (s.chains % s.chain_batch != 0 || s.chain_batch % (s.chains / s.groups) != 0))
+    r.fail("chain_batch", "must divide chains and be a multiple of the group size chains/groups = " +
+                              std::to_string(s.chains / s.groups));
+  std::vector<double> mass;
+  r.get("mass", mass, 0.0, 1e12, true);
+  const std::size_t nb = c.model.widths.size() + 1;
+  if (mass.size() > 1 && mass.size() != nb)
+    r.fail("mass", "needs L+1 = " + std::to_string(nb) + " entries (one per layer, readout last)");
+  s.mass = mass.size() == 1 ? std::vector<double>(nb, mass[0]) : mass;
+}
+
+void read_theory(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "theory", src, {});
+  r.get("method", c.theory.method, {"auto", "closed_form", "prior_moments"});
+  r.get("draws", c.theory.draws, 100, 1000000000000L);
+  r.get("seed", c.theory.seed);
+  r.get("cnn_form", c.theory.cnn_form, {"propagated", "unpropagated"});
+  r.get("compare_cnn_forms", c.theory.compare_cnn_forms);
+}
+
+void read_output(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "output", src, {});
+  r.get("dir", c.output.dir);
+  if (c.output.dir.empty()) r.fail("dir", "must not be empty");
+  r.get("checkpoint_every", c.output.checkpoint_every, 0.0, 1e9, true);
+  r.get("kernel_inputs", c.output.kernel_inputs, 0, 100000000);
+  std::vector<int> sorted = c.output.kernel_inputs;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    r.fail("kernel_inputs", "lists an input twice");
+  r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
+  r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
+}
+
+// Cross-section rules that need both data and model.
+void check_cross_rules(const toml::table& root, const std::string& src, const Config& c) {
   const auto& d = c.data;
   const auto& m = c.model;
   if (d.kind == "synthetic" && m.arch != "fcn") {
@@ -154,6 +160,16 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
         rm.fail("window", "larger than the input's spatial size " + std::to_string(d.input_shape[i]));
       }
   }
+}
+
+void read_sections(const toml::table& root, const std::string& src, Config& c) {
+  read_data(root, src, c);
+  read_model(root, src, c);
+  read_posterior(root, src, c);
+  read_sampler(root, src, c);  // after the model: mass needs its depth
+  read_theory(root, src, c);
+  read_output(root, src, c);
+  check_cross_rules(root, src, c);
 }
 
 }  // namespace
