@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/devices.hpp"
@@ -234,7 +235,7 @@ TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
       "precision='double'\ndevice='cuda'\n", "gpu.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c);
+  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(c, m, d));
   const RunResult r = run_sampling(c, m, d, th.phi.phi);
   EXPECT_EQ(r.backend, "cuda");
   const OracleResult o = run_oracle(c, m, d, 400000);

@@ -21,6 +21,7 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/memory_model.hpp"
 #include "fwmc/run_sampling.hpp"
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
@@ -89,7 +90,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
   const KernelSelection sel = kernel_selection(c);
-  const TheoryResult th_full = compute_theory(m, d, c);
+  const TheoryResult th_full = compute_theory(m, d, c, backend_prior_source(c, m, d));
   job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();

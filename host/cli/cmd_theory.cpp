@@ -8,10 +8,11 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/model_spec.hpp"
 #include "fwmc/output_folder.hpp"
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
-#include "host/io/theory_output.hpp"
+#include "host/report/theory_output.hpp"
 
 namespace fwmc::cli {
 
@@ -27,7 +28,7 @@ int cmd_theory(const CommonArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult t = compute_theory(m, d, c);
+  const TheoryResult t = compute_theory(m, d, c, backend_prior_source(c, m, d));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   OutputFolder folder(c.output.dir, a.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh);

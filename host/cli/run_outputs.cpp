@@ -14,7 +14,7 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/memory_model.hpp"
 #include "fwmc/version.hpp"
-#include "host/io/theory_output.hpp"
+#include "host/report/theory_output.hpp"
 
 namespace fwmc::cli {
 

@@ -111,4 +111,13 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape, c
   write_file_atomic(path, npy_bytes(shape, data));
 }
 
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
+  write_npy(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())}, r.data());
+}
+
+void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v) {
+  write_npy(path, shape, v.data());
+}
+
 }  // namespace fwmc

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <regex>
 
-#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/atomic_file.hpp"
 
@@ -46,14 +45,6 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
   }
 }
 
-void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
-  write_npy(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())}, r.data());
-}
-
-void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v) {
-  write_npy(path, shape, v.data());
-}
 
 void remove_stale_temp_files(const std::string& dir) {
   static const std::regex temp(R"(.*\.tmp\.[0-9]+)");

@@ -1,5 +1,6 @@
 #include "fwmc/prior_draws.hpp"
 
+#include "fwmc/device_select.hpp"
 #include "fwmc/interrupt.hpp"
 
 namespace fwmc {
@@ -34,6 +35,31 @@ const std::vector<std::vector<double>>& PriorKernelDraws::draw(long index, std::
     K_[l - 1] = kern_.download();
   }
   return K_;
+}
+
+namespace {
+
+// A PriorKernelDraws together with the backend it runs on.
+class OwningPriorDraws final : public PriorKernelSource {
+ public:
+  OwningPriorDraws(std::unique_ptr<Backend<double>> be, const ModelSpec& m, const Dataset& d, int batch)
+      : be_(std::move(be)), draws_(*be_, m, d, batch) {}
+  int batch() const override { return draws_.batch(); }
+  int rows() const override { return draws_.rows(); }
+  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed) override { return draws_.draw(index, seed); }
+  Eigen::MatrixXd readout_gram(int k) const override { return draws_.readout_gram(k); }
+
+ private:
+  std::unique_ptr<Backend<double>> be_;
+  PriorKernelDraws draws_;
+};
+
+}  // namespace
+
+PriorSourceFactory backend_prior_source(const Config& c, const ModelSpec& m, const Dataset& d) {
+  return [&c, &m, &d](int batch) -> std::unique_ptr<PriorKernelSource> {
+    return std::make_unique<OwningPriorDraws>(make_backend<double>(choose_device(c)), m, d, batch);
+  };
 }
 
 }  // namespace fwmc

@@ -7,7 +7,7 @@
 
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/errors.hpp"
-#include "host/estimators/run_estimates.hpp"
+#include "host/run/run_estimates.hpp"
 
 namespace fwmc {
 

@@ -4,6 +4,7 @@
 
 #include "fwmc/comm.hpp"
 #include "fwmc/device_select.hpp"
+#include "fwmc/memory_model.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "host/run/batch_runner.hpp"

@@ -23,28 +23,6 @@ double activation_kernel(Activation a, double s11, double s22, double s12) {
   return s12;
 }
 
-namespace {
-
-// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}. It maps the spatial diagonal to itself, so a
-// diagonal-only tensor stays one.
-KernelTensor window_average(const ModelSpec& m, const KernelTensor& K) {
-  const int S = m.window_size();
-  KernelTensor r(K.N, K.D, K.diag);
-  for (int a = 0; a < K.N; ++a)
-    for (int b = 0; b < K.N; ++b)
-      for (int i = 0; i < K.D; ++i)
-        for (int j = K.diag ? i : 0; j < (K.diag ? i + 1 : K.D); ++j) {
-          double s = 0;
-          for (int t = 0; t < S; ++t) s += K.at(a, b, m.neighbor(i, t), m.neighbor(j, t));
-          r.at(a, b, i, j) = s / S;
-        }
-  return r;
-}
-
-}  // namespace
-
-KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K) { return window_average(m, K); }
-
 KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X) {
   const int N = static_cast<int>(X.rows()), D = m.positions(), c0 = m.in_channels;
   KernelTensor K0(N, D);
@@ -61,7 +39,7 @@ std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd
   std::vector<KernelTensor> out{input_kernel(m, X)};
   for (int l = 1; l <= m.depth(); ++l) {
     const double s2 = m.sigma[l - 1] * m.sigma[l - 1];
-    KernelTensor C = D == 1 ? out.back() : window_average(m, out.back());
+    KernelTensor C = D == 1 ? out.back() : apply_window(m, out.back());
     for (double& x : C.v) x *= s2;
     if (m.activation == Activation::linear) { out.push_back(C); continue; }
     KernelTensor K(N, D);

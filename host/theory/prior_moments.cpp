@@ -3,21 +3,19 @@
 #include <algorithm>
 #include <cmath>
 
-#include "fwmc/backend.hpp"
-#include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/prior_draws.hpp"
 
 namespace fwmc {
 
-PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                                      long draws, std::uint64_t seed, int groups) {
-  auto be = make_backend<double>(choose_device(c));
+PriorMomentResult prior_moment_theory(const PriorSourceFactory& make_prior, const ModelSpec& m, const Dataset& d,
+                                      const Eigen::MatrixXd& phi, long draws, std::uint64_t seed, int groups) {
+  if (!make_prior) throw RuntimeError("the prior-moment theory needs a source of prior draws");
   const int L = m.depth(), N = d.N();
   const double s_out = m.sigma[L] * m.sigma[L], half_nd = 0.5 * m.n_out;
   const int D = m.positions();
   const long per_group = (draws + groups - 1) / groups;
-  PriorKernelDraws prior(*be, m, d, static_cast<int>(std::min<long>(per_group, 256)));
+  const std::unique_ptr<PriorKernelSource> source = make_prior(static_cast<int>(std::min<long>(per_group, 256)));
+  PriorKernelSource& prior = *source;
   const std::size_t NN = static_cast<std::size_t>(prior.rows()) * prior.rows();
   const int B = prior.batch();
   // Per group: sums of K, K q, q (q centred by a pilot value q0 for conditioning; covariances are unchanged).

@@ -8,7 +8,7 @@
 
 namespace fwmc {
 
-TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c) {
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c, const PriorSourceFactory& prior) {
   TheoryResult r;
   const int L = m.depth(), P = d.P;
   std::vector<KernelTensor> K0 = nngp_kernels(m, d.X);
@@ -43,7 +43,7 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
   const bool linear = m.activation == Activation::linear;
   std::vector<KernelTensor> th;
   auto use_prior_moments = [&] {
-    PriorMomentResult pm = prior_moment_theory(c, m, d, r.phi.phi, c.theory.draws, c.theory.seed);
+    PriorMomentResult pm = prior_moment_theory(prior, m, d, r.phi.phi, c.theory.draws, c.theory.seed);
     for (int l = 0; l < L; ++l) {
       th.push_back(pm.theory[l].mean);
       r.layers[l].theory_se = pm.theory[l].mcse;
@@ -83,6 +83,16 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.layers[l - 1].has_theory = true;
   }
   r.available = true;
+  return r;
+}
+
+TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s) {
+  TheoryResult r = th;
+  for (auto& l : r.layers) {
+    l.nngp = restrict_kernel(l.nngp, s);
+    l.theory = restrict_kernel(l.theory, s);
+    l.theory_se = restrict_kernel(l.theory_se, s);
+  }
   return r;
 }
 

@@ -8,9 +8,6 @@
 namespace fwmc {
 
 void write_file_atomic(const std::string& path, const std::string& contents);
-// Writes an (N, N) matrix or an (N, N, D, D) tensor stored as N*N blocks of D x D (row-major) as float64 .npy.
-void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
-void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v);
 
 // Removes the temp files of interrupted atomic writes (NAME.tmp.PID) in dir.
 void remove_stale_temp_files(const std::string& dir);

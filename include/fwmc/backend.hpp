@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "fwmc/model_spec.hpp"
 #include "kernels/shared/philox.cuh"
 
 namespace fwmc {

@@ -40,6 +40,9 @@ NpyArray parse_idx(std::istream& in, const std::string& name);
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
 // The bytes write_npy writes (float64, C order).
 std::string npy_bytes(const std::vector<std::size_t>& shape, const double* data);
+// Writes an (N, N) matrix or an (N, N, D, D) tensor stored as N*N blocks of D x D (row-major) as float64 .npy.
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
+void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v);
 
 NpyArray read_csv(const std::string& path);
 NpyArray read_idx(const std::string& path);

@@ -1,5 +1,5 @@
 // Picking the backend for a job: `device = "auto"` uses CUDA when a device answers, else the CPU, and says which;
-// `"cuda"` without a device is an input error. Memory is checked before anything is allocated.
+// `"cuda"` without a device is an input error.
 #pragma once
 #include <memory>
 #include <string>
@@ -7,7 +7,6 @@
 #include "fwmc/backend.hpp"
 #include "fwmc/comm.hpp"
 #include "fwmc/config.hpp"
-#include "fwmc/memory_model.hpp"
 
 namespace fwmc {
 
@@ -17,9 +16,6 @@ struct DeviceChoice {
 };
 
 DeviceChoice choose_device(const Config& c);
-
-// Throws InputError naming the config key and a chain count that fits when the job cannot fit in memory.
-void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& e, int batch);
 
 template <class T>
 std::unique_ptr<Backend<T>> make_backend(const DeviceChoice& d) {

@@ -8,7 +8,7 @@
 
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/feature_model.hpp"
-#include "fwmc/theory.hpp"
+#include "fwmc/kernel_tensor.hpp"
 
 namespace fwmc {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fwmc/config.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/model_spec.hpp"
 #include "fwmc/theory.hpp"
 
@@ -43,5 +44,9 @@ MemoryEstimate estimate_memory(const Config& c, const ModelSpec& m, int N, int P
 
 // The estimate as text: itemised bytes and totals for the config's chains and batching.
 std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory);
+
+// Throws InputError naming the config key and a chain count that fits when the job cannot fit in memory on the
+// chosen device (90% of its free memory, or of the machine's RAM).
+void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& e, int batch);
 
 }  // namespace fwmc

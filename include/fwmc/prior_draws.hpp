@@ -10,20 +10,22 @@
 
 #include <Eigen/Dense>
 
+#include "fwmc/config.hpp"
 #include "fwmc/feature_model.hpp"
+#include "fwmc/theory.hpp"
 
 namespace fwmc {
 
-class PriorKernelDraws {
+class PriorKernelDraws final : public PriorKernelSource {
  public:
   PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch);
   // Draws batch number `index` (global ids index * batch + k, so every draw has its own random stream) and
   // returns, per layer, `batch` kernels of (D N) x (D N) (see kernel_order) back to back on the host.
-  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed);
+  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed) override;
   // The spatial trace (1/D) sum_i K_L(a,b)_ii over training inputs of draw k of the last batch (P x P).
-  Eigen::MatrixXd readout_gram(int k) const;
-  int batch() const { return B_; }
-  int rows() const { return R_; }
+  Eigen::MatrixXd readout_gram(int k) const override;
+  int batch() const override { return B_; }
+  int rows() const override { return R_; }
 
  private:
   Backend<double>& be_;
@@ -33,5 +35,8 @@ class PriorKernelDraws {
   Buffer<double, double> theta_, kern_;
   std::vector<std::vector<double>> K_;
 };
+
+// Prior draws for compute_theory: on the config's device, in double. The models and the data must outlive it.
+PriorSourceFactory backend_prior_source(const Config& c, const ModelSpec& m, const Dataset& d);
 
 }  // namespace fwmc

@@ -9,6 +9,7 @@
 #include "fwmc/dataset.hpp"
 #include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/model_spec.hpp"
+#include "fwmc/theory.hpp"
 
 namespace fwmc {
 
@@ -19,7 +20,7 @@ struct PriorMomentResult {
 };
 
 // phi: P x P (docs/theory.md 3). Standard errors from `groups` independent batches of draws.
-PriorMomentResult prior_moment_theory(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                                      long draws, std::uint64_t seed, int groups = 32);
+PriorMomentResult prior_moment_theory(const PriorSourceFactory& prior, const ModelSpec& m, const Dataset& d,
+                                      const Eigen::MatrixXd& phi, long draws, std::uint64_t seed, int groups = 32);
 
 }  // namespace fwmc

@@ -8,7 +8,7 @@
 
 #include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/model_spec.hpp"
-#include "fwmc/theory.hpp"
+#include "fwmc/kernel_tensor.hpp"
 
 namespace fwmc {
 

@@ -1,5 +1,8 @@
 // Infinite-width (NNGP) kernels and the leading-order 1/width posterior correction (docs/theory.md 2-6), host double.
 #pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,51 +10,10 @@
 
 #include "fwmc/config.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/kernel_tensor.hpp"
 #include "fwmc/model_spec.hpp"
 
 namespace fwmc {
-
-// A layer kernel over N inputs: fcn (N, N) with D = 1, cnn (N, N, D, D); index ((a*N+b)*D+i)*D+j.
-// A spatial-diagonal tensor (diag = true) keeps only i = j: shape (N, N, D), index (a*N+b)*D+i.
-struct KernelTensor {
-  int N = 0, D = 1;
-  bool diag = false;
-  std::vector<double> v;
-  KernelTensor() = default;
-  KernelTensor(int n, int d, bool diagonal = false)
-      : N(n), D(d), diag(diagonal), v(static_cast<std::size_t>(n) * n * d * (diagonal ? 1 : d), 0.0) {}
-  std::size_t index(int a, int b, int i = 0, int j = 0) const {
-    const std::size_t ab = std::size_t(a) * N + b;
-    return diag ? ab * D + i : (ab * D + i) * D + j;
-  }
-  std::size_t entries_per_pair() const { return diag ? std::size_t(D) : std::size_t(D) * D; }
-  // Whether entry i belongs to a pair (a, b) with a <= b: counts each symmetric pair of inputs once.
-  bool upper(std::size_t i) const {
-    const std::size_t ab = i / entries_per_pair();
-    return ab / N <= ab % N;
-  }
-  double& at(int a, int b, int i = 0, int j = 0) { return v[index(a, b, i, j)]; }  // diag: i == j only
-  double at(int a, int b, int i = 0, int j = 0) const { return diag && i != j ? 0.0 : v[index(a, b, i, j)]; }
-  std::vector<std::size_t> shape() const;
-  double frobenius() const;
-  // Spatial trace (1/D) sum_i K(a,b)_ii as an N x N matrix (what the readout sees).
-  Eigen::MatrixXd spatial_trace() const;
-};
-
-// Which part of each layer's kernel a run accumulates (output.kernel_inputs / kernel_positions), for kernels
-// whose full (N, N, D, D) tensor is too big: a subset of the inputs, and/or only the spatial diagonal i = j.
-struct KernelSelection {
-  std::vector<int> inputs;  // indices into the N inputs, in this order; empty: all
-  bool diagonal = false;
-  bool trivial() const { return inputs.empty() && !diagonal; }
-  int count(int N) const { return inputs.empty() ? N : static_cast<int>(inputs.size()); }
-};
-KernelSelection kernel_selection(const Config& c);
-// InputError naming the key when an index in output.kernel_inputs is not below N.
-void check_kernel_selection(const Config& c, int N);
-// The selected part of a full tensor (a copy of it when the selection is trivial).
-KernelTensor restrict_kernel(const KernelTensor& full, const KernelSelection& s);
-KernelTensor operator-(const KernelTensor& a, const KernelTensor& b);
 
 // E[phi(u) phi(v)] for (u, v) ~ N(0, [[s11, s12], [s12, s22]]).
 double activation_kernel(Activation a, double s11, double s22, double s12);
@@ -60,8 +22,6 @@ double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, in
 // Nodes and weights of n-point Gauss-Hermite (physicists', weight exp(-x^2)).
 void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
 
-// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s,j+s} (docs/theory.md 1); identity for fcn.
-KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K);
 
 // K_0 over all N inputs of X (N x d): G for fcn, x_{a,i} . x_{b,j} / c_0 for cnn.
 KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
@@ -104,7 +64,24 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
                             const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
                             KernelTensor& mean, KernelTensor& se);
 
-TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c);
+// Batches of i.i.d. prior networks' feature kernels, as the theory consumes them. The theory owns this interface
+// and never builds networks itself: the caller hands it a factory (oracle/prior_draws.hpp runs them on a backend).
+class PriorKernelSource {
+ public:
+  virtual ~PriorKernelSource() = default;
+  virtual int batch() const = 0;  // networks per draw()
+  virtual int rows() const = 0;   // D N: each kernel is rows x rows
+  // Batch number `index` (global network ids index * batch + k): per layer, batch() kernels back to back.
+  virtual const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed) = 0;
+  // The spatial trace (1/D) sum_i K_L(a,b)_ii over the training inputs of network k of the last draw (P x P).
+  virtual Eigen::MatrixXd readout_gram(int k) const = 0;
+};
+// Makes a source that draws `batch` networks at a time.
+using PriorSourceFactory = std::function<std::unique_ptr<PriorKernelSource>(int batch)>;
+
+// The theory the config asks for (theory.method). `prior` feeds the prior-moment theory (theory.method =
+// "prior_moments", and "auto" for deep nonlinear nets); backend_prior_source() in prior_draws.hpp makes one.
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c, const PriorSourceFactory& prior = {});
 // Every layer's kernels restricted to the selection (what a run with that selection measures).
 TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s);
 

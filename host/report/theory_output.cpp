@@ -1,4 +1,4 @@
-#include "host/io/theory_output.hpp"
+#include "host/report/theory_output.hpp"
 
 #include <cmath>
 

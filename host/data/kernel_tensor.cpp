@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fwmc/errors.hpp"
-#include "fwmc/theory.hpp"
+#include "fwmc/kernel_tensor.hpp"
 
 namespace fwmc {
 
@@ -54,19 +54,26 @@ KernelTensor restrict_kernel(const KernelTensor& full, const KernelSelection& s)
   return r;
 }
 
-TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s) {
-  TheoryResult r = th;
-  for (auto& l : r.layers) {
-    l.nngp = restrict_kernel(l.nngp, s);
-    l.theory = restrict_kernel(l.theory, s);
-    l.theory_se = restrict_kernel(l.theory_se, s);
-  }
-  return r;
-}
 
 KernelTensor operator-(const KernelTensor& a, const KernelTensor& b) {
   KernelTensor r = a;
   for (std::size_t i = 0; i < r.v.size(); ++i) r.v[i] -= b.v[i];
+  return r;
+}
+
+// Window average (A K)(a,b)_ij = (1/|S|) sum_s K(a,b)_{i+s, j+s}. It maps the spatial diagonal to itself, so a
+// diagonal-only tensor stays one.
+KernelTensor apply_window(const ModelSpec& m, const KernelTensor& K) {
+  const int S = m.window_size();
+  KernelTensor r(K.N, K.D, K.diag);
+  for (int a = 0; a < K.N; ++a)
+    for (int b = 0; b < K.N; ++b)
+      for (int i = 0; i < K.D; ++i)
+        for (int j = K.diag ? i : 0; j < (K.diag ? i + 1 : K.D); ++j) {
+          double s = 0;
+          for (int t = 0; t < S; ++t) s += K.at(a, b, m.neighbor(i, t), m.neighbor(j, t));
+          r.at(a, b, i, j) = s / S;
+        }
   return r;
 }
 

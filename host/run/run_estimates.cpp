@@ -1,4 +1,6 @@
-#include "host/estimators/run_estimates.hpp"
+#include "host/run/run_estimates.hpp"
+
+#include "fwmc/theory.hpp"
 
 namespace fwmc {
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Checks that no source includes a header of a higher layer (docs/architecture.md).
+
+A header include/fwmc/<name>.hpp belongs to the layer of the folder holding <name>.cpp (or to HEADER_LAYER for
+header-only interfaces); host/<folder>/*.hpp and kernels/ belong to their folder's layer. Prints every upward
+include; exits 1 when one is not in KNOWN (the exceptions still to be removed), or when a KNOWN one is gone
+(so the list only shrinks). usage: cmake/check_layers.py [repo root]
+"""
+import os
+import re
+import sys
+
+LAYERS = ["kernels/shared", "backends", "config", "io", "data", "stats", "models", "samplers", "estimators",
+          "theory", "oracle", "run", "report", "cli"]
+FOLDER_LAYER = {"kernels/shared": "kernels/shared", "kernels": "backends", "host/cpu": "backends",
+                "host/mpi": "backends", "host/config": "config", "host/io": "io", "host/data": "data",
+                "host/stats": "stats", "host/models": "models", "host/samplers": "samplers",
+                "host/estimators": "estimators", "host/theory": "theory", "host/oracle": "oracle",
+                "host/run": "run", "host/report": "report", "host/cli": "cli"}
+HEADER_LAYER = {"backend": "backends", "errors": "backends", "comm": "backends", "devices": "backends",
+                "version": "backends", "potential": "models"}
+# Upward includes not yet removed: (including file, included header).
+KNOWN = {
+}
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    os.chdir(root)
+    sources = []
+    for top in ("host", "kernels", "include/fwmc"):
+        for d, _, files in os.walk(top):
+            sources += [os.path.join(d, f) for f in files if f.endswith((".cpp", ".hpp", ".cu", ".cuh"))]
+    header_layer = dict(HEADER_LAYER)
+    for s in sources:
+        if s.startswith("include/"):
+            continue
+        name, ext = os.path.splitext(os.path.basename(s))
+        if ext in (".cpp", ".cu") and os.path.exists(f"include/fwmc/{name}.hpp"):
+            header_layer[name] = FOLDER_LAYER[os.path.dirname(s)]
+
+    def layer_of(path):
+        if path.startswith("include/fwmc/"):
+            name = os.path.splitext(os.path.basename(path))[0]
+            if name not in header_layer:
+                sys.exit(f"check_layers: {path} has no source and no entry in HEADER_LAYER")
+            return header_layer[name]
+        return FOLDER_LAYER[os.path.dirname(path)]
+
+    found = set()
+    for s in sorted(sources):
+        mine = LAYERS.index(layer_of(s))
+        for inc in re.findall(r'#include "([^"]+)"', open(s, encoding="utf-8").read()):
+            target = "include/" + inc if inc.startswith("fwmc/") else inc
+            if not os.path.exists(target):
+                continue  # generated headers (build/generated)
+            if LAYERS.index(layer_of(target)) > mine:
+                found.add((s, inc))
+    new, gone = found - set(KNOWN), set(KNOWN) - found
+    for s, inc in sorted(found):
+        print(f"{'UPWARD' if (s, inc) in new else 'known '} {s} ({layer_of(s)}) includes {inc} ({layer_of('include/' + inc if inc.startswith('fwmc/') else inc)})")
+    for s, inc in sorted(gone):
+        print(f"fixed  {s} no longer includes {inc}: remove it from KNOWN")
+    print(f"check_layers: {len(found)} upward includes ({len(new)} new), layers: {' < '.join(LAYERS)}")
+    return 1 if new or gone else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

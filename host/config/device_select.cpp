@@ -1,0 +1,33 @@
+#include "fwmc/device_select.hpp"
+
+#include <omp.h>
+
+#include <cstdio>
+
+#include "fwmc/devices.hpp"
+#include "fwmc/errors.hpp"
+
+namespace fwmc {
+
+DeviceChoice choose_device(const Config& c) {
+  const std::string& want = c.sampler.device;
+  DeviceChoice d;
+  if (want != "cpu") {
+    const auto devs = cuda_devices();
+    if (!devs.empty()) {
+      d.cuda = true;
+      d.description = "cuda:0 " + devs[0];
+      return d;
+    }
+    if (want == "cuda")
+      throw InputError(c.source + ": [sampler] device = \"cuda\": no CUDA device answers" +
+                       std::string(cuda_compiled() ? " (cudaGetDeviceCount reports none)"
+                                                   : " (this build has no CUDA backend)") +
+                       "; use device = \"auto\" or \"cpu\"");
+  }
+  d.description = "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
+  return d;
+}
+
+
+}  // namespace fwmc
