@@ -1,8 +1,7 @@
-// One error macro family for CUDA runtime / cuBLAS / cuRAND calls: throws fwmc::RuntimeError with file:line.
+// One error macro family for CUDA runtime / cuBLAS calls: throws fwmc::RuntimeError with file:line.
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <curand.h>
 
 #include <string>
 
@@ -23,8 +22,6 @@ namespace fwmc::cuda {
   } while (0)
 
 inline const char* fwmc_cublas_name(cublasStatus_t s) { return cublasGetStatusString(s); }
-inline const char* fwmc_curand_name(curandStatus_t) { return "curand error"; }
 
 #define FWMC_CUDA_CHECK(call) FWMC_CHECK_STATUS(call, cudaSuccess, cudaGetErrorString)
 #define FWMC_CUBLAS_CHECK(call) FWMC_CHECK_STATUS(call, CUBLAS_STATUS_SUCCESS, fwmc_cublas_name)
-#define FWMC_CURAND_CHECK(call) FWMC_CHECK_STATUS(call, CURAND_STATUS_SUCCESS, fwmc_curand_name)

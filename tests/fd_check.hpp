@@ -37,8 +37,11 @@ inline double fd_gradient_error(Potential<double>& model, const std::vector<doub
       if (i >= b.offset && i < b.offset + b.layout.size()) chain = static_cast<int>((i - b.offset) / b.layout.per_chain);
     const double fd = (8 * (Up[chain] - Um[chain]) - (Up2[chain] - Um2[chain])) / (12 * eps);
     worst = std::max(worst, std::abs(fd - grad[i]) / std::max(std::abs(fd), 1e-3 * gscale));
-    for (std::size_t c = 0; c < U.size(); ++c)
-      if (static_cast<int>(c) != chain) EXPECT_EQ(Up[c], U[c]) << "parameter " << i << " moved chain " << c;
+    for (std::size_t c = 0; c < U.size(); ++c) {
+      if (static_cast<int>(c) != chain) {
+        EXPECT_EQ(Up[c], U[c]) << "parameter " << i << " moved chain " << c;
+      }
+    }
   }
   return worst;
 }

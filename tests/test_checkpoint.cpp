@@ -75,8 +75,11 @@ TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
     // Whatever the moment, no output file is half-written: every .npy present parses as a whole. (A kill during
     // start-up may come before the directory exists.)
     if (!fs::exists(out)) continue;
-    for (const auto& e : fs::directory_iterator(out))
-      if (e.path().extension() == ".npy") EXPECT_NO_THROW(read_npy(e.path().string())) << e.path();
+    for (const auto& e : fs::directory_iterator(out)) {
+      if (e.path().extension() == ".npy") {
+        EXPECT_NO_THROW(read_npy(e.path().string())) << e.path();
+      }
+    }
   }
   EXPECT_EQ(kills, 10);
   EXPECT_GE(resumed, 6) << slurp(dir + "/k.log");  // kills during start-up (before a checkpoint) restart afresh

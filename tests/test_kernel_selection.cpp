@@ -70,10 +70,12 @@ TEST(KernelSelection, RestrictedRunsMeasureTheSameEntriesAsTheFullRun) {
     for (int l = 0; l < 2; ++l) expect_selected(full.kernels[l], part.kernels[l], sel);
     // The traces do not depend on the selection, and the spatial trace of the diagonal is the full one's.
     EXPECT_EQ(part.traces.values, full.traces.values);
-    if (sel.inputs.empty())
+    if (sel.inputs.empty()) {
       for (int l = 0; l < 2; ++l)
-        for (std::size_t i = 0; i < full.spatial_trace[l].mean.v.size(); ++i)
+        for (std::size_t i = 0; i < full.spatial_trace[l].mean.v.size(); ++i) {
           EXPECT_NEAR(part.spatial_trace[l].mean.v[i], full.spatial_trace[l].mean.v[i], 1e-12);
+        }
+    }
   }
 }
 

@@ -109,7 +109,7 @@ TEST(OutputSafety, ASecondWriterIsRefusedNamingTheHoldersPid) {
   const std::string out = dir + "/o";
   const pid_t a = spawn_fwmc({"run", dir + "/long.toml", "--out", out}, dir + "/a.log");
   ASSERT_TRUE(waits_for_file(out + "/.fwmc.lock", 30)) << slurp(dir + "/a.log");
-  for (const std::string& extra : {"", "--force"}) {
+  for (const char* extra : {"", "--force"}) {
     const CmdResult b = run_fwmc("run " + dir + "/c.toml --out " + out + " " + extra);
     EXPECT_EQ(b.code, 2) << b.output;
     EXPECT_NE(b.output.find("in use by another fwmc process (pid " + std::to_string(a) + ")"), std::string::npos)

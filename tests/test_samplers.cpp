@@ -40,7 +40,9 @@ TEST(Samplers, UlaConvergesToItsBiasedLawAndTheBiasShrinksWithTheStep) {
     cov -= mean * mean.transpose();
     measured_bias.push_back((cov - g.cov).norm());
     // The biased law is distinguishable from the exact posterior at the larger step: the check can fail.
-    if (measured_bias.size() == 1) EXPECT_GT(max_z(cm, g.mean, g.cov), 6.0);
+    if (measured_bias.size() == 1) {
+      EXPECT_GT(max_z(cm, g.mean, g.cov), 6.0);
+    }
   }
   EXPECT_LT(measured_bias[1], 0.5 * measured_bias[0]);
 }

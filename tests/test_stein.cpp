@@ -138,7 +138,9 @@ TEST(Stein, CrossFittedControlVariatesAreUnbiasedWithHonestErrors) {
     // E[z^2] = 1 for an honest MCSE (a t-like excess of about 10% with 32 groups and a fitted slope).
     EXPECT_GT(z2, 0.9) << "b = " << b;
     EXPECT_LT(z2, 1.25) << "b = " << b;
-    if (b > 0) EXPECT_LT(var_cv, 0.1 * var_plain) << "rho^2 = 16/17: the error variance drops about 17x";
+    if (b > 0) {
+      EXPECT_LT(var_cv, 0.1 * var_plain) << "rho^2 = 16/17: the error variance drops about 17x";
+    }
   }
 }
 

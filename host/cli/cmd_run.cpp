@@ -233,7 +233,6 @@ int report_job(const Config& c, const JobResult& job) {
               "step size %.3g..%.3g, divergences %ld\n", shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(),
               shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(), shown(dg.ess_bulk_min, "%.0f").c_str(),
               shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
-  if (!th.available) std::printf("  no theory: %s\n", th.unavailable_reason.c_str());
   std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
   for (const auto& l : job.layers) {
     if (l.has_theory)
@@ -273,8 +272,7 @@ int report_job(const Config& c, const JobResult& job) {
     std::printf("  warning: %ld chain(s) dropped for a non-finite state, %ld for exceeding the divergence budget\n",
                 dg.dropped_nonfinite, dg.dropped_divergent);
   for (const auto& w : th.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp%s}.npy)\n", out.c_str(),
-              th.available ? ",theory" : "");
+  std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp,theory}.npy)\n", out.c_str());
   return 0;
 }
 

@@ -44,8 +44,7 @@ int cmd_theory(const CommonArgs& a) {
 
   std::printf("fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n",
               c.model.arch.c_str(), m.depth(), c.model.activation.c_str(), d.P, d.P_test, d.n_out());
-  if (!t.available) std::printf("  no theory: %s; wrote NNGP kernels only\n", t.unavailable_reason.c_str());
-  else std::printf("  method %s, cond(Gamma) = %.3g\n", t.method.c_str(), t.phi.gamma_cond);
+  std::printf("  method %s, cond(Gamma) = %.3g\n", t.method.c_str(), t.phi.gamma_cond);
   for (const auto& lt : t.layers) {
     double norm, se;
     theory_correction_norm(lt, norm, se);
@@ -57,8 +56,7 @@ int cmd_theory(const CommonArgs& a) {
       std::printf("  layer %d: ||K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius());
   }
   for (const auto& w : t.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (theory.json, K<l>_nngp.npy%s) in %.2f s\n", c.output.dir.c_str(),
-              t.available ? ", K<l>_theory.npy" : "", secs);
+  std::printf("  wrote %s/ (theory.json, K<l>_nngp.npy, K<l>_theory.npy) in %.2f s\n", c.output.dir.c_str(), secs);
   return 0;
 }
 

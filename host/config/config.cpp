@@ -40,7 +40,7 @@ void apply_override(toml::table& root, const std::string& item) {
 }
 
 void read_data(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "data", src, {});
+  SectionReader r(root, "data", src);
   auto& d = c.data;
   r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx"});
   r.get("x", d.x);
@@ -62,7 +62,7 @@ void read_data(const toml::table& root, const std::string& src, Config& c) {
 }
 
 void read_model(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "model", src, {});
+  SectionReader r(root, "model", src);
   auto& m = c.model;
   r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
   r.get("widths", m.widths, 1, kMaxWidth);
@@ -84,12 +84,12 @@ void read_model(const toml::table& root, const std::string& src, Config& c) {
 }
 
 void read_posterior(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "posterior", src, {});
+  SectionReader r(root, "posterior", src);
   r.get("beta", c.posterior.beta, 0.0, 1e12);
 }
 
 void read_sampler(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "sampler", src, {});
+  SectionReader r(root, "sampler", src);
   auto& s = c.sampler;
   r.get("method", s.method, {"ula", "mala", "hmc"});
   r.get("chains", s.chains, 1, 10000000);
@@ -122,7 +122,7 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
 }
 
 void read_theory(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "theory", src, {});
+  SectionReader r(root, "theory", src);
   r.get("method", c.theory.method, {"auto", "closed_form", "prior_moments"});
   r.get("draws", c.theory.draws, 100, 1000000000000L);
   r.get("seed", c.theory.seed);
@@ -131,7 +131,7 @@ void read_theory(const toml::table& root, const std::string& src, Config& c) {
 }
 
 void read_output(const toml::table& root, const std::string& src, Config& c) {
-  SectionReader r(root, "output", src, {});
+  SectionReader r(root, "output", src);
   r.get("dir", c.output.dir);
   if (c.output.dir.empty()) r.fail("dir", "must not be empty");
   r.get("checkpoint_every", c.output.checkpoint_every, 0.0, 1e9, true);
@@ -150,13 +150,13 @@ void check_cross_rules(const toml::table& root, const std::string& src, const Co
   const auto& m = c.model;
   if (d.kind == "synthetic" && m.arch != "fcn") {
     std::size_t want = m.arch == "cnn1d" ? 2 : 3;
-    SectionReader r(root, "data", src, {});
+    SectionReader r(root, "data", src);
     if (d.input_shape.size() != want)
       r.fail("input_shape", "arch = \"" + m.arch + "\" needs input_shape = " +
                                 (want == 2 ? "[D, c0]" : "[H, W, c0]"));
     for (std::size_t i = 0; i + 1 < want; ++i)
       if (m.window > d.input_shape[i]) {
-        SectionReader rm(root, "model", src, {});
+        SectionReader rm(root, "model", src);
         rm.fail("window", "larger than the input's spatial size " + std::to_string(d.input_shape[i]));
       }
   }

@@ -81,8 +81,7 @@ void check_known_keys(const toml::table& root, const std::string& source) {
   }
 }
 
-SectionReader::SectionReader(const toml::table& root, std::string section, std::string source,
-                             std::vector<std::string>)
+SectionReader::SectionReader(const toml::table& root, std::string section, std::string source)
     : section_(std::move(section)), source_(std::move(source)) {
   if (auto n = root.get(section_)) table_ = n->as_table();
 }

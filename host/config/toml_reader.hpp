@@ -11,8 +11,7 @@ namespace fwmc {
 
 class SectionReader {
  public:
-  SectionReader(const toml::table& root, std::string section, std::string source,
-                std::vector<std::string> known_keys);
+  SectionReader(const toml::table& root, std::string section, std::string source);
 
   void get(const char* key, int& out, long lo, long hi) const;
   void get(const char* key, long& out, long lo, long hi) const;

@@ -29,9 +29,8 @@ void theory_correction_norm(const LayerTheory& lt, double& norm, double& se) {
 
 nlohmann::ordered_json theory_json(const TheoryResult& t) {
   nlohmann::ordered_json j;
-  j["available"] = t.available;
-  j["method"] = t.available ? t.method : "none";
-  if (!t.available) j["unavailable_reason"] = t.unavailable_reason;
+  j["available"] = true;  // kept for readers of older theory.json files: fwmc refuses a config without a theory
+  j["method"] = t.method;
   j["draws"] = t.draws;
   j["gamma_condition_number"] = t.phi.gamma_cond;
   j["sum_nd_over_n"] = t.sum_nd_over_n;

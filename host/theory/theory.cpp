@@ -73,16 +73,14 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
   } else if (method == "auto") {
     use_prior_moments();  // no closed form: deep nonlinear fcn, nonlinear cnn
   } else {
-    r.unavailable_reason = std::string("no closed form for a ") + (m.arch == Arch::fcn ? "fcn" : "cnn") + " with " +
-                           std::to_string(L) + " " + activation_name(m.activation) +
-                           " hidden layer(s); use theory.method = \"prior_moments\"";
-    throw InputError(c.source + ": [theory] method = \"closed_form\": " + r.unavailable_reason);
+    throw InputError(c.source + ": [theory] method = \"closed_form\": no closed form for a " +
+                     (m.arch == Arch::fcn ? "fcn" : "cnn") + " with " + std::to_string(L) + " " +
+                     activation_name(m.activation) + " hidden layer(s); use theory.method = \"prior_moments\"");
   }
   for (int l = 1; l <= L; ++l) {
     r.layers[l - 1].theory = th[l - 1];
     r.layers[l - 1].has_theory = true;
   }
-  r.available = true;
   return r;
 }
 

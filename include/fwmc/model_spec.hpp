@@ -4,11 +4,18 @@
 #include <vector>
 
 #include "fwmc/config.hpp"
+#include "kernels/shared/activation.cuh"
 
 namespace fwmc {
 
 enum class Arch { fcn, cnn1d, cnn2d };
-enum class Activation { linear = 0, relu = 1, erf = 2, tanh = 3, quadratic = 4 };
+enum class Activation {
+  linear = shared::kLinear,
+  relu = shared::kRelu,
+  erf = shared::kErf,
+  tanh = shared::kTanh,
+  quadratic = shared::kQuadratic
+};
 // How a linear fcn evaluates U and grad U: through the layers' activations (cost ~ P n^2 per layer) or through
 // products of the weight matrices (~ n^2 n_d per layer; f = X W_1 ... W_{L+1} by associativity). automatic picks
 // the cheaper; nonlinear and cnn models always go through the layers.

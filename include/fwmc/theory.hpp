@@ -45,8 +45,6 @@ struct TheoryResult {
   std::vector<LayerTheory> layers;     // l = 1..L
   PhiResult phi;
   std::string method;                  // e.g. "closed_form:deep_linear_fcn"
-  bool available = false;
-  std::string unavailable_reason;
   std::vector<std::string> warnings;
   double sum_nd_over_n = 0, p_depth_over_n = 0;
   long draws = 0;

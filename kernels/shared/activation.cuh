@@ -6,7 +6,7 @@
 
 namespace fwmc::shared {
 
-// Codes match fwmc::Activation.
+// The activation codes; fwmc::Activation (model_spec.hpp) takes its values from these.
 enum : int { kLinear = 0, kRelu = 1, kErf = 2, kTanh = 3, kQuadratic = 4 };
 
 template <class T>
