@@ -53,10 +53,10 @@ class Recorder final : public Backend<float> {
   void to_host(void* d, const void* s, std::size_t b) override { in_.to_host(d, s, b); }
   void copy(void* d, const void* s, std::size_t b) override { in_.copy(d, s, b); }
   void fill_zero(void* d, std::size_t b) override { in_.fill_zero(d, b); }
-  void gemm(bool ta, bool tb, int m, int n, int k, float al, const float* A, int lda, long sa, const float* B, int ldb,
-            long sb, float be, float* C, int ldc, long sc, int batch) override {
+  void gemm_strided(bool ta, bool tb, int m, int n, int k, float al, const float* A, int lda, long sa, const float* B,
+                    int ldb, long sb, float be, float* C, int ldc, long sc, int batch) override {
     if (recording) calls.push_back({ta, tb, m, n, k, lda, ldb, ldc, batch, sa, sb, sc});
-    in_.gemm(ta, tb, m, n, k, al, A, lda, sa, B, ldb, sb, be, C, ldc, sc, batch);
+    in_.gemm_strided(ta, tb, m, n, k, al, A, lda, sa, B, ldb, sb, be, C, ldc, sc, batch);
   }
   void activation_forward(int a, long n, const float* z, float* h) override { in_.activation_forward(a, n, z, h); }
   void activation_backward(int a, long n, const float* z, float* dz) override { in_.activation_backward(a, n, z, dz); }
@@ -117,8 +117,8 @@ double replay_seconds(Backend<float>& be, const std::vector<GemmCall>& calls, in
   std::vector<float> tmp(C.size());
   auto run = [&] {
     for (const auto& c : calls)
-      be.gemm(c.ta, c.tb, c.m, c.n, c.k, 1.0f, A.data(), c.lda, c.sa, B.data(), c.ldb, c.sb, 0.0f, C.data(), c.ldc, c.sc,
-              c.batch);
+      be.gemm_strided(c.ta, c.tb, c.m, c.n, c.k, 1.0f, A.data(), c.lda, c.sa, B.data(), c.ldb, c.sb, 0.0f, C.data(),
+                      c.ldc, c.sc, c.batch);
     be.to_host(tmp.data(), C.data(), sizeof(float));  // synchronise
   };
   run();

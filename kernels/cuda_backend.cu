@@ -53,8 +53,8 @@ class CudaBackend final : public Backend<T> {
   }
   void fill_zero(void* d, std::size_t b) override { FWMC_CUDA_CHECK(cudaMemsetAsync(d, 0, b, st())); }
 
-  void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb, long sb,
-            T beta, T* C, int ldc, long sc, int batch) override {
+  void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
+                    long sb, T beta, T* C, int ldc, long sc, int batch) override {
     FWMC_CUBLAS_CHECK(gemm_batched(blas_.get(), ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n,
                                    k, &alpha, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc, batch));
   }
@@ -68,17 +68,17 @@ class CudaBackend final : public Backend<T> {
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per, loss, false, [=] __device__(int c, long e) {
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per, loss, false, 1.0, [=] __device__(int c, long e) {
       return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per);
     });
     check_launch();
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, energy, true, [=] __device__(int c, long j) {
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, energy, true, 0.5 * inv_s2,
+                                                               [=] __device__(int c, long j) {
       const long o = c * per + j;
-      g[o] += static_cast<T>(th[o] * inv_s2);
-      return 0.5 * inv_s2 * static_cast<double>(th[o]) * th[o];
+      return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
     });
     check_launch();
   }
@@ -94,7 +94,7 @@ class CudaBackend final : public Backend<T> {
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, [=] __device__(int c, long j) {
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, 1.0, [=] __device__(int c, long j) {
       const long o = c * per + j;
       return shared::mala_q_term<T>(to[o], from[o], gf[o], static_cast<T>(step[c]));
     });
@@ -129,16 +129,15 @@ class CudaBackend final : public Backend<T> {
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, [=] __device__(int c, long j) {
-      const double v = x[c * per + j];
-      return w * v * v;
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, w, [=] __device__(int c, long j) {
+      return shared::square_at<T>(x[c * per + j]);
     });
     check_launch();
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
     const long per = b.per_chain;
     map_chains(b, [=] __device__(int c, long j) {
-      if (take[c]) dst[c * per + j] = src[c * per + j];
+      shared::select_at<T>(take[c] != 0, src[c * per + j], dst[c * per + j]);
     });
   }
   void accumulate(long n, const T* src, double scale, double* acc) override {
@@ -146,10 +145,10 @@ class CudaBackend final : public Backend<T> {
   }
   void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
                  double* out) override {
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(static_cast<long>(rows) * cols, out, false,
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(static_cast<long>(rows) * cols, out, false, 1.0,
                                                              [=] __device__(int c, long e) {
       const long i = e % rows, j = e / rows;
-      return static_cast<double>(A[c * sa + i + j * lda]) * B[c * sb + i + j * ldb];
+      return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
     });
     check_launch();
   }
@@ -172,7 +171,7 @@ class CudaBackend final : public Backend<T> {
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
     const long per = b.per_chain;
     map_chains(b, [=] __device__(int c, long j) {
-      if (!isfinite(x[c * per + j])) flag[c] = 1;
+      if (shared::nonfinite_at<T>(x[c * per + j])) flag[c] = 1;
     });
   }
 

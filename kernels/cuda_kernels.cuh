@@ -4,6 +4,7 @@
 #include <cub/block/block_reduce.cuh>
 
 #include "kernels/shared/activation.cuh"
+#include "kernels/shared/chain_ops.cuh"
 #include "kernels/shared/philox.cuh"
 #include "kernels/shared/sampler_math.cuh"
 
@@ -17,16 +18,16 @@ __global__ void elementwise(long n, F f) {
     f(i);
 }
 
-// One block per chain: out[c] (+)= sum_j f(c, j) for j < per_chain.
+// One block per chain: out[c] = (add ? out[c] : 0) + scale * sum_j f(c, j) for j < per_chain.
 template <class F>
-__global__ void per_chain_sum(long per_chain, double* out, bool add, F f) {
+__global__ void per_chain_sum(long per_chain, double* out, bool add, double scale, F f) {
   using Reduce = cub::BlockReduce<double, kThreads>;
   __shared__ typename Reduce::TempStorage tmp;
   const int c = blockIdx.x;
   double s = 0;
   for (long j = threadIdx.x; j < per_chain; j += kThreads) s += f(c, j);
   const double total = Reduce(tmp).Sum(s);
-  if (threadIdx.x == 0) out[c] = add ? out[c] + total : total;
+  if (threadIdx.x == 0) out[c] = add ? out[c] + scale * total : scale * total;
 }
 
 // One block per chain: per-chain elementwise work that needs the chain index.

@@ -34,9 +34,9 @@ class LinearRegression final : public Potential<double> {
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
   void evaluate(const double* w, double* grad, std::vector<double>& U) override {
     const double s = 1 / std::sqrt(double(d_));
-    be_.gemm(false, false, P_, C_, d_, s, X_.data(), P_, 0, w, d_, 0, 0.0, f_.data(), P_, 0, 1);
+    be_.gemm(s, matrix(X_.data(), P_, d_, P_), matrix(w, d_, C_, d_), 0.0, matrix(f_.data(), P_, C_, P_));
     be_.residual(P_, P_, 1, C_, f_.data(), y_.data(), beta_, dF_.data(), loss_.data());
-    be_.gemm(true, false, d_, C_, P_, s, X_.data(), P_, 0, dF_.data(), P_, 0, 0.0, grad, d_, 0, 1);
+    be_.gemm(s, matrix(X_.data(), P_, d_, P_).t(), matrix(dF_.data(), P_, C_, P_), 0.0, matrix(grad, d_, C_, d_));
     be_.fill_zero(energy_.data(), sizeof(double) * C_);
     be_.add_prior(blocks_[0].layout, w, 1 / (blocks_[0].prior_std * blocks_[0].prior_std), grad, energy_.data());
     auto l = loss_.download(), e = energy_.download();

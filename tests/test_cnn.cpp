@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "fwmc/device_select.hpp"
 #include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/cnn_model.hpp"
@@ -12,6 +13,7 @@
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
 #include "fwmc/reference_net.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
 #include "fd_check.hpp"
@@ -155,8 +157,8 @@ double bonferroni_z(std::size_t entries) { return inverse_normal_cdf(1 - 0.5e-3 
 double max_z_vs_oracle(const Config& c, long draws, double* signal, std::size_t* entries) {
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(c, m, d));
-  const RunResult r = run_sampling(c, m, d, th.phi.phi);
+  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   const OracleResult o = run_oracle(c, m, d, draws);
   double worst = 0;
   *signal = 0;
@@ -197,7 +199,7 @@ TEST(Cnn, BetaZeroReproducesTheFirstLayerPriorMean) {
   Config c = cnn_config({"posterior.beta=0", "model.widths=[3]", "sampler.warmup=200", "sampler.samples=1000"});
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const RunResult r = run_sampling(c, m, d, Eigen::MatrixXd::Zero(d.P, d.P));
+  const RunResult r = run_sampling(plan_run(c, d, 1), d, Eigen::MatrixXd::Zero(d.P, d.P));
   const auto K0 = nngp_kernels(m, d.X);
   // The plain average fluctuates around K0_1; the Stein estimate of a linear cnn is K0_1 itself at beta = 0 (zero
   // variance, so only rounding separates them).

@@ -6,12 +6,14 @@
 #include <functional>
 #include <random>
 
+#include "fwmc/device_select.hpp"
 #include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
 #include "fwmc/theory.hpp"
@@ -72,9 +74,9 @@ void every_operation(double tol) {
           auto [Cc, Cg] = t.random(static_cast<std::size_t>(m) * n * batch);
           const int lda = ta ? k : m, ldb = tb ? n : k;
           const long sa = share ? 0 : static_cast<long>(m) * k;
-          t.cpu->gemm(ta, tb, m, n, k, T(0.7), A.data(), lda, sa, B.data(), ldb, static_cast<long>(k) * n, T(0.3),
+          t.cpu->gemm_strided(ta, tb, m, n, k, T(0.7), A.data(), lda, sa, B.data(), ldb, static_cast<long>(k) * n, T(0.3),
                       Cc.data(), m, static_cast<long>(m) * n, batch);
-          t.gpu->gemm(ta, tb, m, n, k, T(0.7), Ag.data(), lda, sa, Bg.data(), ldb, static_cast<long>(k) * n, T(0.3),
+          t.gpu->gemm_strided(ta, tb, m, n, k, T(0.7), Ag.data(), lda, sa, Bg.data(), ldb, static_cast<long>(k) * n, T(0.3),
                       Cg.data(), m, static_cast<long>(m) * n, batch);
           report("gemm", max_rel_diff(Cc, Cg));
         }
@@ -235,8 +237,8 @@ TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
       "precision='double'\ndevice='cuda'\n", "gpu.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(c, m, d));
-  const RunResult r = run_sampling(c, m, d, th.phi.phi);
+  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   EXPECT_EQ(r.backend, "cuda");
   const OracleResult o = run_oracle(c, m, d, 400000);
   double worst = 0;
@@ -264,7 +266,7 @@ TEST(GpuRun, SteinEstimatesMatchTheCpu) {
                                     "gpu_stein.toml", {k ? "sampler.device=\"cuda\"" : "sampler.device=\"cpu\""});
       const Dataset d = load_dataset(c);
       const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-      r[k] = run_sampling(c, m, d, Eigen::MatrixXd::Identity(d.P, d.P));
+      r[k] = run_sampling(plan_run(c, d, 1), d, Eigen::MatrixXd::Identity(d.P, d.P));
     }
     ASSERT_EQ(r[1].backend, "cuda");
     for (std::size_t l = 0; l < r[0].kernels.size(); ++l)

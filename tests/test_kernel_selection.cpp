@@ -7,6 +7,7 @@
 #include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/memory_model.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
 #include "test_helpers.hpp"
@@ -28,7 +29,7 @@ Config small_cnn2d(const std::vector<std::string>& extra) {
 RunResult run(const Config& c) {
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  return run_sampling(c, m, d, Eigen::MatrixXd::Identity(d.P, d.P));
+  return run_sampling(plan_run(c, d, 1), d, Eigen::MatrixXd::Identity(d.P, d.P));
 }
 
 // Every entry of `part` equals the selected entry of `full` (mean and MCSE), up to GEMM rounding.
@@ -80,12 +81,13 @@ TEST(KernelSelection, RestrictedRunsMeasureTheSameEntriesAsTheFullRun) {
 }
 
 TEST(KernelSelection, TheMemoryModelCountsOnlyTheSelectedEntries) {
-  const Config c = small_cnn2d({});
-  const Dataset d = load_dataset(c);
-  const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const auto full = estimate_memory(m, d.N(), d.P, c.sampler, 8);
-  const auto diag = estimate_memory(m, d.N(), d.P, c.sampler, 8, {{}, true});
-  const auto sub = estimate_memory(m, d.N(), d.P, c.sampler, 8, {{0, 1}, false});
+  const Dataset d = load_dataset(small_cnn2d({}));
+  auto memory = [&](const std::string& selection) {
+    return plan_run(small_cnn2d({"output.estimator=\"plain\"", "sampler.chain_batch=8", selection}), d, 1).memory;
+  };
+  const auto full = memory("output.kernel_positions=\"all\"");
+  const auto diag = memory("output.kernel_positions=\"diagonal\"");
+  const auto sub = memory("output.kernel_inputs=[0,1]");
   // 4 groups x entries x (float scratch 8 B + 2 layers x 8 B) with D = 12, N = 6.
   const std::size_t per_entry = 4 * (8 + 16);
   EXPECT_EQ(full.shared - diag.shared, per_entry * (144 * 36 - 12 * 36));

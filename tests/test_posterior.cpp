@@ -5,11 +5,13 @@
 
 #include <cmath>
 
+#include "fwmc/device_select.hpp"
 #include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
 #include "fwmc/theory.hpp"
@@ -31,8 +33,8 @@ Config tiny(const std::vector<std::string>& overrides) {
 double max_z_vs_oracle(const Config& c, long oracle_draws) {
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(c, m, d));
-  const RunResult r = run_sampling(c, m, d, th.phi.phi);
+  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   const OracleResult o = run_oracle(c, m, d, oracle_draws);
   EXPECT_GT(o.ess, 0.5 * oracle_draws);
   EXPECT_LT(r.diag.rhat_max, 1.01);
@@ -130,14 +132,14 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
   c.model.activation = act;
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const Eigen::MatrixXd phi = compute_theory(m, d, c, backend_prior_source(c, m, d)).phi.phi;
+  const Eigen::MatrixXd phi = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d)).phi.phi;
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const RunResult one = run_sampling(c, m, d, phi);
+  const RunResult one = run_sampling(plan_run(c, d, 1), d, phi);
   omp_set_num_threads(2);
-  const RunResult two = run_sampling(c, m, d, phi);
+  const RunResult two = run_sampling(plan_run(c, d, 1), d, phi);
   c.sampler.chain_batch = 4;
-  const RunResult batched = run_sampling(c, m, d, phi);
+  const RunResult batched = run_sampling(plan_run(c, d, 1), d, phi);
   omp_set_num_threads(threads);
   for (const RunResult* r : {&two, &batched}) {
     for (int l = 0; l < 2; ++l) EXPECT_EQ(r->kernels[l].mean.v, one.kernels[l].mean.v);

@@ -11,6 +11,7 @@
 
 #include "fwmc/dataset.hpp"
 #include "fwmc/diagnostics.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/stein_estimator.hpp"
 #include "fwmc/theory.hpp"
@@ -43,7 +44,7 @@ RunResult run(const Config& c) {
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   // Phi (for the traces) from the NNGP kernels alone: no Monte Carlo theory needed here.
   const auto K0 = nngp_kernels(m, d.X);
-  return run_sampling(c, m, d, compute_phi(m, K0.back(), d.P, d.Y, c.posterior.beta).phi);
+  return run_sampling(plan_run(c, d, 1), d, compute_phi(m, K0.back(), d.P, d.Y, c.posterior.beta).phi);
 }
 
 std::vector<KernelTensor> nngp_of(const Config& c) {

@@ -20,6 +20,7 @@
 #include "fwmc/errors.hpp"
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/memory_model.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/prior_draws.hpp"
 #include "fwmc/theory.hpp"
@@ -63,14 +64,15 @@ CheckpointPolicy checkpoint_policy(const Config& c, const JobOptions& opt, const
   return policy;
 }
 
-void print_run_header(const Config& c, const ModelSpec& m, const Dataset& d, const DeviceChoice& dev, int ranks) {
+void print_run_header(const RunPlan& plan, const Dataset& d) {
+  const Config& c = plan.config;
   std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
-  for (int w : m.widths) std::fprintf(stderr, " %d", w);
+  for (int w : plan.model.widths) std::fprintf(stderr, " %d", w);
   std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
-               uses_weight_product(m, d.P) ? " (U through the weight product)" : "", d.P, d.P_test,
-               c.sampler.method.c_str(), c.sampler.chains, c.sampler.precision.c_str(), dev.description.c_str(),
-               c.sampler.device == "auto" ? " (device = auto)" : "");
-  if (ranks > 1) std::fprintf(stderr, " x %d processes", ranks);
+               plan.weight_product ? " (U through the weight product)" : "", d.P, d.P_test,
+               c.sampler.method.c_str(), c.sampler.chains, precision_name(plan.precision),
+               plan.device.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
+  if (plan.ranks > 1) std::fprintf(stderr, " x %d processes", plan.ranks);
   std::fprintf(stderr, "\n");
 }
 
@@ -79,18 +81,15 @@ void print_run_header(const Config& c, const ModelSpec& m, const Dataset& d, con
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = load_dataset(c);
-  const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  // Before any output: a missing device or a job that cannot fit in memory is an input error.
-  const DeviceChoice dev = choose_device(c);
-  const int batch = chain_batch_size(c, world().size());
-  check_kernel_selection(c, d.N());
-  check_memory(c, dev, estimate_memory(c, m, d.N(), d.P, batch), batch);
+  // Before any output: an unknown sampler, a missing device or a job that cannot fit in memory is an input error.
+  const RunPlan plan = plan_run(c, d, world().size());
+  const ModelSpec& m = plan.model;
+  const KernelSelection& sel = plan.selection;
   // The theory can still refuse the config (e.g. theory.method = "closed_form" where none exists): before the
   // output directory is touched.
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
-  const KernelSelection sel = kernel_selection(c);
-  const TheoryResult th_full = compute_theory(m, d, c, backend_prior_source(c, m, d));
+  const TheoryResult th_full = compute_theory(m, d, c, backend_prior_source(plan.device, m, d));
   job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
@@ -103,13 +102,13 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
     folder.emplace(out, opt.resume ? OutputFolder::Mode::resume : opt.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh,
                    "[output] dir", "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
   comm.barrier();  // the other ranks write their checkpoints into the folder rank 0 has claimed (or been refused)
-  const Provenance prov = provenance_of(c, dev.cuda ? "cuda" : "cpu", comm.size());
+  const Provenance prov = provenance_of(c, plan.device.cuda ? "cuda" : "cpu", comm.size());
   if (opt.resume && comm.rank() == 0) check_resume_provenance(*opt.resume, out, prov);
   std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
   const CheckpointPolicy policy = checkpoint_policy(c, opt, prov, comm.rank(), own);
-  if (comm.rank() == 0) print_run_header(c, m, d, dev, comm.size());
+  if (comm.rank() == 0) print_run_header(plan, d);
   try {
-    job.run = run_sampling(c, m, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
+    job.run = run_sampling(plan, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
   } catch (const Interrupted&) {
     if (std::filesystem::exists(policy.path))
       std::fprintf(stderr, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
@@ -130,7 +129,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   // Everything is computed: now write. The sampling state is in the final checkpoint, so a failure from here on
   // (disk full, a kill) costs only the writing: --resume redoes it.
   try {
-    publish_outputs(c, job, *folder, prov, theory_s, batch, m, d);
+    publish_outputs(plan, job, *folder, prov, theory_s);
   } catch (const std::exception& e) {
     folder->discard_staging();
     throw RuntimeError(std::string(e.what()) + "; the sampling is saved: after fixing this, fwmc run --resume " + out +
@@ -203,15 +202,11 @@ int cmd_run(const CommonArgs& a) {
   const Config c = resolve_config(a);
   if (a.dry_run) {
     const Dataset d = load_dataset(c);
-    const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-    const DeviceChoice dev = choose_device(c);
-    check_kernel_selection(c, d.N());
-    const int batch = chain_batch_size(c, world().size());
-    const MemoryEstimate e = estimate_memory(c, m, d.N(), d.P, batch);
+    const RunPlan plan = plan_run(c, d, world().size(), /*check_fit=*/false);
     std::printf("fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
-                m.total_params(), c.sampler.chains, dev.description.c_str());
-    std::fputs(describe_memory(e, c.sampler, batch, !dev.cuda).c_str(), stdout);
-    check_memory(c, dev, e, batch);
+                plan.model.total_params(), c.sampler.chains, plan.device.description.c_str());
+    std::fputs(describe_memory(plan).c_str(), stdout);
+    check_memory(plan);
     std::printf("  fits: yes; nothing was sampled or written\n");
     return 0;
   }

@@ -19,6 +19,7 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/sweep_report.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
@@ -153,9 +154,8 @@ enum class Have { nothing, finished, resumable };
 
 // Checks a width's folder against the run it will be: a run of another setup is an InputError naming what
 // differs, unless --force (then it is rerun).
-Have survey_width(const Config& c, const std::string& dir, const SweepData& data, bool force,
-                  CheckpointData& checkpoint) {
-  const std::string backend = choose_device(c).cuda ? "cuda" : "cpu";
+Have survey_width(const Config& c, const std::string& dir, const std::string& backend, const SweepData& data,
+                  bool force, CheckpointData& checkpoint) {
   const Provenance now = data.hashes.empty() ? provenance_of(c, backend, world().size())
                                              : provenance_of(c, backend, world().size(), data.hashes);
   const std::string summary = c.output.dir + "/summary.json", ckpt = c.output.dir + "/checkpoint.bin";
@@ -244,6 +244,9 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   const Config base = resolve_config(a);
   check_sweep_args(sa);
   std::vector<WidthJob> jobs = width_jobs(base, sa);
+  // Before the folder is touched: an unknown sampler or a missing device (every width runs on the same one).
+  resolve_sampler(base);
+  const std::string backend = choose_device(base).cuda ? "cuda" : "cpu";
   // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
   // provenance matches); a folder of something else is refused unless --force.
   const std::string& dir = base.output.dir;
@@ -253,7 +256,7 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   const SweepData data = materialise_data(base, jobs);
   std::vector<Have> have(jobs.size());
   std::vector<CheckpointData> checkpoints(jobs.size());
-  for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, data, a.force, checkpoints[k]);
+  for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, backend, data, a.force, checkpoints[k]);
   for (const auto& [path, bytes] : data.files) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))

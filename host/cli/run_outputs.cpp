@@ -42,8 +42,10 @@ std::string shown(double x, const char* fmt) {
 }
 
 // Writes the outputs into the folder's staging area and publishes them, summary.json (the manifest) last.
-void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder, const Provenance& prov,
-                     double theory_s, int batch, const ModelSpec& m, const Dataset& d) {
+void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& folder, const Provenance& prov,
+                     double theory_s) {
+  const Config& c = plan.config;
+  const ModelSpec& m = plan.model;
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;
   const std::string out = folder.staging_dir();
@@ -53,7 +55,7 @@ void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder
     write_tensor_npy(out + "/" + name + "_mean.npy", e.mean.shape(), e.mean.v);
     write_tensor_npy(out + "/" + name + "_mcse.npy", e.mcse.shape(), e.mcse.v);
   };
-  const bool both = c.output.estimator == "both";
+  const bool both = plan.estimator == EstimatorChoice::both;
   for (int l = 1; l <= m.depth(); ++l) {
     write_estimate("K" + std::to_string(l), r.kernels[l - 1]);
     if (both) write_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
@@ -67,7 +69,7 @@ void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
   j["backend"] = r.backend;
   j["device"] = r.device;
-  j["precision"] = c.sampler.precision;
+  j["precision"] = precision_name(plan.precision);
   {
     const BlasInfo b = blas_info();
     j["cpu"] = {{"isa", detect_isa().name()}, {"blas", b.config}, {"blas_kernels", b.kernel},
@@ -75,13 +77,14 @@ void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder
                 {"omp_wait_policy", std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : ""}};
   }
   j["estimator"] = r.estimator;
-  j["evaluation"] = uses_weight_product(m, d.P) ? "product" : "layers";  // what [model] evaluation resolved to
+  j["evaluation"] = plan.weight_product ? "product" : "layers";  // what [model] evaluation resolved to
   j["timing"] = {{"total_s", total_s}, {"sampling_s", r.sampling_s}, {"theory_s", theory_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};
   {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    const MemoryEstimate e = estimate_memory(c, m, d.N(), d.P, batch);
+    const MemoryEstimate& e = plan.memory;
+    const int batch = plan.chain_batch;
     j["memory"] = {{"model_backend_mib", e.total(batch) / 1048576.0}, {"model_host_mib", e.host / 1048576.0},
                    {"model_peak_cpu_mib", e.peak_same_memory(batch) / 1048576.0}, {"peak_rss_mib", ru.ru_maxrss / 1024.0}};
   }

@@ -2,11 +2,9 @@
 #pragma once
 #include <string>
 
-#include "fwmc/config.hpp"
-#include "fwmc/dataset.hpp"
-#include "fwmc/model_spec.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
+#include "fwmc/run_plan.hpp"
 #include "host/cli/commands.hpp"
 
 namespace fwmc::cli {
@@ -17,7 +15,7 @@ double rhat_or_nan(double r);
 std::string shown(double x, const char* fmt);
 
 // Writes the outputs into the folder's staging area and publishes them, summary.json (the manifest) last.
-void publish_outputs(const Config& c, const JobResult& job, OutputFolder& folder, const Provenance& prov,
-                     double theory_s, int batch, const ModelSpec& m, const Dataset& d);
+void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& folder, const Provenance& prov,
+                     double theory_s);
 
 }  // namespace fwmc::cli

@@ -9,6 +9,7 @@
 #include "fwmc/config.hpp"
 #include "fwmc/default_config.hpp"
 #include "fwmc/errors.hpp"
+#include "fwmc/sampler_names.hpp"
 #include "host/config/toml_reader.hpp"
 
 namespace fwmc {
@@ -91,7 +92,7 @@ void read_posterior(const toml::table& root, const std::string& src, Config& c) 
 void read_sampler(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "sampler", src);
   auto& s = c.sampler;
-  r.get("method", s.method, {"ula", "mala", "hmc"});
+  r.get("method", s.method, sampler_method_names());
   r.get("chains", s.chains, 1, 10000000);
   r.get("warmup", s.warmup, 0, 1000000000);
   r.get("samples", s.samples, 1, 1000000000);

@@ -13,6 +13,7 @@
 #include "host/cpu/elementwise.hpp"
 #include "host/cpu/normals.hpp"
 #include "kernels/shared/activation.cuh"
+#include "kernels/shared/chain_ops.cuh"
 #include "kernels/shared/conv_index.cuh"
 #include "kernels/shared/sampler_math.cuh"
 
@@ -114,8 +115,8 @@ class CpuBackend final : public Backend<T> {
   void copy(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
   void fill_zero(void* d, std::size_t b) override { std::memset(d, 0, b); }
 
-  void gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb, long sb,
-            T beta, T* C, int ldc, long sc, int batch) override {
+  void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
+                    long sb, T beta, T* C, int ldc, long sc, int batch) override {
     if (static_cast<long>(m) * n * k <= kSmallGemm) {
       #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k * batch > kParallelWork)
       for (int i = 0; i < batch; ++i)
@@ -220,8 +221,10 @@ class CpuBackend final : public Backend<T> {
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
     #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
-    for (int c = 0; c < b.chains; ++c)
-      if (take[c]) std::memcpy(dst + c * b.per_chain, src + c * b.per_chain, sizeof(T) * b.per_chain);
+    for (int c = 0; c < b.chains; ++c) {
+      const long o = c * b.per_chain;
+      for (long j = 0; j < b.per_chain; ++j) shared::select_at<T>(take[c] != 0, src[o + j], dst[o + j]);
+    }
   }
   void accumulate(long n, const T* src, double scale, double* acc) override {
     #pragma omp parallel for schedule(static) if (n > kParallelWork)
@@ -234,7 +237,7 @@ class CpuBackend final : public Backend<T> {
       double s = 0;
       for (int j = 0; j < cols; ++j)
         s += lane_sum(rows, [&](long i) {
-          return static_cast<double>(A[c * sa + i + static_cast<long>(j) * lda]) * B[c * sb + i + static_cast<long>(j) * ldb];
+          return shared::product_at<T>(A[c * sa + i + static_cast<long>(j) * lda], B[c * sb + i + static_cast<long>(j) * ldb]);
         });
       out[c] = s;
     }
@@ -260,7 +263,7 @@ class CpuBackend final : public Backend<T> {
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       bool bad = false;
-      for (long j = 0; j < b.per_chain; ++j) bad |= !std::isfinite(x[o + j]);
+      for (long j = 0; j < b.per_chain; ++j) bad |= shared::nonfinite_at<T>(x[o + j]);
       if (bad) flag[c] = 1;
     }
   }

@@ -1,5 +1,6 @@
 #include "host/cpu/elementwise.hpp"
 
+#include "kernels/shared/chain_ops.cuh"
 #include "kernels/shared/sampler_math.cuh"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -21,14 +22,8 @@ FWMC_CLONES double prior_gradient(long n, const T* __restrict th, double inv_s2,
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   long j = 0;
   for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) {
-      g[j + k] += static_cast<T>(th[j + k] * inv_s2);
-      s[k] += static_cast<double>(th[j + k]) * th[j + k];
-    }
-  for (int k = 0; j < n; ++j, ++k) {
-    g[j] += static_cast<T>(th[j] * inv_s2);
-    s[k] += static_cast<double>(th[j]) * th[j];
-  }
+    for (int k = 0; k < 8; ++k) s[k] += shared::prior_gradient_at<T>(th[j + k], g[j + k], inv_s2);
+  for (int k = 0; j < n; ++j, ++k) s[k] += shared::prior_gradient_at<T>(th[j], g[j], inv_s2);
   return lanes(s);
 }
 
@@ -61,8 +56,8 @@ FWMC_CLONES double sum_squares_n(long n, const T* __restrict x) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   long j = 0;
   for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) s[k] += static_cast<double>(x[j + k]) * x[j + k];
-  for (int k = 0; j < n; ++j, ++k) s[k] += static_cast<double>(x[j]) * x[j];
+    for (int k = 0; k < 8; ++k) s[k] += shared::square_at<T>(x[j + k]);
+  for (int k = 0; j < n; ++j, ++k) s[k] += shared::square_at<T>(x[j]);
   return lanes(s);
 }
 

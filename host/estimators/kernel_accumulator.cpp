@@ -129,16 +129,16 @@ const T* KernelAccumulator<T>::select_rows(const T* src, int cols, long stride, 
 }
 
 template <class T>
-void KernelAccumulator<T>::add_group_outer(const T* A, int lda, long gsa, const T* B, int ldb, long gsb, int k,
-                                           T alpha, int stat) {
+void KernelAccumulator<T>::add_group_outer(const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T alpha,
+                                           int stat) {
   auto& be = model_.backend();
   if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
     for (int i = 0; i < D_; ++i)
-      be.gemm(false, true, M_, M_, k, alpha, A + i * M_, lda, gsa, B + i * M_, ldb, gsb, T(0),
-              kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, static_cast<long>(D_) * M_ * M_, G_);
+      be.gemm(alpha, A.row_block(i * M_, M_), B.row_block(i * M_, M_).t(), T(0),
+              matrices(kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, M_, M_, static_cast<long>(D_) * M_ * M_),
+              G_);
   } else {
-    be.gemm(false, true, Rs_, Rs_, k, alpha, A, lda, gsa, B, ldb, gsb, T(0), kscratch_.data(), Rs_,
-            static_cast<long>(Rs_) * Rs_, G_);
+    be.gemm(alpha, A, B.t(), T(0), packed(kscratch_.data(), Rs_, Rs_), G_);
   }
   be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[stat].data());
 }
@@ -148,7 +148,8 @@ void KernelAccumulator<T>::add_chain_outer(const T* A, int lda, const T* B, int 
                                            int stat) {
   // A group's chains side by side form one (rows x cg cols) matrix, so its sum is one GEMM per group.
   const int cg = C_ / G_;
-  add_group_outer(A, lda, cg * stride, B, ldb, cg * stride, cg * cols, alpha, stat);
+  add_group_outer(matrices(A, Rs_, cg * cols, lda, cg * stride), matrices(B, Rs_, cg * cols, ldb, cg * stride), alpha,
+                  stat);
 }
 
 template <class T>
@@ -164,20 +165,23 @@ void KernelAccumulator<T>::observe_stein(int l) {
   const bool shared = in.stride == 0;
   if (!shared || !shared_kin_ready_) {
     const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
-    be.gemm(false, true, Rs_, Tc_, in.cols, T(in.scale), Fs, R_, in.stride, in.data, R_, in.stride, T(0),
-            shared ? shared_kin_.data() : kin_.data(), Rs_, block, shared ? 1 : C_);
+    be.gemm(T(in.scale), matrices(Fs, Rs_, in.cols, R_, in.stride), matrices(in.data, Tc_, in.cols, R_, in.stride).t(),
+            T(0), matrices(shared ? shared_kin_.data() : kin_.data(), Rs_, Tc_, Rs_, block), shared ? 1 : C_);
     shared_kin_ready_ = shared_kin_ready_ || shared;
   }
   // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
   const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
-  be.gemm(false, true, Rs_, Tc_, n, T(1), Zs, R_, Rn, out ? model_.output_error() : model_.error_signal(l), R_, Rn,
-          T(0), zdelta_.data(), Rs_, block, C_);
+  const T* err = out ? model_.output_error() : model_.error_signal(l);
+  be.gemm(T(1), matrices(Zs, Rs_, n, R_, Rn), matrices(err, Tc_, n, R_, Rn).t(), T(0),
+          matrices(zdelta_.data(), Rs_, Tc_, Rs_, block), C_);
   if (shared) {
     // sum_c K_in B_c^T = K_in (sum_c B_c)^T: each group's Z delta^T summed (a GEMM against ones), then one GEMM.
     const int cg = C_ / G_;
-    be.gemm(false, false, static_cast<int>(block), 1, cg, T(1), zdelta_.data(), static_cast<int>(block), cg * block,
-            ones_.data(), cg, 0, T(0), zsum_.data(), static_cast<int>(block), block, G_);
-    add_group_outer(shared_kin_.data(), Rs_, 0, zsum_.data(), Rs_, block, Tc_, T(1), stats_.R(l));
+    const int bl = static_cast<int>(block);
+    be.gemm(T(1), matrices(zdelta_.data(), bl, cg, bl, cg * block), matrix(ones_.data(), cg, 1, cg), T(0),
+            matrices(zsum_.data(), bl, 1, bl, block), G_);
+    add_group_outer(matrix(shared_kin_.data(), Rs_, Tc_, Rs_), matrices(zsum_.data(), Rs_, Tc_, Rs_, block), T(1),
+                    stats_.R(l));
   } else {
     add_chain_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
   }
@@ -213,8 +217,8 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     if (stats_.stein) observe_stein(l);
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
     const int cols = D_ * n;
-    be.gemm(false, false, P_, cols, P_, T(1), phi_.data(), P_, 0, H, N_, static_cast<long>(R_) * n, T(0), phiH_.data(),
-            P_, static_cast<long>(P_) * cols, C_);
+    be.gemm(T(1), matrix(phi_.data(), P_, P_, P_), matrices(H, P_, cols, N_, static_cast<long>(R_) * n), T(0),
+            packed(phiH_.data(), P_, cols), C_);
     be.chain_dot(P_, cols, C_, H, N_, static_cast<long>(R_) * n, phiH_.data(), P_, static_cast<long>(P_) * cols,
                  dots_.data());
     std::vector<double> d = dots_.download();

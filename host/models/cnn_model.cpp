@@ -60,20 +60,21 @@ void CnnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   const long DN = static_cast<long>(D_) * N_;
   const int c1 = m_.widths[0];
   // Layer 1, all chains: shared patches (D N x S c0) times [Wt_1 of every chain] (S c0 x C c1).
-  be_.gemm(false, false, static_cast<int>(DN), C_ * c1, S_ * c0, T(1 / std::sqrt(double(S_) * c0)), patches0_.data(),
-           static_cast<int>(DN), 0, theta + blocks_[0].offset, S_ * c0, 0, T(0), Z_[1].data(), static_cast<int>(DN), 0, 1);
+  const int dn = static_cast<int>(DN);
+  be_.gemm(T(1 / std::sqrt(double(S_) * c0)), matrix(patches0_.data(), dn, S_ * c0, dn),
+           matrix(theta + blocks_[0].offset, S_ * c0, C_ * c1, S_ * c0), T(0), matrix(Z_[1].data(), dn, C_ * c1, dn));
   be_.activation_forward(act, C_ * DN * c1, Z_[1].data(), H_[1].data());
   for (int l = 2; l <= L_; ++l) {
     const int a = m_.widths[l - 2], b = m_.widths[l - 1];
     be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
-    be_.gemm(false, false, static_cast<int>(DN), b, S_ * a, T(1 / std::sqrt(double(S_) * a)), patches_.data(),
-             static_cast<int>(DN), DN * S_ * a, theta + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, T(0),
-             Z_[l].data(), static_cast<int>(DN), DN * b, C_);
+    be_.gemm(T(1 / std::sqrt(double(S_) * a)), packed(patches_.data(), dn, S_ * a),
+             packed(theta + blocks_[l - 1].offset, S_ * a, b), T(0), packed(Z_[l].data(), dn, b), C_);
     be_.activation_forward(act, C_ * DN * b, Z_[l].data(), H_[l].data());
   }
   const int cL = m_.widths[L_ - 1], k = D_ * cL;
-  be_.gemm(false, false, N_, nd, k, T(1 / std::sqrt(double(k))), H_[L_].data(), N_, DN * cL, theta + blocks_[L_].offset,
-           k, static_cast<long>(k) * nd, T(0), F_.data(), N_, static_cast<long>(N_) * nd, C_);
+  // The readout sees each chain's last layer as N x (D c_L).
+  be_.gemm(T(1 / std::sqrt(double(k))), matrices(H_[L_].data(), N_, k, N_, DN * cL),
+           packed(theta + blocks_[L_].offset, k, nd), T(0), packed(F_.data(), N_, nd), C_);
   be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
   if (loss) {
     loss->resize(C_);
@@ -96,13 +97,14 @@ void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
   const int cL = m_.widths[L_ - 1], k = D_ * cL;
   const T sk = T(1 / std::sqrt(double(k)));
   // Readout (test rows of dF are zero, so all N rows can enter): grad = Hflat^T dF, dHflat = dF W^T.
+  const int dn = static_cast<int>(DN);
   if (grad)
-    be_.gemm(true, false, k, nd, N_, sk, H_[L_].data(), N_, DN * cL, dF_.data(), N_, static_cast<long>(N_) * nd, T(0),
-             grad + blocks_[L_].offset, k, static_cast<long>(k) * nd, C_);
+    be_.gemm(sk, matrices(H_[L_].data(), N_, k, N_, DN * cL).t(), packed(dF_.data(), N_, nd), T(0),
+             packed(grad + blocks_[L_].offset, k, nd), C_);
   T* dH = dA_.data();
   T* spare = dB_.data();
-  be_.gemm(false, true, N_, k, nd, sk, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, k,
-           static_cast<long>(k) * nd, T(0), dH, N_, DN * cL, C_);
+  be_.gemm(sk, packed(dF_.data(), N_, nd), packed(theta + blocks_[L_].offset, k, nd).t(), T(0),
+           matrices(dH, N_, k, N_, DN * cL), C_);
   for (int l = L_; l >= 1; --l) {
     const int a = l == 1 ? c0 : m_.widths[l - 2], b = m_.widths[l - 1];
     const T s = T(1 / std::sqrt(double(S_) * a));
@@ -110,18 +112,17 @@ void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
     if (keep) be_.copy(Delta_[l].data(), dH, Delta_[l].size() * sizeof(T));
     if (l == 1) {
       if (grad)
-        be_.gemm(true, false, S_ * c0, C_ * b, static_cast<int>(DN), s, patches0_.data(), static_cast<int>(DN), 0, dH,
-                 static_cast<int>(DN), 0, T(0), grad + blocks_[0].offset, S_ * c0, 0, 1);
+        be_.gemm(s, matrix(patches0_.data(), dn, S_ * c0, dn).t(), matrix(dH, dn, C_ * b, dn), T(0),
+                 matrix(grad + blocks_[0].offset, S_ * c0, C_ * b, S_ * c0));
       break;
     }
     if (grad) {
       be_.im2col(N_, D_, S_, a, C_, nb_.data(), H_[l - 1].data(), patches_.data());
-      be_.gemm(true, false, S_ * a, b, static_cast<int>(DN), s, patches_.data(), static_cast<int>(DN), DN * S_ * a, dH,
-               static_cast<int>(DN), DN * b, T(0), grad + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, C_);
+      be_.gemm(s, packed(patches_.data(), dn, S_ * a).t(), packed(dH, dn, b), T(0),
+               packed(grad + blocks_[l - 1].offset, S_ * a, b), C_);
     }
-    be_.gemm(false, true, static_cast<int>(DN), S_ * a, b, s, dH, static_cast<int>(DN), DN * b,
-             theta + blocks_[l - 1].offset, S_ * a, static_cast<long>(S_) * a * b, T(0), dpatches_.data(),
-             static_cast<int>(DN), DN * S_ * a, C_);
+    be_.gemm(s, packed(dH, dn, b), packed(theta + blocks_[l - 1].offset, S_ * a, b).t(), T(0),
+             packed(dpatches_.data(), dn, S_ * a), C_);
     be_.col2im(N_, D_, S_, a, C_, inv_.data(), dpatches_.data(), spare);
     std::swap(dH, spare);
   }

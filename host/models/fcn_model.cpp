@@ -51,21 +51,20 @@ void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   const int n0 = m_.in_channels, nd = m_.n_out;
   // Layer 1 for all chains at once: X (N x n0) times [Wt_1 of chain 0 | chain 1 | ...] (n0 x C n1).
   const int n1 = m_.widths[0];
-  be_.gemm(false, false, N_, C_ * n1, n0, T(1 / std::sqrt(double(n0))), X_.data(), N_, 0, theta + blocks_[0].offset,
-           n0, 0, T(0), Z_[1].data(), N_, 0, 1);
+  const auto rows = [&](T* p, int width) { return matrices(p, N_, width, N_, static_cast<long>(N_) * width); };
+  be_.gemm(T(1 / std::sqrt(double(n0))), matrix(X_.data(), N_, n0, N_), matrix(theta + blocks_[0].offset, n0, C_ * n1, n0),
+           T(0), matrix(Z_[1].data(), N_, C_ * n1, N_));
   be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * n1, Z_[1].data(), H_[1].data());
   for (int l = 2; l <= L_; ++l) {
     const int a = m_.widths[l - 2], b = m_.widths[l - 1];
-    be_.gemm(false, false, N_, b, a, T(1 / std::sqrt(double(a))), H_[l - 1].data(), N_, static_cast<long>(N_) * a,
-             theta + blocks_[l - 1].offset, a, static_cast<long>(a) * b, T(0), Z_[l].data(), N_,
-             static_cast<long>(N_) * b, C_);
+    be_.gemm(T(1 / std::sqrt(double(a))), rows(H_[l - 1].data(), a), packed(theta + blocks_[l - 1].offset, a, b), T(0),
+             rows(Z_[l].data(), b), C_);
     be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(),
                            H_[l].data());
   }
   const int nL = m_.widths[L_ - 1];
-  be_.gemm(false, false, N_, nd, nL, T(1 / std::sqrt(double(nL))), H_[L_].data(), N_, static_cast<long>(N_) * nL,
-           theta + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, T(0), F_.data(), N_, static_cast<long>(N_) * nd,
-           C_);
+  be_.gemm(T(1 / std::sqrt(double(nL))), rows(H_[L_].data(), nL), packed(theta + blocks_[L_].offset, nL, nd), T(0),
+           rows(F_.data(), nd), C_);
   be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
   if (loss) {
     loss->resize(C_);
@@ -87,13 +86,14 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
   const int n0 = m_.in_channels, nd = m_.n_out, nL = m_.widths[L_ - 1];
   // Readout: grad Wt_{L+1} = H_L[:P]^T dF / sqrt(n_L);  dH_L = dF Wt_{L+1}^T / sqrt(n_L).
   const T sL = T(1 / std::sqrt(double(nL)));
+  // The training rows of each chain's N x width activations (test rows carry no gradient).
+  const auto train = [&](T* p, int width) { return matrices(p, P_, width, N_, static_cast<long>(N_) * width); };
   if (grad)
-    be_.gemm(true, false, nL, nd, P_, sL, H_[L_].data(), N_, static_cast<long>(N_) * nL, dF_.data(), N_,
-             static_cast<long>(N_) * nd, T(0), grad + blocks_[L_].offset, nL, static_cast<long>(nL) * nd, C_);
+    be_.gemm(sL, train(H_[L_].data(), nL).t(), train(dF_.data(), nd), T(0), packed(grad + blocks_[L_].offset, nL, nd),
+             C_);
   T* dH = dA_.data();
   T* spare = dB_.data();
-  be_.gemm(false, true, P_, nL, nd, sL, dF_.data(), N_, static_cast<long>(N_) * nd, theta + blocks_[L_].offset, nL,
-           static_cast<long>(nL) * nd, T(0), dH, N_, static_cast<long>(N_) * nL, C_);
+  be_.gemm(sL, train(dF_.data(), nd), packed(theta + blocks_[L_].offset, nL, nd).t(), T(0), train(dH, nL), C_);
   for (int l = L_; l >= 1; --l) {
     const int a = l == 1 ? n0 : m_.widths[l - 2], b = m_.widths[l - 1];
     const T s = T(1 / std::sqrt(double(a)));
@@ -103,14 +103,13 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
     if (l == 1) {
       // All chains at once: X[:P]^T (n0 x P) times [dZ_1 of every chain] (P x C n1).
       if (grad)
-        be_.gemm(true, false, n0, C_ * b, P_, s, X_.data(), N_, 0, dH, N_, 0, T(0), grad + blocks_[0].offset, n0, 0, 1);
+        be_.gemm(s, matrix(X_.data(), P_, n0, N_).t(), matrix(dH, P_, C_ * b, N_), T(0),
+                 matrix(grad + blocks_[0].offset, n0, C_ * b, n0));
       break;
     }
     if (grad)
-      be_.gemm(true, false, a, b, P_, s, H_[l - 1].data(), N_, static_cast<long>(N_) * a, dH, N_,
-               static_cast<long>(N_) * b, T(0), grad + blocks_[l - 1].offset, a, static_cast<long>(a) * b, C_);
-    be_.gemm(false, true, P_, a, b, s, dH, N_, static_cast<long>(N_) * b, theta + blocks_[l - 1].offset, a,
-             static_cast<long>(a) * b, T(0), spare, N_, static_cast<long>(N_) * a, C_);
+      be_.gemm(s, train(H_[l - 1].data(), a).t(), train(dH, b), T(0), packed(grad + blocks_[l - 1].offset, a, b), C_);
+    be_.gemm(s, train(dH, b), packed(theta + blocks_[l - 1].offset, a, b).t(), T(0), train(spare, a), C_);
     std::swap(dH, spare);
   }
 }
@@ -122,37 +121,27 @@ template <class T>
 void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>& U) {
   const int nd = m_.n_out;
   const auto n = [&](int l) { return l == L_ + 1 ? nd : m_.layer_width(l); };
-  const auto w = [&](int l) { return theta + blocks_[l - 1].offset; };
+  const auto W = [&](int l) { return packed(theta + blocks_[l - 1].offset, n(l - 1), n(l)); };  // Wt_l per chain
   const auto s = [&](int l) { return T(1 / std::sqrt(double(n(l - 1)))); };
-  const auto stride = [&](int l) { return static_cast<long>(n(l - 1)) * n(l); };
-  const auto pstride = [&](int l) { return static_cast<long>(n(l - 1)) * nd; };
+  const auto A = [&](int l) { return packed(A_[l].data(), n(l - 1), nd); };  // A_l, E_l: n_{l-1} x n_d per chain
+  const auto E = [&](int l) { return packed(E_[l].data(), n(l - 1), nd); };
   // The readout's scale is folded into layer L's GEMMs, so A_{L+1} = s_{L+1} Wt_{L+1} is never formed.
   const T sLL = T(1 / std::sqrt(double(n(L_ - 1)) * n(L_)));
-  for (int l = L_; l >= 1; --l) {
-    const bool last = l == L_;
-    be_.gemm(false, false, n(l - 1), nd, n(l), last ? sLL : s(l), w(l), n(l - 1), stride(l),
-             last ? w(L_ + 1) : A_[l + 1].data(), n(l), last ? stride(L_ + 1) : pstride(l + 1), T(0), A_[l].data(),
-             n(l - 1), pstride(l), C_);
-  }
+  const auto next = [&](int l) { return l == L_ ? W(L_ + 1) : A(l + 1); };  // what multiplies s_l Wt_l
+  for (int l = L_; l >= 1; --l) be_.gemm(l == L_ ? sLL : s(l), W(l), next(l), T(0), A(l), C_);
   // F = X[:P] A_1 and E_1 = X[:P]^T dF for all chains at once (A_1 and E_1 of the chains side by side: n0 x C n_d).
   const int n0 = n(0);
-  be_.gemm(false, false, P_, C_ * nd, n0, T(1), X_.data(), N_, 0, A_[1].data(), n0, 0, T(0), F_.data(), N_, 0, 1);
+  const auto X = matrix(X_.data(), P_, n0, N_);
+  be_.gemm(T(1), X, matrix(A_[1].data(), n0, C_ * nd, n0), T(0), matrix(F_.data(), P_, C_ * nd, N_));
   be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
   loss_h_.resize(C_);
   be_.to_host(loss_h_.data(), loss_.data(), sizeof(double) * C_);
-  be_.gemm(true, false, n0, C_ * nd, P_, T(1), X_.data(), N_, 0, dF_.data(), N_, 0, T(0), E_[1].data(), n0, 0, 1);
-  for (int l = 1; l < L_; ++l)
-    be_.gemm(true, false, n(l), nd, n(l - 1), s(l), w(l), n(l - 1), stride(l), E_[l].data(), n(l - 1), pstride(l),
-             T(0), E_[l + 1].data(), n(l), pstride(l + 1), C_);
+  be_.gemm(T(1), X.t(), matrix(dF_.data(), P_, C_ * nd, N_), T(0), matrix(E_[1].data(), n0, C_ * nd, n0));
+  for (int l = 1; l < L_; ++l) be_.gemm(s(l), W(l).t(), E(l), T(0), E(l + 1), C_);
   T* g = grad;
-  be_.gemm(true, false, n(L_), nd, n(L_ - 1), sLL, w(L_), n(L_ - 1), stride(L_), E_[L_].data(), n(L_ - 1), pstride(L_),
-           T(0), g + blocks_[L_].offset, n(L_), stride(L_ + 1), C_);
-  for (int l = 1; l <= L_; ++l) {
-    const bool last = l == L_;
-    be_.gemm(false, true, n(l - 1), n(l), nd, last ? sLL : s(l), E_[l].data(), n(l - 1), pstride(l),
-             last ? w(L_ + 1) : A_[l + 1].data(), n(l), last ? stride(L_ + 1) : pstride(l + 1), T(0),
-             g + blocks_[l - 1].offset, n(l - 1), stride(l), C_);
-  }
+  const auto G = [&](int l) { return packed(g + blocks_[l - 1].offset, n(l - 1), n(l)); };  // grad Wt_l per chain
+  be_.gemm(sLL, W(L_).t(), E(L_), T(0), G(L_ + 1), C_);
+  for (int l = 1; l <= L_; ++l) be_.gemm(l == L_ ? sLL : s(l), E(l), next(l).t(), T(0), G(l), C_);
   add_prior_and_total(be_, blocks_, theta, g, energy_.data(), loss_h_, beta_, U);
 }
 

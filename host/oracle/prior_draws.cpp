@@ -30,8 +30,8 @@ const std::vector<std::vector<double>>& PriorKernelDraws::draw(long index, std::
   const long RR = static_cast<long>(R_) * R_;
   for (int l = 1; l <= m_.depth(); ++l) {
     const int n = m_.widths[l - 1];
-    be_.gemm(false, true, R_, R_, n, 1.0 / n, model_->hidden(l), R_, static_cast<long>(R_) * n, model_->hidden(l), R_,
-             static_cast<long>(R_) * n, 0.0, kern_.data(), R_, RR, B_);
+    const auto H = packed(model_->hidden(l), R_, n);
+    be_.gemm(1.0 / n, H, H.t(), 0.0, matrices(kern_.data(), R_, R_, R_, RR), B_);
     K_[l - 1] = kern_.download();
   }
   return K_;
@@ -56,9 +56,9 @@ class OwningPriorDraws final : public PriorKernelSource {
 
 }  // namespace
 
-PriorSourceFactory backend_prior_source(const Config& c, const ModelSpec& m, const Dataset& d) {
-  return [&c, &m, &d](int batch) -> std::unique_ptr<PriorKernelSource> {
-    return std::make_unique<OwningPriorDraws>(make_backend<double>(choose_device(c)), m, d, batch);
+PriorSourceFactory backend_prior_source(const DeviceChoice& dev, const ModelSpec& m, const Dataset& d) {
+  return [dev, &m, &d](int batch) -> std::unique_ptr<PriorKernelSource> {
+    return std::make_unique<OwningPriorDraws>(make_backend<double>(dev), m, d, batch);
   };
 }
 

@@ -7,32 +7,20 @@
 
 namespace fwmc {
 
-RunShape run_shape(const Config& c, const ModelSpec& m, const Dataset& d, const Comm& comm) {
-  const auto& sc = c.sampler;
+RunShape run_shape(const RunPlan& plan, const Comm& comm) {
+  const auto& sc = plan.config.sampler;
   RunShape s;
   s.chains = sc.chains;
-  s.batch = chain_batch_size(c, comm.size());
-  s.batches = sc.chains / s.batch;
+  s.batch = plan.chain_batch;
+  s.batches = plan.batches();
   s.groups_per_batch = s.batch / (sc.chains / sc.groups);
   s.batch_lo = comm.rank() * s.batches / comm.size();
   s.batch_hi = (comm.rank() + 1) * s.batches / comm.size();
   s.iters = sc.warmup + static_cast<long>(sc.samples) * sc.thin;
-  s.sel = kernel_selection(c);
-  const int M = s.sel.count(d.N()), Dp = m.positions();
+  s.sel = plan.selection;
+  const int M = s.sel.count(plan.N), Dp = plan.model.positions();
   s.entries = static_cast<std::size_t>(Dp) * M * M * (s.sel.diagonal && Dp > 1 ? 1 : Dp);
   return s;
-}
-
-SamplerSettings sampler_settings(const SamplerConfig& sc) {
-  SamplerSettings ss;
-  ss.method = sc.method;
-  ss.step_size = sc.step_size;
-  ss.leapfrog_steps = sc.leapfrog_steps;
-  ss.target_accept = sc.target_accept;
-  ss.adapt = sc.adapt;
-  ss.seed = sc.seed;
-  ss.mass = sc.mass;
-  return ss;
 }
 
 template <class T>
@@ -56,10 +44,11 @@ void CheckpointWriter::write(int bi, long next_it, const RunTotals& totals, cons
 
 template <class T>
 void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it) {
-  const auto& sc = c_.sampler;
+  const auto& sc = plan_.config.sampler;
   const int batch = shape_.batch;
-  auto model = make_feature_model<T>(be_, m_, d_, c_.posterior.beta, batch, static_cast<std::uint64_t>(bi) * batch);
-  Sampler<T> sampler(*model, settings_);
+  auto model = make_feature_model<T>(be_, plan_.model, d_, plan_.config.posterior.beta, batch,
+                                     static_cast<std::uint64_t>(bi) * batch);
+  Sampler<T> sampler(*model, plan_.settings);
   KernelAccumulator<T> acc(*model, shape_.groups_per_batch, phi_, shape_.sel, stats_.stein);
   acc.reserve_draws(sc.samples);
   DropPolicy drops(batch, sc.divergence_budget);

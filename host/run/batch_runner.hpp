@@ -8,8 +8,8 @@
 
 #include "fwmc/backend.hpp"
 #include "fwmc/comm.hpp"
-#include "fwmc/config.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
 #include "host/run/drop_policy.hpp"
@@ -25,8 +25,7 @@ struct RunShape {
   std::size_t entries = 0;         // kernel entries per group sum
   KernelSelection sel;
 };
-RunShape run_shape(const Config& c, const ModelSpec& m, const Dataset& d, const Comm& comm);
-SamplerSettings sampler_settings(const SamplerConfig& sc);
+RunShape run_shape(const RunPlan& plan, const Comm& comm);
 
 // Writes everything the batch loop carries from one iteration to the next into the policy's checkpoint file.
 class CheckpointWriter {
@@ -51,24 +50,21 @@ class CheckpointWriter {
 template <class T>
 class BatchRunner {
  public:
-  BatchRunner(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+  BatchRunner(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi,
               const RunShape& shape, const Statistics& stats, const ProgressFn& progress, CheckpointWriter& writer)
-      : be_(be), c_(c), m_(m), d_(d), phi_(phi), shape_(shape), stats_(stats), progress_(progress), writer_(writer),
-        settings_(sampler_settings(c.sampler)) {}
+      : be_(be), plan_(plan), d_(d), phi_(phi), shape_(shape), stats_(stats), progress_(progress), writer_(writer) {}
   // Runs batch bi, from `resume` at iteration first_it when given, and adds it to the totals.
   void run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it);
 
  private:
   Backend<T>& be_;
-  const Config& c_;
-  const ModelSpec& m_;
+  const RunPlan& plan_;
   const Dataset& d_;
   const Eigen::MatrixXd& phi_;
   const RunShape& shape_;
   const Statistics& stats_;
   const ProgressFn& progress_;
   CheckpointWriter& writer_;
-  SamplerSettings settings_;
 };
 
 }  // namespace fwmc

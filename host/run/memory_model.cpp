@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "fwmc/memory_model.hpp"
+#include "fwmc/run_plan.hpp"
 
 #include <unistd.h>
 
@@ -12,9 +13,13 @@
 
 namespace fwmc {
 
-MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
-                               const KernelSelection& sel, bool stein) {
-  const std::size_t t = s.precision == "double" ? 8 : 4;
+MemoryEstimate estimate_memory(const RunPlan& plan) {
+  const ModelSpec& m = plan.model;
+  const SamplerConfig& s = plan.config.sampler;
+  const KernelSelection& sel = plan.selection;
+  const int N = plan.N, P = plan.P, batch = plan.chain_batch;
+  const bool stein = plan.stein();
+  const std::size_t t = precision_bytes(plan.precision);
   const std::size_t params = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
   for (int w : m.widths) { sum_w += w; wmax = std::max<std::size_t>(wmax, w); }
@@ -30,11 +35,12 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   // Per chain (sampler, model, accumulator).
   auto& pc = e.per_chain_items;
   add(pc, e.per_chain, "theta, gradient, proposal, proposal gradient", 4 * params * t);
-  if (s.method == "hmc") add(pc, e.per_chain, "HMC momentum", params * t);
+  if (const int extra = plan.sampler->extra_vectors())
+    add(pc, e.per_chain, "the sampler's own vectors (HMC: momentum)", extra * params * t);
   add(pc, e.per_chain, "activations Z, H of every layer", 2 * DN * sum_w * t);
   add(pc, e.per_chain, "outputs and their gradient", 2 * static_cast<std::size_t>(N) * nd * t);
   add(pc, e.per_chain, "backward scratch (2 x widest layer)", 2 * DN * wmax * t);
-  if (uses_weight_product(m, P)) {
+  if (plan.weight_product) {
     std::size_t fan_in = 0;
     for (std::size_t l = 0; l < L; ++l) fan_in += l == 0 ? m.in_channels : m.widths[l - 1];
     add(pc, e.per_chain, "weight products A_l and E_l (n_{l-1} x n_d)", 2 * fan_in * nd * t);
@@ -83,11 +89,11 @@ MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerCo
   return e;
 }
 
-MemoryEstimate estimate_memory(const Config& c, const ModelSpec& m, int N, int P, int batch) {
-  return estimate_memory(m, N, P, c.sampler, batch, kernel_selection(c), c.output.estimator != "plain");
-}
-
-std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory) {
+std::string describe_memory(const RunPlan& plan) {
+  const MemoryEstimate& e = plan.memory;
+  const SamplerConfig& s = plan.config.sampler;
+  const int batch = plan.chain_batch;
+  const bool same_memory = !plan.device.cuda;
   std::string out;
   char line[256];
   auto mib = [](std::size_t b) { return b / 1048576.0; };
@@ -112,7 +118,11 @@ std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int
   return out;
 }
 
-void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& e, int batch) {
+void check_memory(const RunPlan& plan) {
+  const Config& c = plan.config;
+  const DeviceChoice& d = plan.device;
+  const MemoryEstimate& e = plan.memory;
+  const int batch = plan.chain_batch;
   std::size_t avail = 0;
   if (d.cuda) {
     avail = cuda_free_memory();

@@ -56,8 +56,9 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
   return dg;
 }
 
-RunResult finish_run(const RunTotals& totals, const ModelSpec& m, const Dataset& d, const Config& c,
-                     const RunShape& shape, EstimatorChoice choice, const Statistics& stats) {
+RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const RunShape& shape,
+                     const Statistics& stats) {
+  const int groups = plan.config.sampler.groups;
   const auto& n = totals.n;
   double counted = 0;
   for (double g : totals.group_counts) counted += g;
@@ -68,8 +69,8 @@ RunResult finish_run(const RunTotals& totals, const ModelSpec& m, const Dataset&
   RunResult r;
   r.traces = totals.traces;
   r.step_sizes = totals.step_sizes;
-  estimate_run(r, m, d.X, shape.sel, choice, stats, c.sampler.groups, totals.group_sums, totals.group_counts);
-  r.diag = diagnose_kept(r.traces, totals.dropped, c.sampler.groups);
+  estimate_run(r, plan.model, d.X, shape.sel, plan.estimator, stats, groups, totals.group_sums, totals.group_counts);
+  r.diag = diagnose_kept(r.traces, totals.dropped, groups);
   r.diag.divergences = n.divergences;
   r.diag.nonfinite_events = n.nonfinite_events;
   r.diag.dropped_nonfinite = n.dropped_nonfinite;

@@ -6,7 +6,7 @@
 
 namespace fwmc {
 
-RunResult finish_run(const RunTotals& totals, const ModelSpec& m, const Dataset& d, const Config& c,
-                     const RunShape& shape, EstimatorChoice choice, const Statistics& stats);
+RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const RunShape& shape,
+                     const Statistics& stats);
 
 }  // namespace fwmc

@@ -3,8 +3,6 @@
 #include <chrono>
 
 #include "fwmc/comm.hpp"
-#include "fwmc/device_select.hpp"
-#include "fwmc/memory_model.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "host/run/batch_runner.hpp"
@@ -15,17 +13,16 @@ namespace fwmc {
 namespace {
 
 template <class T>
-RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi,
                     const ProgressFn& progress, const CheckpointPolicy* policy) {
-  const auto& sc = c.sampler;
+  const auto& sc = plan.config.sampler;
   Comm& comm = world();
-  const RunShape shape = run_shape(c, m, d, comm);
-  const EstimatorChoice choice = parse_estimator(c.output.estimator);
-  const Statistics stats(m, choice != EstimatorChoice::plain);
-  RunTotals totals(sc.chains, sc.groups, shape.entries, stats, m.depth(), sc.samples);
+  const RunShape shape = run_shape(plan, comm);
+  const Statistics stats(plan.model, plan.stein());
+  RunTotals totals(sc.chains, sc.groups, shape.entries, stats, plan.model.depth(), sc.samples);
   const auto t0 = std::chrono::steady_clock::now();
   CheckpointWriter writer(policy, comm.size(), t0);
-  BatchRunner<T> runner(be, c, m, d, phi, shape, stats, progress, writer);
+  BatchRunner<T> runner(be, plan, d, phi, shape, stats, progress, writer);
   int first_batch = shape.batch_lo;
   long first_it = 0;
   const CheckpointData* resume = policy ? policy->resume : nullptr;
@@ -50,7 +47,7 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
       return r;
     }
   }
-  RunResult r = finish_run(totals, m, d, c, shape, choice, stats);
+  RunResult r = finish_run(totals, plan, d, shape, stats);
   r.backend = be.name();
   r.sampling_s = sampling_s;
   r.chain_steps = shape.iters * sc.chains;
@@ -60,35 +57,14 @@ RunResult run_typed(Backend<T>& be, const Config& c, const ModelSpec& m, const D
 
 }  // namespace
 
-int chain_batch_size(const Config& c, int ranks) {
-  const auto& s = c.sampler;
-  const int batch = s.chain_batch > 0 ? s.chain_batch : s.chains;
-  if (s.chains / batch >= ranks) return batch;
-  // Fewer batches than processes: split the chains evenly over the ranks, in whole chain groups (batching never
-  // changes the results).
-  const int cg = s.chains / s.groups;
-  if (s.chains % ranks != 0 || (s.chains / ranks) % cg != 0)
-    throw InputError(c.source + ": [sampler] chains = " + std::to_string(s.chains) + " cannot be shared by " +
-                     std::to_string(ranks) + " processes in whole chain groups of " + std::to_string(cg) +
-                     "; set chain_batch to a multiple of " + std::to_string(cg) + " giving at least " +
-                     std::to_string(ranks) + " batches");
-  return s.chains / ranks;
-}
-
-RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
-                       const ProgressFn& progress, const CheckpointPolicy* policy) {
-  const DeviceChoice dev = choose_device(c);
-  const int batch = chain_batch_size(c, world().size());
-  check_memory(c, dev, estimate_memory(c, m, d.N(), d.P, batch), batch);
-  RunResult r;
-  if (c.sampler.precision == "double") {
-    auto be = make_backend<double>(dev);
-    r = run_typed(*be, c, m, d, phi, progress, policy);
-  } else {
-    auto be = make_backend<float>(dev);
-    r = run_typed(*be, c, m, d, phi, progress, policy);
-  }
-  r.device = dev.description;
+RunResult run_sampling(const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi, const ProgressFn& progress,
+                       const CheckpointPolicy* policy) {
+  if (plan.ranks != world().size())
+    throw RuntimeError("run_sampling: the plan was made for " + std::to_string(plan.ranks) + " process(es), not " +
+                       std::to_string(world().size()));
+  RunResult r = plan.precision == Precision::f64 ? run_typed(*make_backend<double>(plan.device), plan, d, phi, progress, policy)
+                                                 : run_typed(*make_backend<float>(plan.device), plan, d, phi, progress, policy);
+  r.device = plan.device.description;
   return r;
 }
 

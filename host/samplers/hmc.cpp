@@ -12,6 +12,7 @@ namespace fwmc {
 template <class T>
 class HmcKernel final : public TransitionKernel<T> {
  public:
+  static constexpr int kExtraVectors = 1;  // the momentum
   HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed) {
     if (s_.mass.empty()) s_.mass.assign(pot.blocks().size(), 1.0);
     momentum_ = Buffer<T, T>(be_, pot.state_size());

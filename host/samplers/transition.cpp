@@ -1,10 +1,10 @@
-// The samplers fwmc knows by name. A new sampler's file ends with FWMC_SAMPLER(name, Kernel); list it here.
+// The samplers fwmc knows by name: the built-in ones of fwmc/sampler_names.hpp's list (each file ends with
+// FWMC_SAMPLER(name, Kernel)), and those registered at run time.
 #include <map>
 
 #include "fwmc/errors.hpp"
+#include "fwmc/sampler_names.hpp"
 #include "fwmc/transition.hpp"
-
-#define FWMC_BUILTIN_SAMPLERS(X) X(ula) X(mala) X(hmc)
 
 #define FWMC_DECLARE_SAMPLER(name) std::unique_ptr<fwmc::SamplerFactory> fwmc_sampler_##name();
 FWMC_BUILTIN_SAMPLERS(FWMC_DECLARE_SAMPLER)
@@ -27,6 +27,7 @@ std::map<std::string, std::unique_ptr<SamplerFactory>>& registry() {
 
 void register_sampler(const std::string& name, std::unique_ptr<SamplerFactory> factory) {
   registry()[name] = std::move(factory);
+  add_sampler_method_name(name);
 }
 
 const SamplerFactory& find_sampler(const std::string& name) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fwmc/matrix_view.hpp"
 #include "kernels/shared/philox.cuh"
 
 namespace fwmc {
@@ -38,9 +39,18 @@ class Backend {
   virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
   virtual void fill_zero(void* dst, std::size_t bytes) = 0;
 
-  // C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch (strides in elements; stride 0 shares an operand).
-  virtual void gemm(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* A, int lda, long stride_a,
-                    const T* B, int ldb, long stride_b, T beta, T* C, int ldc, long stride_c, int batch) = 0;
+  // C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch, on typed views (the shapes are checked).
+  void gemm(T alpha, const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T beta, const MatrixBatch<T>& C,
+            int batch = 1) {
+    const GemmShape s = gemm_shape(A, B, C);
+    gemm_strided(A.transposed, B.transposed, s.m, s.n, s.k, alpha, A.data, A.ld, A.stride, B.data, B.ld, B.stride,
+                 beta, C.data, C.ld, C.stride, batch);
+  }
+  // The same in cuBLAS's strided-batched argument list (strides in elements; stride 0 shares an operand): what a
+  // backend implements. Callers use gemm.
+  virtual void gemm_strided(bool trans_a, bool trans_b, int m, int n, int k, T alpha, const T* A, int lda,
+                            long stride_a, const T* B, int ldb, long stride_b, T beta, T* C, int ldc, long stride_c,
+                            int batch) = 0;
 
   // h = phi(z) over n elements.
   virtual void activation_forward(int act, long n, const T* z, T* h) = 0;

@@ -107,9 +107,9 @@ class KernelAccumulator {
   // The selected rows of every chain's (R x cols) matrix src (stride: per chain, 0 = shared): src itself, or
   // gathered into buf.
   const T* select_rows(const T* src, int cols, long stride, T* buf);
-  // acc[stat] += per group g, alpha A_g B_g^T over the selected rows, A_g and B_g (selected rows) x k column-major
-  // with leading dims lda, ldb, groups gsa and gsb apart (0: one operand for every group).
-  void add_group_outer(const T* A, int lda, long gsa, const T* B, int ldb, long gsb, int k, T alpha, int stat);
+  // acc[stat] += per group g, alpha A_g B_g^T over the selected rows: A and B hold one (selected rows x k) matrix
+  // per group (stride 0: one operand for every group).
+  void add_group_outer(const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T alpha, int stat);
   // The same with A_g, B_g the group's chains side by side: each chain's (selected rows x cols) block, chains
   // `stride` apart, so the group's sum of A_c B_c^T is one GEMM.
   void add_chain_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha, int stat);

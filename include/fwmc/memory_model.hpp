@@ -7,11 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "fwmc/config.hpp"
-#include "fwmc/device_select.hpp"
-#include "fwmc/model_spec.hpp"
-#include "fwmc/theory.hpp"
-
 namespace fwmc {
 
 struct MemoryItem {
@@ -35,18 +30,16 @@ struct MemoryEstimate {
   }
 };
 
-// N = train + test inputs, P = train inputs; batch = chains advanced together; `sel` the kernel entries
-// accumulated (output.kernel_inputs / kernel_positions); stein: the Stein statistics too (output.estimator).
-MemoryEstimate estimate_memory(const ModelSpec& m, int N, int P, const SamplerConfig& s, int batch,
-                               const KernelSelection& sel = {}, bool stein = false);
-// The same for a run of config c (its sampler, kernel selection and estimator).
-MemoryEstimate estimate_memory(const Config& c, const ModelSpec& m, int N, int P, int batch);
+struct RunPlan;
 
-// The estimate as text: itemised bytes and totals for the config's chains and batching.
-std::string describe_memory(const MemoryEstimate& e, const SamplerConfig& s, int batch, bool same_memory);
+// What plan's job allocates: its model, data sizes, sampler, chain batch, kernel selection and estimator.
+MemoryEstimate estimate_memory(const RunPlan& plan);
+
+// The plan's estimate as text: itemised bytes and totals for its chains and batching.
+std::string describe_memory(const RunPlan& plan);
 
 // Throws InputError naming the config key and a chain count that fits when the job cannot fit in memory on the
-// chosen device (90% of its free memory, or of the machine's RAM).
-void check_memory(const Config& c, const DeviceChoice& d, const MemoryEstimate& e, int batch);
+// plan's device (90% of its free memory, or of the machine's RAM).
+void check_memory(const RunPlan& plan);
 
 }  // namespace fwmc

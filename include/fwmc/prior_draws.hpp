@@ -10,7 +10,7 @@
 
 #include <Eigen/Dense>
 
-#include "fwmc/config.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/feature_model.hpp"
 #include "fwmc/theory.hpp"
 
@@ -36,7 +36,7 @@ class PriorKernelDraws final : public PriorKernelSource {
   std::vector<std::vector<double>> K_;
 };
 
-// Prior draws for compute_theory: on the config's device, in double. The models and the data must outlive it.
-PriorSourceFactory backend_prior_source(const Config& c, const ModelSpec& m, const Dataset& d);
+// Prior draws for compute_theory: on device `dev`, in double. The models and the data must outlive it.
+PriorSourceFactory backend_prior_source(const DeviceChoice& dev, const ModelSpec& m, const Dataset& d);
 
 }  // namespace fwmc

@@ -10,6 +10,7 @@
 #include "fwmc/dataset.hpp"
 #include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/model_spec.hpp"
+#include "fwmc/run_plan.hpp"
 #include "fwmc/stein_estimator.hpp"
 
 namespace fwmc {
@@ -63,15 +64,11 @@ struct CheckpointPolicy {
   const CheckpointData* resume = nullptr;
 };
 
-// Runs the sampler of config c for model m on data d; phi (P x P) feeds the tr(K Phi) traces. With a policy it
-// checkpoints every policy->every_s seconds and when interrupted (then throws Interrupted), and resumes from
-// policy->resume with bitwise the same results as an uninterrupted run.
-RunResult run_sampling(const Config& c, const ModelSpec& m, const Dataset& d, const Eigen::MatrixXd& phi,
+// Runs the plan's sampler on data d (the data the plan was made for); phi (P x P) feeds the tr(K Phi) traces.
+// With a policy it checkpoints every policy->every_s seconds and when interrupted (then throws Interrupted), and
+// resumes from policy->resume with bitwise the same results as an uninterrupted run.
+RunResult run_sampling(const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi,
                        const ProgressFn& progress = {}, const CheckpointPolicy* policy = nullptr);
-
-// Chains advanced together: sampler.chain_batch (0: all), or the chains split evenly over `ranks` processes when
-// there would be fewer batches than processes. InputError naming the key when that cannot be done.
-int chain_batch_size(const Config& c, int ranks);
 
 // Diagnostics of a finished run's traces.
 RunDiagnostics diagnose(const Traces& t, int groups);

@@ -4,12 +4,13 @@
 // business: Sampler (sampler.hpp) drives whichever kernel the registry below names.
 //
 // Adding a sampler: one new file in host/samplers/ that defines the kernel class template and ends with
-// FWMC_SAMPLER(name, Kernel), plus `X(name)` in host/samplers/transition.cpp's list. register_sampler<Kernel>(name)
-// adds one at run time (tests do this).
+// FWMC_SAMPLER(name, Kernel), plus `X(name)` in fwmc/sampler_names.hpp's list (the config and the registry both
+// read it). register_sampler<Kernel>(name) adds one at run time (tests do this).
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fwmc/potential.hpp"
@@ -68,7 +69,15 @@ class SamplerFactory {
   virtual ~SamplerFactory() = default;
   virtual std::unique_ptr<TransitionKernel<float>> make(Potential<float>& p, const SamplerSettings& s) const = 0;
   virtual std::unique_ptr<TransitionKernel<double>> make(Potential<double>& p, const SamplerSettings& s) const = 0;
+  // Parameter-sized backend vectors a kernel keeps besides the state and one proposal (HMC: the momentum), for the
+  // memory model. A kernel declares them as `static constexpr int kExtraVectors`; none declared: 0.
+  virtual int extra_vectors() const = 0;
 };
+
+template <class K, class = void>
+struct ExtraVectorsOf { static constexpr int value = 0; };
+template <class K>
+struct ExtraVectorsOf<K, std::void_t<decltype(K::kExtraVectors)>> { static constexpr int value = K::kExtraVectors; };
 
 template <template <class> class Kernel>
 class FactoryOf final : public SamplerFactory {
@@ -79,6 +88,7 @@ class FactoryOf final : public SamplerFactory {
   std::unique_ptr<TransitionKernel<double>> make(Potential<double>& p, const SamplerSettings& s) const override {
     return std::make_unique<Kernel<double>>(p, s);
   }
+  int extra_vectors() const override { return ExtraVectorsOf<Kernel<float>>::value; }
 };
 
 void register_sampler(const std::string& name, std::unique_ptr<SamplerFactory> factory);
