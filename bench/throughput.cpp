@@ -15,8 +15,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,8 +25,8 @@
 #include "fwmc/cpu_info.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/devices.hpp"
-#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/fcn_model.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/sampler.hpp"
 
 using namespace fwmc;
@@ -63,16 +63,23 @@ class Recorder final : public Backend<float> {
   void residual(int P, int N, int nd, int C, const float* f, const float* y, float b, float* dF, double* l) override {
     in_.residual(P, N, nd, C, f, y, b, dF, l);
   }
-  void add_prior(const ChainBlock& b, const float* t, double s, float* g, double* e) override { in_.add_prior(b, t, s, g, e); }
+  void add_prior(const ChainBlock& b, const float* t, double s, float* g, double* e) override {
+    in_.add_prior(b, t, s, g, e);
+  }
   void langevin_propose(const ChainBlock& b, const float* t, const float* g, const double* h, std::uint64_t s,
-                        std::uint32_t st, float* o) override { in_.langevin_propose(b, t, g, h, s, st, o); }
-  void mala_q(const ChainBlock& b, const float* t, const float* f, const float* g, const double* h, double* a) override {
+                        std::uint32_t st, float* o) override {
+    in_.langevin_propose(b, t, g, h, s, st, o);
+  }
+  void mala_q(const ChainBlock& b, const float* t, const float* f, const float* g, const double* h,
+              double* a) override {
     in_.mala_q(b, t, f, g, h, a);
   }
   void normal_scaled(const ChainBlock& b, double sc, std::uint64_t s, std::uint32_t st, float* o) override {
     in_.normal_scaled(b, sc, s, st, o);
   }
-  void kick(const ChainBlock& b, const float* g, const double* h, double f, float* p) override { in_.kick(b, g, h, f, p); }
+  void kick(const ChainBlock& b, const float* g, const double* h, double f, float* p) override {
+    in_.kick(b, g, h, f, p);
+  }
   void kick_drift(const ChainBlock& b, const float* g, const double* h, int k, double im, float* p, const float* t,
                   float* o) override {
     in_.kick_drift(b, g, h, k, im, p, t, o);
@@ -80,7 +87,8 @@ class Recorder final : public Backend<float> {
   void sum_squares(const ChainBlock& b, const float* x, double w, double* a) override { in_.sum_squares(b, x, w, a); }
   void select(const ChainBlock& b, const std::uint8_t* t, const float* s, float* d) override { in_.select(b, t, s, d); }
   void accumulate(long n, const float* s, double sc, double* a) override { in_.accumulate(n, s, sc, a); }
-  void chain_dot(int r, int c, int C, const float* A, int la, long sa, const float* B, int lb, long sb, double* o) override {
+  void chain_dot(int r, int c, int C, const float* A, int la, long sa, const float* B, int lb, long sb,
+                 double* o) override {
     in_.chain_dot(r, c, C, A, la, sa, B, lb, sb, o);
   }
   void im2col(int N, int D, int S, int ci, int C, const int* nb, const float* in, float* out) override {
@@ -194,7 +202,8 @@ Measured measure(Recorder& be, Backend<float>& inner, const Rung& r, bool quick,
 // The processor's single-precision peak: cores this process may use x clock x FLOPs per cycle.
 double peak_gflops(const CpuIsa& isa, int* cores, double* ghz) {
   cpu_set_t set;
-  *cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  *cores =
+      sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   double mhz = 0;
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)
@@ -215,7 +224,10 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--large-gemm-only")) gemm_child = true;  // a child measuring one kernel set
   }
   const bool gpu = device == "cuda";
-  if (gpu && cuda_devices().empty()) { std::fprintf(stderr, "fwmc_bench: no CUDA device\n"); return 2; }
+  if (gpu && cuda_devices().empty()) {
+    std::fprintf(stderr, "fwmc_bench: no CUDA device\n");
+    return 2;
+  }
   auto inner = gpu ? make_cuda_backend<float>() : make_cpu_backend<float>();
   Recorder be(*inner);
   const int scale = gpu ? 16 : 1;  // a GPU gets many more chains
@@ -225,6 +237,7 @@ int main(int argc, char** argv) {
   if (gemm_child) {
     const Measured m = measure(be, *inner, ladder.back(), quick, true);
     std::vector<double> g;
+    g.reserve(kRounds);
     for (int k = 0; k < kRounds; ++k) g.push_back(replay_seconds(*inner, m.calls, reps_for(m.flops, quick)));
     std::printf("gemm_gflops=%.6g\n", m.flops / median(g) / 1e9);
     return 0;
@@ -241,8 +254,8 @@ int main(int argc, char** argv) {
     const double ratio = gemm_s / m.step_s;
     std::string w;
     for (int x : r.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
-    std::printf("%-7s %6d %5d %-15s %12.4g %12.4g %12.4g %7.3f\n", r.name, r.chains, r.P, w.c_str(), r.chains / m.step_s,
-                m.flops / m.step_s / 1e9, m.flops / gemm_s / 1e9, ratio);
+    std::printf("%-7s %6d %5d %-15s %12.4g %12.4g %12.4g %7.3f\n", r.name, r.chains, r.P, w.c_str(),
+                r.chains / m.step_s, m.flops / m.step_s / 1e9, m.flops / gemm_s / 1e9, ratio);
     if (!std::strcmp(r.name, "large")) {
       large_ratio = ratio;
       large_gflops = m.flops / m.step_s / 1e9;
@@ -272,10 +285,11 @@ int main(int argc, char** argv) {
   int cores = 0;
   double ghz = 0;
   const double peak = peak_gflops(isa, &cores, &ghz);
-  std::printf("  fwmc's large-config step: %.4g GFLOP/s with %s kernels; best GEMM (%s kernels) %.4g GFLOP/s; "
-              "peak %.4g GFLOP/s (%d cores x %.3g GHz x %d FLOP/cycle, %s)\n",
-              large_gflops, blas.kernel.c_str(), best_core.c_str(), best, peak, cores, ghz, isa.sp_flops_per_cycle(),
-              isa.name().c_str());
+  std::printf(
+      "  fwmc's large-config step: %.4g GFLOP/s with %s kernels; best GEMM (%s kernels) %.4g GFLOP/s; "
+      "peak %.4g GFLOP/s (%d cores x %.3g GHz x %d FLOP/cycle, %s)\n",
+      large_gflops, blas.kernel.c_str(), best_core.c_str(), best, peak, cores, ghz, isa.sp_flops_per_cycle(),
+      isa.name().c_str());
   std::printf("large_config_best_gemm_ratio=%.3f\n", best > 0 ? large_gflops / best : 0.0);
   std::printf("large_config_peak_fraction=%.3f\n", peak > 0 ? large_gflops / peak : 0.0);
   return 0;

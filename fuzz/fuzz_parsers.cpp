@@ -28,7 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fwmc::parse_idx(in, "fuzz.idx");
 #endif
 #endif
-  } catch (const fwmc::InputError&) {
-  }
+  } catch (const fwmc::InputError&) {}
   return 0;
 }

@@ -8,8 +8,8 @@
 #include "fwmc/devices.hpp"
 #include "kernels/cuda_check.cuh"
 #include "kernels/cuda_kernels.cuh"
-#include "kernels/shared/conv_index.cuh"
 #include "kernels/cuda_memory.cuh"
+#include "kernels/shared/conv_index.cuh"
 
 namespace fwmc {
 
@@ -55,8 +55,8 @@ class CudaBackend final : public Backend<T> {
 
   void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
                     long sb, T beta, T* C, int ldc, long sc, int batch) override {
-    FWMC_CUBLAS_CHECK(gemm_batched(blas_.get(), ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n,
-                                   k, &alpha, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc, batch));
+    FWMC_CUBLAS_CHECK(gemm_batched(blas_.get(), ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k,
+                                   &alpha, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc, batch));
   }
 
   void activation_forward(int act, long n, const T* z, T* h) override {
@@ -75,11 +75,11 @@ class CudaBackend final : public Backend<T> {
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, energy, true, 0.5 * inv_s2,
-                                                               [=] __device__(int c, long j) {
-      const long o = c * per + j;
-      return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
-    });
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(
+        per, energy, true, 0.5 * inv_s2, [=] __device__(int c, long j) {
+          const long o = c * per + j;
+          return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
+        });
     check_launch();
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
@@ -115,8 +115,8 @@ class CudaBackend final : public Backend<T> {
       p[o] = shared::leapfrog_kick<T>(p[o], g[o], static_cast<T>(step[c]), T(frac));
     });
   }
-  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p,
-                  const T* th, T* out) override {
+  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p, const T* th,
+                  T* out) override {
     const long per = b.per_chain;
     map_chains(b, [=] __device__(int c, long j) {
       const long o = c * per + j;
@@ -129,27 +129,25 @@ class CudaBackend final : public Backend<T> {
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, w, [=] __device__(int c, long j) {
-      return shared::square_at<T>(x[c * per + j]);
-    });
+    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(
+        per, acc, true, w, [=] __device__(int c, long j) { return shared::square_at<T>(x[c * per + j]); });
     check_launch();
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
     const long per = b.per_chain;
-    map_chains(b, [=] __device__(int c, long j) {
-      shared::select_at<T>(take[c] != 0, src[c * per + j], dst[c * per + j]);
-    });
+    map_chains(
+        b, [=] __device__(int c, long j) { shared::select_at<T>(take[c] != 0, src[c * per + j], dst[c * per + j]); });
   }
   void accumulate(long n, const T* src, double scale, double* acc) override {
     launch_elementwise(n, [=] __device__(long i) { acc[i] += scale * static_cast<double>(src[i]); });
   }
   void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
                  double* out) override {
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(static_cast<long>(rows) * cols, out, false, 1.0,
-                                                             [=] __device__(int c, long e) {
-      const long i = e % rows, j = e / rows;
-      return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
-    });
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(
+        static_cast<long>(rows) * cols, out, false, 1.0, [=] __device__(int c, long e) {
+          const long i = e % rows, j = e / rows;
+          return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
+        });
     check_launch();
   }
   void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {

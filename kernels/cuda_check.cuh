@@ -15,9 +15,9 @@ namespace fwmc::cuda {
 
 }  // namespace fwmc::cuda
 
-#define FWMC_CHECK_STATUS(call, ok, name_of)                                                \
-  do {                                                                                      \
-    auto fwmc_status_ = (call);                                                             \
+#define FWMC_CHECK_STATUS(call, ok, name_of)                                                        \
+  do {                                                                                              \
+    auto fwmc_status_ = (call);                                                                     \
     if (fwmc_status_ != (ok)) ::fwmc::cuda::fail(#call, name_of(fwmc_status_), __FILE__, __LINE__); \
   } while (0)
 

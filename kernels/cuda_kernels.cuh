@@ -14,7 +14,8 @@ constexpr int kThreads = 256;
 
 template <class F>
 __global__ void elementwise(long n, F f) {
-  for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long>(gridDim.x) * blockDim.x)
+  for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long>(gridDim.x) * blockDim.x)
     f(i);
 }
 

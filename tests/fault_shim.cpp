@@ -53,16 +53,16 @@ int open_with(const char* name, const char* path, int flags, mode_t mode) {
 extern "C" {
 
 // The mode argument exists only with O_CREAT.
-#define FWMC_SHIM_OPEN(name)                                 \
-  int name(const char* path, int flags, ...) {               \
-    mode_t mode = 0;                                         \
-    if (flags & O_CREAT) {                                   \
-      va_list ap;                                            \
-      va_start(ap, flags);                                   \
-      mode = static_cast<mode_t>(va_arg(ap, int));           \
-      va_end(ap);                                            \
-    }                                                        \
-    return open_with(#name, path, flags, mode);              \
+#define FWMC_SHIM_OPEN(name)                       \
+  int name(const char* path, int flags, ...) {     \
+    mode_t mode = 0;                               \
+    if (flags & O_CREAT) {                         \
+      va_list ap;                                  \
+      va_start(ap, flags);                         \
+      mode = static_cast<mode_t>(va_arg(ap, int)); \
+      va_end(ap);                                  \
+    }                                              \
+    return open_with(#name, path, flags, mode);    \
   }
 FWMC_SHIM_OPEN(open)
 FWMC_SHIM_OPEN(open64)

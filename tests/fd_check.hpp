@@ -34,7 +34,8 @@ inline double fd_gradient_error(Potential<double>& model, const std::vector<doub
     const std::vector<double> Up = U_at(eps), Um = U_at(-eps), Up2 = U_at(2 * eps), Um2 = U_at(-2 * eps);
     int chain = 0;
     for (const auto& b : model.blocks())
-      if (i >= b.offset && i < b.offset + b.layout.size()) chain = static_cast<int>((i - b.offset) / b.layout.per_chain);
+      if (i >= b.offset && i < b.offset + b.layout.size())
+        chain = static_cast<int>((i - b.offset) / b.layout.per_chain);
     const double fd = (8 * (Up[chain] - Um[chain]) - (Up2[chain] - Um2[chain])) / (12 * eps);
     worst = std::max(worst, std::abs(fd - grad[i]) / std::max(std::abs(fd), 1e-3 * gscale));
     for (std::size_t c = 0; c < U.size(); ++c) {

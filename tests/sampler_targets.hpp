@@ -90,7 +90,8 @@ struct ChainMoments {
   std::vector<Eigen::MatrixXd> m2;
 };
 
-inline ChainMoments sample(const std::string& method, double h, bool adapt, int warmup, int iters, int C = 64, int leapfrog = 5) {
+inline ChainMoments sample(const std::string& method, double h, bool adapt, int warmup, int iters, int C = 64,
+                           int leapfrog = 5) {
   auto be = make_cpu_backend<double>();
   Problem p = make_problem();
   LinearRegression pot(*be, p.X, p.y, p.beta, p.sigma, C);

@@ -24,13 +24,15 @@ struct Case {
   std::string expect;      // substring of the error message
 };
 
-const char* kOk = "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4]\n"
-                  "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n";
+const char* kOk =
+    "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4]\n"
+    "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n";
 
 std::string with(const std::string& extra) { return std::string(kOk) + extra; }
 
 std::string npy_config(const std::string& x, const std::string& y) {
-  return "[data]\nkind='npy'\nx='" + x + "'\ny='" + y + "'\n[model]\nwidths=[4]\n"
+  return "[data]\nkind='npy'\nx='" + x + "'\ny='" + y +
+         "'\n[model]\nwidths=[4]\n"
          "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n";
 }
 
@@ -38,7 +40,8 @@ void write_bytes(const std::string& path, const std::string& b) { std::ofstream(
 
 // A minimal .npy header for descr/fortran/shape, padded as the format requires, then `payload`.
 std::string npy(const std::string& descr, bool fortran, const std::string& shape, const std::string& payload) {
-  std::string h = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+  std::string h =
+      "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
   while ((10 + h.size() + 1) % 64 != 0) h += ' ';
   h += '\n';
   std::string s = "\x93NUMPY\x01";
@@ -77,9 +80,11 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   write_bytes(dir + "/empty.csv", "");
   write_bytes(dir + "/y.csv", "1\n0\n1\n0\n");
   write_bytes(dir + "/badmagic.idx", std::string("\x00\x00\x07\x03\x00\x00\x00\x01", 8));
-  write_bytes(dir + "/trunc.idx", std::string("\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17));
+  write_bytes(dir + "/trunc.idx",
+              std::string("\x00\x00\x08\x03\x00\x00\x00\x04\x00\x00\x00\x02\x00\x00\x00\x02\x01", 17));
   write_bytes(dir + "/labels.idx", std::string("\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02\x03\x04", 12));
-  const double xc[] = {1, 1, 1, 2, 3, 4, 5, 6, 7, 9, 8, 7}, xz[12] = {}, xd[] = {1e6, 2e6, 3e6, 1e6, 2e6, 3e6, 4e6, 5e6, 6e6, 7e6, 8e6, 8e6};
+  const double xc[] = {1, 1, 1, 2, 3, 4, 5, 6, 7, 9, 8, 7}, xz[12] = {},
+               xd[] = {1e6, 2e6, 3e6, 1e6, 2e6, 3e6, 4e6, 5e6, 6e6, 7e6, 8e6, 8e6};
   write_npy(dir + "/x_constant_row.npy", {4, 3}, xc);
   write_npy(dir + "/x_zero.npy", {4, 3}, xz);
   write_npy(dir + "/x_duplicate.npy", {4, 3}, xd);
@@ -128,14 +133,18 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
        "[model] evaluation"},
       {"unknown method", kOk, "--set sampler.method='nuts'", "method"},
       {"zero checkpoint period", kOk, "--set output.checkpoint_every=0.0", "checkpoint_every"},
-      {"even cnn window", "[data]\nn_train=3\ninput_shape=[5,1]\n[model]\narch='cnn1d'\nwidths=[4]\nwindow=4\n", "", "window"},
+      {"even cnn window", "[data]\nn_train=3\ninput_shape=[5,1]\n[model]\narch='cnn1d'\nwidths=[4]\nwindow=4\n", "",
+       "window"},
       {"duplicate kernel input", kOk, "--set output.kernel_inputs=[1,1]", "kernel_inputs"},
       // inconsistent shapes
       {"sigma list of the wrong length", kOk, "--set model.sigma=[1.0,1.0]", "sigma"},
-      {"cnn without a spatial shape", "[data]\nn_train=3\ninput_shape=[5]\n[model]\narch='cnn1d'\nwidths=[4]\n", "", "input_shape"},
-      {"window larger than the input", "[data]\nn_train=3\ninput_shape=[3,1]\n[model]\narch='cnn1d'\nwidths=[4]\nwindow=5\n", "", "window"},
+      {"cnn without a spatial shape", "[data]\nn_train=3\ninput_shape=[5]\n[model]\narch='cnn1d'\nwidths=[4]\n", "",
+       "input_shape"},
+      {"window larger than the input",
+       "[data]\nn_train=3\ninput_shape=[3,1]\n[model]\narch='cnn1d'\nwidths=[4]\nwindow=5\n", "", "window"},
       {"x and y row counts differ", npy_config("x.npy", "y3.npy"), "", "rows"},
-      {"test inputs of another width", npy_config("x.npy", "y.npy") + "", "--set data.x_test='" + dir + "/xt2.npy'", "same per-example shape"},
+      {"test inputs of another width", npy_config("x.npy", "y.npy") + "", "--set data.x_test='" + dir + "/xt2.npy'",
+       "same per-example shape"},
       {"kernel input out of range", kOk, "--set output.kernel_inputs=[0,5]", "kernel_inputs"},
       // data files
       {"missing file", npy_config("nope.npy", "y.npy"), "", "nope.npy"},
@@ -148,7 +157,8 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
        "prior_moments"},
       {"truncated npy", npy_config("trunc.npy", "y.npy"), "", "trunc"},
       {"npy with zero rows", npy_config("zero_rows.npy", "y.npy"), "", "zero_rows.npy: the array is empty"},
-      {"npy with zero rows, --dry-run", npy_config("zero_rows.npy", "y.npy"), "--dry-run", "zero_rows.npy: the array is empty"},
+      {"npy with zero rows, --dry-run", npy_config("zero_rows.npy", "y.npy"), "--dry-run",
+       "zero_rows.npy: the array is empty"},
       {"NaN in npy", npy_config("nan.npy", "y.npy"), "", "non-finite value (nan) at index (1, 2)"},
       {"Inf in npy", npy_config("inf.npy", "y.npy"), "", "inf.npy"},
       {"complex npy dtype", npy_config("complex.npy", "y.npy"), "", "<c16"},
@@ -157,20 +167,22 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"ragged csv", "[data]\nkind='csv'\nx='ragged.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "", "ragged.csv"},
       {"non-numeric csv", "[data]\nkind='csv'\nx='text.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "", "text.csv"},
       {"empty csv", "[data]\nkind='csv'\nx='empty.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "", "empty.csv"},
-      {"IDX with a bad magic", "[data]\nkind='idx'\nx='badmagic.idx'\ny='labels.idx'\n[model]\nwidths=[4]\n", "", "badmagic.idx"},
+      {"IDX with a bad magic", "[data]\nkind='idx'\nx='badmagic.idx'\ny='labels.idx'\n[model]\nwidths=[4]\n", "",
+       "badmagic.idx"},
       {"truncated IDX", "[data]\nkind='idx'\nx='trunc.idx'\ny='labels.idx'\n[model]\nwidths=[4]\n", "", "trunc.idx"},
       // degenerate data (input errors, not all-zero kernels)
-      {"constant example under centring", npy_config("x_constant_row.npy", "y.npy"), "--set data.normalize='center_unit'",
-       "example 0 is constant"},
+      {"constant example under centring", npy_config("x_constant_row.npy", "y.npy"),
+       "--set data.normalize='center_unit'", "example 0 is constant"},
       {"all inputs zero", npy_config("x_zero.npy", "y.npy"), "--set data.normalize='none'", "every input is zero"},
-      {"singular Gamma", npy_config("x_duplicate.npy", "y.npy"), "--set data.normalize='none' --set posterior.beta=1e12",
-       "Gamma = K_out + I/beta is singular"},
+      {"singular Gamma", npy_config("x_duplicate.npy", "y.npy"),
+       "--set data.normalize='none' --set posterior.beta=1e12", "Gamma = K_out + I/beta is singular"},
       {"huge class label", npy_config("x.npy", "y_huge_label.npy"), "", "class label 1000000000000 at index 2"},
       // messages that name the right thing
       {"folder as the config", "@@a_folder.npy", "", "not a config file"},
       {"binary config", "@@binary.toml", "", "binary.toml"},
       {"100 KB --set key", kOk, "--set sampler." + std::string(100000, 'k') + "=1", "more bytes"},
-      {"one chain does not fit", kOk, "--set model.widths=[300000,300000] --set data.targets='noise' --set sampler.chains=4",
+      {"one chain does not fit", kOk,
+       "--set model.widths=[300000,300000] --set data.targets='noise' --set sampler.chains=4",
        "[model] widths = [300000,300000]: one chain needs"},
       // impossible requests
       {"more memory than the machine has", kOk,
@@ -194,8 +206,10 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
     if (c.extra_args.rfind("@resume:", 0) == 0) {
       cmd = "run --resume " + dir + "/" + c.extra_args.substr(8);
     } else {
-      if (c.config.rfind("@@", 0) == 0) cfg = dir + "/" + c.config.substr(2);  // an existing file or folder
-      else write_text(cfg, c.config);
+      if (c.config.rfind("@@", 0) == 0)
+        cfg = dir + "/" + c.config.substr(2);  // an existing file or folder
+      else
+        write_text(cfg, c.config);
       std::string target = out, extra = c.extra_args;
       if (!extra.empty() && extra[0] == '@') {
         target = extra[1] == '/' ? extra.substr(1) : dir + "/" + extra.substr(1);

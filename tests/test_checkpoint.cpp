@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/atomic_file.hpp"
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/atomic_file.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;
@@ -59,7 +59,8 @@ TEST(Checkpoint, FileFormatRefusesTruncationAndCorruption) {
 TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
   const std::string dir = temp_dir("kill");
   write_text(dir + "/c.toml", kSmall);
-  ASSERT_EQ(wait_for(spawn({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0) << slurp(dir + "/ref.log");
+  ASSERT_EQ(wait_for(spawn({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0)
+      << slurp(dir + "/ref.log");
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> ms(300, 1200);
   const std::string out = dir + "/k";
@@ -83,8 +84,9 @@ TEST(Checkpoint, SigkillTenTimesThenResumeEqualsAnUninterruptedRunBitwise) {
   }
   EXPECT_EQ(kills, 10);
   EXPECT_GE(resumed, 6) << slurp(dir + "/k.log");  // kills during start-up (before a checkpoint) restart afresh
-  const int rc = fs::exists(out + "/checkpoint.bin") ? wait_for(spawn({"run", "--resume", out}, dir + "/k.log"))
-                                                      : wait_for(spawn({"run", dir + "/c.toml", "--out", out, "--force"}, dir + "/k.log"));
+  const int rc = fs::exists(out + "/checkpoint.bin")
+                     ? wait_for(spawn({"run", "--resume", out}, dir + "/k.log"))
+                     : wait_for(spawn({"run", dir + "/c.toml", "--out", out, "--force"}, dir + "/k.log"));
   ASSERT_EQ(rc, 0) << slurp(dir + "/k.log");
   EXPECT_FALSE(fs::exists(out + "/checkpoint.bin"));  // removed once the run completes
   const auto a = run_outputs(out), b = run_outputs(dir + "/ref");
@@ -147,7 +149,8 @@ TEST(Checkpoint, ForeignOrDamagedCheckpointsAndOccupiedOutputDirsAreRefused) {
   r = run_fwmc("run --resume " + dir + "/nothing_here");
   EXPECT_EQ(r.code, 2) << r.output;
   // An existing, non-empty output directory needs --force.
-  write_text(dir + "/c.toml", "[data]\nn_train=4\n[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n[model]\nwidths=[4,4]\n");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=4\n[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n[model]\nwidths=[4,4]\n");
   fs::create_directories(dir + "/full");
   write_text(dir + "/full/keep.txt", "x");
   r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/full");

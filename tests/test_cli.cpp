@@ -60,8 +60,10 @@ TEST(Cli, MonteCarloTheoryWritesItsStandardError) {
   EXPECT_NE(r.output.find("prior_moments"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir + "/deep/K2_theory_se.npy"));
   // A nonlinear cnn has no closed form either: prior moments, with the (N, N, D, D) shape.
-  r = run_fwmc("theory --set model.arch=\"cnn1d\" --set data.input_shape=[5,2] --set model.activation=\"erf\" "
-               "--set theory.draws=2000 --out " + dir + "/cnn");
+  r = run_fwmc(
+      "theory --set model.arch=\"cnn1d\" --set data.input_shape=[5,2] --set model.activation=\"erf\" "
+      "--set theory.draws=2000 --out " +
+      dir + "/cnn");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("prior_moments"), std::string::npos);
   EXPECT_EQ(read_npy(dir + "/cnn/K2_theory_se.npy").shape, (std::vector<std::size_t>{8, 8, 5, 5}));
@@ -75,7 +77,9 @@ TEST(Cli, BadInputExitsTwoAndWritesNothing) {
   std::vector<double> x = {1, 2, 3, 4}, y = {1, 2};
   write_npy(dir + "/x.npy", {2, 2}, x.data());
   write_npy(dir + "/y3.npy", {1}, y.data());
-  struct Case { std::string toml, set, expect; };
+  struct Case {
+    std::string toml, set, expect;
+  };
   const std::vector<Case> cases = {
       {"[model]\nwidths = [4\n", "", "TOML syntax error"},
       {"[sampler]\nchainz = 4\n", "", "did you mean 'chains'"},
@@ -90,7 +94,8 @@ TEST(Cli, BadInputExitsTwoAndWritesNothing) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string cfg = dir + "/c" + std::to_string(i) + ".toml", out = dir + "/out" + std::to_string(i);
     write_text(cfg, cases[i].toml);
-    auto r = run_fwmc("theory " + cfg + " --out " + out + (cases[i].set.empty() ? "" : " --set '" + cases[i].set + "'"));
+    auto r =
+        run_fwmc("theory " + cfg + " --out " + out + (cases[i].set.empty() ? "" : " --set '" + cases[i].set + "'"));
     EXPECT_EQ(r.code, 2) << i << ": " << r.output;
     EXPECT_NE(r.output.find(cases[i].expect), std::string::npos) << i << ": " << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << i << ": one-line error: " << r.output;

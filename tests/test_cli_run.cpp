@@ -30,7 +30,8 @@ TEST(CliRun, WritesTheOutputContract) {
   auto j = nlohmann::json::parse(std::ifstream(dir + "/out/summary.json"));
   for (const char* k : {"fwmc_version", "config", "backend", "device", "precision", "timing", "diagnostics", "layers"})
     EXPECT_TRUE(j.contains(k)) << k;
-  for (const char* k : {"total_s", "sampling_s", "theory_s", "chain_steps_per_s"}) EXPECT_TRUE(j["timing"].contains(k)) << k;
+  for (const char* k : {"total_s", "sampling_s", "theory_s", "chain_steps_per_s"})
+    EXPECT_TRUE(j["timing"].contains(k)) << k;
   for (const char* k : {"rhat_max", "ess_bulk_min", "accept_rate_mean", "divergences", "nonfinite_chains"})
     EXPECT_TRUE(j["diagnostics"].contains(k)) << k;
   EXPECT_EQ(j["layers"].size(), 2u);
@@ -49,22 +50,25 @@ TEST(CliRun, DiagnosticsWithoutAValueReadNaInTheConsoleAndNullInJson) {
   // Three draws per chain: too few for R-hat and ESS (they are NaN), which the console prints as n/a (not "inf" or
   // "0.0000") and summary.json as null.
   auto dir = temp_dir("na");
-  write_text(dir + "/c.toml", "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4]\n"
-                              "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=3\n");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4]\n"
+             "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=3\n");
   auto r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/o");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("R-hat max n/a (nested n/a), bulk ESS min n/a, tail ESS min n/a"), std::string::npos)
       << r.output;
   const auto j = nlohmann::json::parse(slurp(dir + "/o/summary.json"))["diagnostics"];
-  for (const char* k : {"rhat_max", "rhat_nested_max", "ess_bulk_min", "ess_tail_min"}) EXPECT_TRUE(j[k].is_null()) << k;
+  for (const char* k : {"rhat_max", "rhat_nested_max", "ess_bulk_min", "ess_tail_min"})
+    EXPECT_TRUE(j[k].is_null()) << k;
   std::filesystem::remove_all(dir);
 }
 
 TEST(CliRun, ForceClearsAnEarlierRunsFilesAndStaleTempFilesButNothingElse) {
   auto dir = temp_dir("force");
   const std::string cfg = dir + "/c.toml", out = dir + "/o";
-  write_text(cfg, "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4,4]\n"
-                  "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n");
+  write_text(cfg,
+             "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4,4]\n"
+             "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n");
   ASSERT_EQ(run_fwmc("run " + cfg + " --out " + out).code, 0);
   ASSERT_TRUE(std::filesystem::exists(out + "/K3_mean.npy"));
   write_text(out + "/checkpoint.bin.tmp.99999", "half a checkpoint");  // a write killed midway
@@ -152,13 +156,15 @@ TEST(CliRun, DryRunPrintsTheMemoryModelAndWritesNothing) {
   write_text(dir + "/c.toml", kTiny);
   auto r = run_fwmc("run " + dir + "/c.toml --dry-run --out " + dir + "/o");
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* s : {"per chain (backend)", "theta, gradient, proposal", "kernel accumulators", "traces of a batch and of the run",
-                        "expected peak"})
+  for (const char* s : {"per chain (backend)", "theta, gradient, proposal", "kernel accumulators",
+                        "traces of a batch and of the run", "expected peak"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
   EXPECT_FALSE(fs::exists(dir + "/o"));
   // A request that cannot fit is refused the same way with or without --dry-run.
-  r = run_fwmc("run " + dir + "/c.toml --dry-run --set 'model.widths=[6000,6000]' --set sampler.chains=4096 "
-               "--set sampler.groups=32 --out " + dir + "/o");
+  r = run_fwmc("run " + dir +
+               "/c.toml --dry-run --set 'model.widths=[6000,6000]' --set sampler.chains=4096 "
+               "--set sampler.groups=32 --out " +
+               dir + "/o");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("[sampler] chains = 4096"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir + "/o"));

@@ -5,18 +5,18 @@
 #include <cmath>
 #include <random>
 
-#include "fwmc/device_select.hpp"
-#include "fwmc/prior_draws.hpp"
+#include "fd_check.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/cnn_model.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/reference_net.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/theory.hpp"
-#include "fd_check.hpp"
 
 using namespace fwmc;
 
@@ -143,11 +143,12 @@ TEST(Cnn, OnePositionAndWindowOneIsTheFcn) {
 namespace {
 
 Config cnn_config(const std::vector<std::string>& ov) {
-  return parse_config("[data]\nn_train=3\nn_test=1\nseed=4\nnoise=0.5\ninput_shape=[5,1]\n"
-                      "[model]\narch='cnn1d'\nwidths=[4,4]\nwindow=3\n[posterior]\nbeta=2.0\n"
-                      "[sampler]\nmethod='hmc'\nchains=64\nwarmup=1000\nsamples=2000\nstep_size=0.1\n"
-                      "leapfrog_steps=5\nprecision='double'\n",
-                      "cnn.toml", ov);
+  return parse_config(
+      "[data]\nn_train=3\nn_test=1\nseed=4\nnoise=0.5\ninput_shape=[5,1]\n"
+      "[model]\narch='cnn1d'\nwidths=[4,4]\nwindow=3\n[posterior]\nbeta=2.0\n"
+      "[sampler]\nmethod='hmc'\nchains=64\nwarmup=1000\nsamples=2000\nstep_size=0.1\n"
+      "leapfrog_steps=5\nprecision='double'\n",
+      "cnn.toml", ov);
 }
 
 // A cnn kernel has thousands of (correlated) entries: bound the largest |z| at a family-wise false-alarm rate of

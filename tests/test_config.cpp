@@ -42,7 +42,8 @@ TEST(Config, UnknownKeysGetDidYouMean) {
 }
 
 TEST(Config, TypesRangesAndAllowedValues) {
-  EXPECT_NE(error_of("[sampler]\nchains = \"many\"\n").find("[sampler] chains = \"many\": expected an integer"), std::string::npos);
+  EXPECT_NE(error_of("[sampler]\nchains = \"many\"\n").find("[sampler] chains = \"many\": expected an integer"),
+            std::string::npos);
   EXPECT_NE(error_of("[sampler]\nchains = 0\n").find("must be in [1"), std::string::npos);
   EXPECT_NE(error_of("[sampler]\nstep_size = -1.0\n").find("step_size"), std::string::npos);
   EXPECT_NE(error_of("[sampler]\nmethod = \"nuts\"\n").find("ula|mala|hmc"), std::string::npos);

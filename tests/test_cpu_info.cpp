@@ -4,8 +4,8 @@
 
 #include <fstream>
 #include <random>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "fwmc/cpu_info.hpp"
 #include "host/cpu/elementwise.hpp"
@@ -35,7 +35,10 @@ TEST(CpuInfo, CpuidAgreesWithTheKernelsView) {
   std::ifstream in("/proc/cpuinfo");
   std::string flags;
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("flags", 0) == 0) { flags = line + " "; break; }
+    if (line.rfind("flags", 0) == 0) {
+      flags = line + " ";
+      break;
+    }
   if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags";
   const CpuIsa isa = detect_isa();
   EXPECT_EQ(isa.avx2, flags.find(" avx2 ") != std::string::npos);

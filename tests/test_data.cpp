@@ -27,7 +27,11 @@ void write_raw_npy(const std::string& path, const std::string& dict, const std::
 }
 
 std::string error_of(const std::function<void()>& f) {
-  try { f(); } catch (const InputError& e) { return e.what(); }
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
   return "";
 }
 
@@ -95,8 +99,8 @@ TEST(Data, NpyInputsWithTestSetAndIntegerLabels) {
   std::vector<long long> li(lab.begin(), lab.end());
   write_raw_npy(dir + "/y.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }",
                 std::string(reinterpret_cast<char*>(li.data()), li.size() * 8));
-  Config c = parse_config("[data]\nkind='npy'\nx='" + dir + "/x.npy'\ny='" + dir + "/y.npy'\nx_test='" + dir +
-                          "/xt.npy'\n", "t.toml");
+  Config c = parse_config(
+      "[data]\nkind='npy'\nx='" + dir + "/x.npy'\ny='" + dir + "/y.npy'\nx_test='" + dir + "/xt.npy'\n", "t.toml");
   Dataset d = load_dataset(c);
   EXPECT_EQ(d.P, 5);
   EXPECT_EQ(d.P_test, 2);
@@ -129,8 +133,8 @@ TEST(Data, IdxImagesLabelsResize) {
   for (std::size_t i = 0; i < img.size(); ++i) img[i] = static_cast<unsigned char>(i * 5 % 256);
   write_idx(dir + "/img.idx", {3, 4, 4}, img);
   write_idx(dir + "/lab.idx", {3}, {7, 1, 3});
-  Config c = parse_config("[data]\nkind='idx'\nx='" + dir + "/img.idx'\ny='" + dir + "/lab.idx'\nresize=[2,2]\n",
-                          "t.toml");
+  Config c =
+      parse_config("[data]\nkind='idx'\nx='" + dir + "/img.idx'\ny='" + dir + "/lab.idx'\nresize=[2,2]\n", "t.toml");
   Dataset d = load_dataset(c);
   EXPECT_EQ(d.dim(), 4);
   EXPECT_EQ(d.n_out(), 8);

@@ -26,7 +26,10 @@ bool load_golden(Chains& lp, Chains& theta) {
     std::getline(ss, a, ',');
     std::getline(ss, b, ',');
     const std::size_t k = std::stoul(c) - 1;
-    if (lp.size() <= k) { lp.resize(k + 1); theta.resize(k + 1); }
+    if (lp.size() <= k) {
+      lp.resize(k + 1);
+      theta.resize(k + 1);
+    }
     lp[k].push_back(std::stod(a));
     theta[k].push_back(std::stod(b));
   }

@@ -12,8 +12,8 @@
 
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
-#include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/fcn_model.hpp"
+#include "fwmc/kernel_accumulator.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;
@@ -90,8 +90,9 @@ nlohmann::json summary_of(const std::string& args, int* code) {
 TEST(DropPolicy, NonFiniteUlaChainsAreDroppedAndCounted) {
   // ULA on quadratic units at a step where some chains blow up (the quartic potential outruns the step).
   int code = 0;
-  const std::string base = "--set sampler.method='ula' --set 'model.activation=\"quadratic\"' --set 'model.widths=[8,8]' "
-                           "--set sampler.chains=16 --set sampler.groups=8 --set sampler.warmup=0 --set sampler.samples=400";
+  const std::string base =
+      "--set sampler.method='ula' --set 'model.activation=\"quadratic\"' --set 'model.widths=[8,8]' "
+      "--set sampler.chains=16 --set sampler.groups=8 --set sampler.warmup=0 --set sampler.samples=400";
   auto j = summary_of(base + " --set sampler.step_size=0.004", &code);
   ASSERT_EQ(code, 0) << j.dump();
   const auto& dg = j["diagnostics"];
@@ -109,8 +110,9 @@ TEST(DropPolicy, NonFiniteUlaChainsAreDroppedAndCounted) {
 
 TEST(DropPolicy, ChainsOverTheDivergenceBudgetAreDropped) {
   int code = 0;
-  const std::string base = "--set sampler.adapt=false --set sampler.step_size=0.4 --set sampler.chains=16 "
-                           "--set sampler.groups=8 --set sampler.warmup=10 --set sampler.samples=300";
+  const std::string base =
+      "--set sampler.adapt=false --set sampler.step_size=0.4 --set sampler.chains=16 "
+      "--set sampler.groups=8 --set sampler.warmup=10 --set sampler.samples=300";
   auto unlimited = summary_of(base, &code);
   ASSERT_EQ(code, 0);
   EXPECT_GT(unlimited["diagnostics"]["divergences"].get<long>(), 0);

@@ -6,13 +6,13 @@
 #include <functional>
 #include <random>
 
-#include "fwmc/device_select.hpp"
-#include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
@@ -74,10 +74,10 @@ void every_operation(double tol) {
           auto [Cc, Cg] = t.random(static_cast<std::size_t>(m) * n * batch);
           const int lda = ta ? k : m, ldb = tb ? n : k;
           const long sa = share ? 0 : static_cast<long>(m) * k;
-          t.cpu->gemm_strided(ta, tb, m, n, k, T(0.7), A.data(), lda, sa, B.data(), ldb, static_cast<long>(k) * n, T(0.3),
-                      Cc.data(), m, static_cast<long>(m) * n, batch);
-          t.gpu->gemm_strided(ta, tb, m, n, k, T(0.7), Ag.data(), lda, sa, Bg.data(), ldb, static_cast<long>(k) * n, T(0.3),
-                      Cg.data(), m, static_cast<long>(m) * n, batch);
+          t.cpu->gemm_strided(ta, tb, m, n, k, T(0.7), A.data(), lda, sa, B.data(), ldb, static_cast<long>(k) * n,
+                              T(0.3), Cc.data(), m, static_cast<long>(m) * n, batch);
+          t.gpu->gemm_strided(ta, tb, m, n, k, T(0.7), Ag.data(), lda, sa, Bg.data(), ldb, static_cast<long>(k) * n,
+                              T(0.3), Cg.data(), m, static_cast<long>(m) * n, batch);
           report("gemm", max_rel_diff(Cc, Cg));
         }
   }
@@ -174,8 +174,9 @@ void every_operation(double tol) {
 // N steps from the same prior draw on both backends; final states must agree to rounding.
 template <class T>
 void trajectory_parity(const std::string& method, int steps, double tol,
-                       const std::string& toml = "[data]\nn_train=5\nn_test=2\ninput_dim=4\n[model]\nwidths=[16,12]\n"
-                                                 "activation='tanh'\n") {
+                       const std::string& toml =
+                           "[data]\nn_train=5\nn_test=2\ninput_dim=4\n[model]\nwidths=[16,12]\n"
+                           "activation='tanh'\n") {
   Config c = parse_config(toml, "parity.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
@@ -224,8 +225,9 @@ TEST(GpuTrajectory, UlaMalaHmcMatchTheCpu) {
 
 TEST(GpuTrajectory, CnnMatchesTheCpu) {
   FWMC_SKIP_WITHOUT_GPU();
-  const std::string cnn = "[data]\nn_train=4\nn_test=1\ninput_shape=[4,4,2]\n[model]\narch='cnn2d'\nwidths=[5,3]\n"
-                          "activation='erf'\n";
+  const std::string cnn =
+      "[data]\nn_train=4\nn_test=1\ninput_shape=[4,4,2]\n[model]\narch='cnn2d'\nwidths=[5,3]\n"
+      "activation='erf'\n";
   for (const char* m : {"mala", "hmc"}) trajectory_parity<double>(m, 20, 1e-10, cnn);
 }
 
@@ -234,7 +236,8 @@ TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
   Config c = parse_config(
       "[data]\nn_train=4\nn_test=1\ninput_dim=3\nseed=5\nnoise=0.5\n[model]\nwidths=[5,5]\n[posterior]\nbeta=2.0\n"
       "[sampler]\nmethod='hmc'\nchains=256\nwarmup=1500\nsamples=1500\nstep_size=0.1\nleapfrog_steps=4\n"
-      "precision='double'\ndevice='cuda'\n", "gpu.toml");
+      "precision='double'\ndevice='cuda'\n",
+      "gpu.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
@@ -261,8 +264,9 @@ TEST(GpuRun, SteinEstimatesMatchTheCpu) {
   for (const auto& text : cases) {
     RunResult r[2];
     for (int k = 0; k < 2; ++k) {
-      const Config c = parse_config(text + "[sampler]\nmethod='hmc'\nchains=16\ngroups=8\nwarmup=20\nsamples=30\n"
-                                           "leapfrog_steps=3\nprecision='double'\n",
+      const Config c = parse_config(text +
+                                        "[sampler]\nmethod='hmc'\nchains=16\ngroups=8\nwarmup=20\nsamples=30\n"
+                                        "leapfrog_steps=3\nprecision='double'\n",
                                     "gpu_stein.toml", {k ? "sampler.device=\"cuda\"" : "sampler.device=\"cpu\""});
       const Dataset d = load_dataset(c);
       const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
@@ -270,9 +274,9 @@ TEST(GpuRun, SteinEstimatesMatchTheCpu) {
     }
     ASSERT_EQ(r[1].backend, "cuda");
     for (std::size_t l = 0; l < r[0].kernels.size(); ++l)
-      for (const auto& [a, b] : {std::pair{&r[0].kernels[l], &r[1].kernels[l]},
-                                 std::pair{&r[0].plain_kernels[l], &r[1].plain_kernels[l]},
-                                 std::pair{&r[0].control[l], &r[1].control[l]}})
+      for (const auto& [a, b] :
+           {std::pair{&r[0].kernels[l], &r[1].kernels[l]}, std::pair{&r[0].plain_kernels[l], &r[1].plain_kernels[l]},
+            std::pair{&r[0].control[l], &r[1].control[l]}})
         for (std::size_t i = 0; i < a->mean.v.size(); ++i) {
           EXPECT_NEAR(a->mean.v[i], b->mean.v[i], 1e-8 * (1 + std::abs(a->mean.v[i]))) << text << " layer " << l + 1;
           EXPECT_NEAR(a->mcse.v[i], b->mcse.v[i], 1e-8 * (1 + std::abs(a->mcse.v[i]))) << text << " layer " << l + 1;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <random>
 
+#include "fd_check.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/reference_net.hpp"
-#include "fd_check.hpp"
 
 using namespace fwmc;
 
@@ -38,7 +38,8 @@ TEST(Gradients, MatchFiniteDifferencesForEveryActivationAndDepth) {
       ModelSpec m;
       m.activation = static_cast<Activation>(std::max(act, 0));
       m.evaluation = act == -1 ? Evaluation::product : Evaluation::layers;
-      m.widths = std::vector<int>{4, 5, 3}; m.widths.resize(L);
+      m.widths = std::vector<int>{4, 5, 3};
+      m.widths.resize(L);
       m.sigma.assign(L + 1, 1.0);
       m.sigma[0] = 1.3;
       m.sigma[L] = 0.7;
@@ -99,7 +100,10 @@ TEST(Gradients, WeightProductEqualsLayerByLayerEvaluation) {
   // A linear fcn's U and grad U through the weight products equal the layer-by-layer ones to rounding, for
   // several depths, output widths and P above and below the widths (double; both are exact in exact arithmetic).
   auto be = make_cpu_backend<double>();
-  struct Case { std::vector<int> widths; int n0, nd, P, Pt; };
+  struct Case {
+    std::vector<int> widths;
+    int n0, nd, P, Pt;
+  };
   for (const Case& k : {Case{{7}, 5, 1, 9, 2}, Case{{12, 9}, 6, 3, 4, 0}, Case{{8, 16, 5}, 10, 2, 30, 3}}) {
     ModelSpec m;
     m.widths = k.widths;

@@ -18,10 +18,10 @@ using namespace fwmc::test;
 namespace {
 
 Config small_cnn2d(const std::vector<std::string>& extra) {
-  std::vector<std::string> ov = {"data.n_train=4", "data.n_test=2", "data.input_shape=[3,4,2]", "model.arch=cnn2d",
-                                 "model.widths=[5,4]", "model.activation=relu", "sampler.chains=8", "sampler.groups=4",
-                                 "sampler.warmup=30", "sampler.samples=40", "sampler.leapfrog_steps=3",
-                                 "sampler.precision=double"};
+  std::vector<std::string> ov = {
+      "data.n_train=4",     "data.n_test=2",         "data.input_shape=[3,4,2]", "model.arch=cnn2d",
+      "model.widths=[5,4]", "model.activation=relu", "sampler.chains=8",         "sampler.groups=4",
+      "sampler.warmup=30",  "sampler.samples=40",    "sampler.leapfrog_steps=3", "sampler.precision=double"};
   ov.insert(ov.end(), extra.begin(), extra.end());
   return load_default_config(ov);
 }
@@ -115,8 +115,7 @@ TEST(KernelSelection, CliWritesTheSelectedShapes) {
   auto r = run_fwmc("run " + dir + "/c.toml --out " + dir + "/o");
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* kind : {"mean", "mcse", "nngp", "theory"})
-    EXPECT_EQ(read_npy(dir + "/o/K2_" + std::string(kind) + ".npy").shape, (std::vector<std::size_t>{2, 2, 5}))
-        << kind;
+    EXPECT_EQ(read_npy(dir + "/o/K2_" + std::string(kind) + ".npy").shape, (std::vector<std::size_t>{2, 2, 5})) << kind;
   write_text(dir + "/bad.toml", "[data]\nn_train=3\nn_test=1\n[output]\nkernel_inputs=[4]\n");
   r = run_fwmc("run " + dir + "/bad.toml --out " + dir + "/o2");
   EXPECT_EQ(r.code, 2) << r.output;

@@ -17,8 +17,8 @@ TEST(MatrixView, ShapesComeFromTheOperandsAndAMismatchIsAProgrammingError) {
   EXPECT_EQ(s.n, 3);
   EXPECT_EQ(s.k, 4);
   EXPECT_EQ(gemm_shape<double>(A.t(), B.t(), packed(c.data(), 4, 4)).k, 3);
-  EXPECT_THROW(gemm_shape<double>(A, A, packed(c.data(), 3, 4)), std::logic_error);           // inner sizes 4 vs 3
-  EXPECT_THROW(gemm_shape<double>(A, B, packed(c.data(), 3, 3).t()), std::logic_error);       // transposed output
+  EXPECT_THROW(gemm_shape<double>(A, A, packed(c.data(), 3, 4)), std::logic_error);      // inner sizes 4 vs 3
+  EXPECT_THROW(gemm_shape<double>(A, B, packed(c.data(), 3, 3).t()), std::logic_error);  // transposed output
   EXPECT_THROW(gemm_shape<double>(matrices(a.data(), 3, 4, 2, 12), B, packed(c.data(), 3, 3)), std::logic_error);
 }
 
@@ -26,7 +26,8 @@ TEST(MatrixView, ABatchedProductThroughViewsEqualsTheNaiveOne) {
   // Two chains of C_c = A_c(rows 1..2)^T B_c with A_c (4 x 3, ld 5, stride 15) and B_c (2 x 2, packed).
   auto be = make_cpu_backend<double>();
   std::vector<double> a(30), b(8);
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] = 0.5 + 0.25 * static_cast<double>(i % 7) - 0.1 * static_cast<double>(i);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = 0.5 + 0.25 * static_cast<double>(i % 7) - 0.1 * static_cast<double>(i);
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = 1.0 - 0.3 * static_cast<double>(i);
   Buffer<double, double> A(*be, a.size()), B(*be, b.size()), C(*be, 12);
   A.upload(a);

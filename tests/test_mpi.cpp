@@ -53,8 +53,9 @@ TEST(Mpi, TwoRanksGiveBitwiseTheSingleProcessOutputs) {
   for (const auto& [name, bytes] : b) EXPECT_TRUE(a.at(name) == bytes) << name << " differs";
   // Chains that cannot be shared in whole groups are an input error naming the key.
   write_text(dir + "/odd.toml", std::string(kMpiConfig) + "[output]\ndir='x'\n");
-  const int rc = WEXITSTATUS(std::system((mpirun(3) + "run " + dir + "/odd.toml --out " + dir + "/three > " + dir +
-                                          "/three.log 2>&1").c_str()));
+  const int rc = WEXITSTATUS(std::system(
+      (mpirun(3) + "run " + dir + "/odd.toml --out " + dir + "/three > " + dir + "/three.log 2>&1").c_str()));
   EXPECT_NE(rc, 0);
-  EXPECT_NE(slurp(dir + "/three.log").find("cannot be shared by 3 processes"), std::string::npos) << slurp(dir + "/three.log");
+  EXPECT_NE(slurp(dir + "/three.log").find("cannot be shared by 3 processes"), std::string::npos)
+      << slurp(dir + "/three.log");
 }

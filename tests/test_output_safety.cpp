@@ -28,7 +28,9 @@ const char* kTiny =
 
 std::vector<std::pair<std::string, std::string>> shim(const std::string& var, const std::string& value,
                                                       const std::string& within = "") {
-  return {{"LD_PRELOAD", FWMC_FAULT_SHIM}, {var, value}, {"FWMC_FAULT_WITHIN", within},
+  return {{"LD_PRELOAD", FWMC_FAULT_SHIM},
+          {var, value},
+          {"FWMC_FAULT_WITHIN", within},
           {"ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0"}};
 }
 
@@ -46,13 +48,15 @@ bool waits_for_file(const std::string& path, double seconds) {
 TEST(OutputSafety, KillAtEveryStepOfTheFinalWritesNeverLeavesAResultThatIsNotOneAndResumeCompletesIt) {
   const std::string dir = temp_dir("crash");
   write_text(dir + "/c.toml", kTiny);
-  ASSERT_EQ(wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0) << slurp(dir + "/ref.log");
+  ASSERT_EQ(wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0)
+      << slurp(dir + "/ref.log");
   const auto ref = run_outputs(dir + "/ref");
   int killed = 0, in_output_phase = 0;
   for (int k = 1; k < 200; ++k) {
     SCOPED_TRACE("killed before file event " + std::to_string(k));
     const std::string out = dir + "/k" + std::to_string(k);
-    const int rc = wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", out}, dir + "/k.log", shim("FWMC_FAULT_KILL_AT", std::to_string(k), out)));
+    const int rc = wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", out}, dir + "/k.log",
+                                       shim("FWMC_FAULT_KILL_AT", std::to_string(k), out)));
     if (rc == 0) break;  // k is past the run's last file event
     ASSERT_EQ(rc, -SIGKILL) << slurp(dir + "/k.log");
     ++killed;
@@ -71,11 +75,11 @@ TEST(OutputSafety, KillAtEveryStepOfTheFinalWritesNeverLeavesAResultThatIsNotOne
       EXPECT_FALSE(fs::exists(out + "/checkpoint.bin"));
       for (const auto& e : fs::directory_iterator(out))  // no temp file, staging folder or lock left
         EXPECT_TRUE(e.path().filename().string().find(".tmp.") == std::string::npos &&
-                    e.path().filename().string()[0] != '.') << e.path();
+                    e.path().filename().string()[0] != '.')
+            << e.path();
     } else if (!fs::exists(out + "/summary.json")) {
       // Killed before the final checkpoint: nothing a reader could mistake for a result.
-      for (const auto& e : fs::directory_iterator(out))
-        EXPECT_TRUE(e.path().extension() != ".npy") << e.path();
+      for (const auto& e : fs::directory_iterator(out)) EXPECT_TRUE(e.path().extension() != ".npy") << e.path();
     }
   }
   // The output phase has at least two events per file (staged, published) for its ~10 files.
@@ -89,7 +93,8 @@ TEST(OutputSafety, DiskFullWhileWritingKeepsTheSamplingAndResumeWritesTheOutputs
   write_text(dir + "/c.toml", kTiny);
   ASSERT_EQ(wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", dir + "/ref"}, dir + "/ref.log")), 0);
   const std::string out = dir + "/o";
-  const int rc = wait_for(spawn_fwmc({"run", dir + "/c.toml", "--out", out}, dir + "/o.log", shim("FWMC_FAULT_ENOSPC", "K1_nngp")));
+  const int rc = wait_for(
+      spawn_fwmc({"run", dir + "/c.toml", "--out", out}, dir + "/o.log", shim("FWMC_FAULT_ENOSPC", "K1_nngp")));
   const std::string log = slurp(dir + "/o.log");
   EXPECT_EQ(rc, 1) << log;
   EXPECT_NE(log.find("K1_nngp.npy: write failed (No space left on device)"), std::string::npos) << log;
@@ -104,8 +109,9 @@ TEST(OutputSafety, DiskFullWhileWritingKeepsTheSamplingAndResumeWritesTheOutputs
 TEST(OutputSafety, ASecondWriterIsRefusedNamingTheHoldersPid) {
   const std::string dir = temp_dir("lock");
   write_text(dir + "/c.toml", kTiny);
-  write_text(dir + "/long.toml", "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4]\n"
-                                 "[sampler]\nchains=4\ngroups=2\nwarmup=10\nsamples=10000000\n");
+  write_text(dir + "/long.toml",
+             "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4,4]\n"
+             "[sampler]\nchains=4\ngroups=2\nwarmup=10\nsamples=10000000\n");
   const std::string out = dir + "/o";
   const pid_t a = spawn_fwmc({"run", dir + "/long.toml", "--out", out}, dir + "/a.log");
   ASSERT_TRUE(waits_for_file(out + "/.fwmc.lock", 30)) << slurp(dir + "/a.log");
@@ -150,8 +156,9 @@ TEST(OutputSafety, ResumeRefusesDataThatChangedAndNamesTheKeyThatDiffers) {
   const double x[] = {1, 2, 3, 4, 5, 6, 7, 9, 8, 10, 11, 13}, y[] = {1, 0, 1, 0};
   write_npy(dir + "/x.npy", {4, 3}, x);
   write_npy(dir + "/y.npy", {4, 1}, y);
-  write_text(dir + "/c.toml", "[data]\nkind='npy'\nx='x.npy'\ny='y.npy'\n[model]\nwidths=[4]\n"
-                              "[sampler]\nchains=4\ngroups=2\nwarmup=10\nsamples=10000000\n[output]\ncheckpoint_every=0.05\n");
+  write_text(dir + "/c.toml",
+             "[data]\nkind='npy'\nx='x.npy'\ny='y.npy'\n[model]\nwidths=[4]\n"
+             "[sampler]\nchains=4\ngroups=2\nwarmup=10\nsamples=10000000\n[output]\ncheckpoint_every=0.05\n");
   const std::string out = dir + "/o";
   const pid_t a = spawn_fwmc({"run", dir + "/c.toml", "--out", out}, dir + "/a.log");
   ASSERT_TRUE(waits_for_file(out + "/checkpoint.bin", 30)) << slurp(dir + "/a.log");
@@ -172,8 +179,9 @@ TEST(OutputSafety, ResumeRefusesDataThatChangedAndNamesTheKeyThatDiffers) {
 
 TEST(OutputSafety, TheProgressLineFitsANarrowTerminal) {
   const std::string dir = temp_dir("tty");
-  write_text(dir + "/c.toml", "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4]\n"
-                              "[sampler]\nchains=4\ngroups=2\nwarmup=500\nsamples=2000\n");
+  write_text(dir + "/c.toml",
+             "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[4]\n"
+             "[sampler]\nchains=4\ngroups=2\nwarmup=500\nsamples=2000\n");
   int master = -1;
   winsize ws{};
   ws.ws_col = 40;

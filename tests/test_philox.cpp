@@ -30,7 +30,10 @@ TEST(Philox, NormalsHaveUnitMomentsAndDistinctStreams) {
   double s = 0, s2 = 0, s4 = 0, cross = 0;
   for (int i = 0; i < n; ++i) {
     const double x = shared::normal_at<double>(a, i), y = shared::normal_at<double>(b, i);
-    s += x; s2 += x * x; s4 += x * x * x * x; cross += x * y;
+    s += x;
+    s2 += x * x;
+    s4 += x * x * x * x;
+    cross += x * y;
   }
   EXPECT_LT(std::abs(s / n) / std::sqrt(1.0 / n), 4.0);
   EXPECT_LT(std::abs(s2 / n - 1) / std::sqrt(2.0 / n), 4.0);
@@ -45,7 +48,8 @@ TEST(Philox, OwnLogAndSincosMatchTheLibraryToRounding) {
   std::mt19937_64 rng(3);
   double worst_log = 0, worst_trig = 0;
   for (int t = 0; t < 200000; ++t) {
-    const std::uint32_t x = t < 64 ? (t < 32 ? (1u << t) - 1 : ~0u - (t - 32)) : static_cast<std::uint32_t>(rng() >> (rng() % 32));
+    const std::uint32_t x =
+        t < 64 ? (t < 32 ? (1u << t) - 1 : ~0u - (t - 32)) : static_cast<std::uint32_t>(rng() >> (rng() % 32));
     const double u = shared::uniform_open0<double>(x);
     const double l = shared::log_unit(u), want = std::log(u);
     worst_log = std::max(worst_log, std::abs(l - want) / std::max(std::abs(want), 1e-300));
@@ -66,6 +70,7 @@ TEST(Philox, BulkCpuNormalsEqualTheElementwiseOnes) {
     for (long n : {1L, 5L, 511L, 1300L}) {
       std::vector<double> got(n);
       cpu::fill_normals(k, e0, n, got.data());
-      for (long i = 0; i < n; ++i) ASSERT_EQ(got[i], shared::normal_at<double>(k, e0 + i)) << e0 << " " << n << " " << i;
+      for (long i = 0; i < n; ++i)
+        ASSERT_EQ(got[i], shared::normal_at<double>(k, e0 + i)) << e0 << " " << n << " " << i;
     }
 }

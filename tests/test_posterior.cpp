@@ -5,12 +5,12 @@
 
 #include <cmath>
 
-#include "fwmc/device_select.hpp"
-#include "fwmc/prior_draws.hpp"
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/fcn_model.hpp"
 #include "fwmc/oracle.hpp"
+#include "fwmc/prior_draws.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
 #include "fwmc/sampler.hpp"
@@ -68,8 +68,10 @@ TEST(Posterior, HmcAgreesWithTheOracleOnATinyReluNet) {
 }
 
 TEST(Posterior, MalaAgreesWithTheOracleOnATinyReluNet) {
-  EXPECT_LT(max_z_vs_oracle(tiny({"sampler.method=mala", "sampler.warmup=5000", "sampler.samples=3000",
-                                  "model.activation=relu"}), 200000), 4.0);
+  EXPECT_LT(max_z_vs_oracle(
+                tiny({"sampler.method=mala", "sampler.warmup=5000", "sampler.samples=3000", "model.activation=relu"}),
+                200000),
+            4.0);
 }
 
 TEST(Posterior, BetaZeroReproducesTheExactFirstLayerPrior) {
@@ -94,7 +96,11 @@ TEST(Posterior, BetaZeroReproducesTheExactFirstLayerPrior) {
   std::vector<std::array<double, 6>> mom(C, std::array<double, 6>{});
   for (int it = 0; it < warm + iters; ++it) {
     smp.step(it);
-    if (it < warm) { smp.adapt_step_sizes(); if (it == warm - 1) smp.freeze_step_sizes(); continue; }
+    if (it < warm) {
+      smp.adapt_step_sizes();
+      if (it == warm - 1) smp.freeze_step_sizes();
+      continue;
+    }
     model.forward(smp.state().theta.data());
     std::vector<double> H(static_cast<std::size_t>(C) * N * n1);
     be->to_host(H.data(), model.hidden(1), H.size() * sizeof(double));
@@ -124,27 +130,27 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
   // erf with MALA (through the layers), and a linear net with HMC (through the weight product, whose first and
   // last products are single GEMMs over all chains).
   for (const char* act : {"erf", "linear"}) {
-  // 40 x 20 inputs and 5 outputs: the weight product's GEMMs over all chains (16 x 5 columns) go to the BLAS.
-  Config c = tiny({std::string("sampler.method=") + (act[0] == 'e' ? "mala" : "hmc"), "sampler.warmup=50",
-                   "sampler.samples=60", "sampler.precision=float", "sampler.chains=16", "sampler.groups=8",
-                   "data.output_dim=5", "data.n_train=40", "data.input_dim=20",
-                   std::string("model.evaluation=") + (act[0] == 'e' ? "layers" : "product")});
-  c.model.activation = act;
-  const Dataset d = load_dataset(c);
-  const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const Eigen::MatrixXd phi = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d)).phi.phi;
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  const RunResult one = run_sampling(plan_run(c, d, 1), d, phi);
-  omp_set_num_threads(2);
-  const RunResult two = run_sampling(plan_run(c, d, 1), d, phi);
-  c.sampler.chain_batch = 4;
-  const RunResult batched = run_sampling(plan_run(c, d, 1), d, phi);
-  omp_set_num_threads(threads);
-  for (const RunResult* r : {&two, &batched}) {
-    for (int l = 0; l < 2; ++l) EXPECT_EQ(r->kernels[l].mean.v, one.kernels[l].mean.v);
-    EXPECT_EQ(r->traces.values, one.traces.values);
-    EXPECT_EQ(r->step_sizes, one.step_sizes);
-  }
+    // 40 x 20 inputs and 5 outputs: the weight product's GEMMs over all chains (16 x 5 columns) go to the BLAS.
+    Config c = tiny({std::string("sampler.method=") + (act[0] == 'e' ? "mala" : "hmc"), "sampler.warmup=50",
+                     "sampler.samples=60", "sampler.precision=float", "sampler.chains=16", "sampler.groups=8",
+                     "data.output_dim=5", "data.n_train=40", "data.input_dim=20",
+                     std::string("model.evaluation=") + (act[0] == 'e' ? "layers" : "product")});
+    c.model.activation = act;
+    const Dataset d = load_dataset(c);
+    const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
+    const Eigen::MatrixXd phi = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d)).phi.phi;
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const RunResult one = run_sampling(plan_run(c, d, 1), d, phi);
+    omp_set_num_threads(2);
+    const RunResult two = run_sampling(plan_run(c, d, 1), d, phi);
+    c.sampler.chain_batch = 4;
+    const RunResult batched = run_sampling(plan_run(c, d, 1), d, phi);
+    omp_set_num_threads(threads);
+    for (const RunResult* r : {&two, &batched}) {
+      for (int l = 0; l < 2; ++l) EXPECT_EQ(r->kernels[l].mean.v, one.kernels[l].mean.v);
+      EXPECT_EQ(r->traces.values, one.traces.values);
+      EXPECT_EQ(r->step_sizes, one.step_sizes);
+    }
   }
 }

@@ -3,12 +3,12 @@
 
 #include <cmath>
 
-#include "fwmc/device_select.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/device_select.hpp"
 #include "fwmc/diagnostics.hpp"
 #include "fwmc/oracle.hpp"
-#include "fwmc/prior_moments.hpp"
 #include "fwmc/prior_draws.hpp"
+#include "fwmc/prior_moments.hpp"
 #include "fwmc/theory.hpp"
 
 using namespace fwmc;
@@ -24,8 +24,8 @@ struct Problem {
 
 Problem make_problem(const std::vector<std::string>& overrides) {
   Problem s;
-  s.c = parse_config("[data]\nn_train=4\nn_test=1\ninput_dim=3\nseed=3\nnoise=0.5\n[posterior]\nbeta=2.0\n",
-                     "pm.toml", overrides);
+  s.c = parse_config("[data]\nn_train=4\nn_test=1\ninput_dim=3\nseed=3\nnoise=0.5\n[posterior]\nbeta=2.0\n", "pm.toml",
+                     overrides);
   s.d = load_dataset(s.c);
   s.m = make_model_spec(s.c.model, s.d.input_shape, s.d.n_out());
   s.closed = compute_theory(s.m, s.d, s.c, backend_prior_source(choose_device(s.c), s.m, s.d));
@@ -50,7 +50,8 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearClosedForm) {
   // Layer 1 is exact in expectation (E[K_L | K_1] is linear in K_1); layer 2 differs by O(1/n^2) terms, about
   // 1/(2n) ~ 1% of the correction at n = 60, far below the estimator's standard error (>= 1/5 of it, checked).
   Problem s = make_problem({"model.widths=[60,60]", "model.sigma=[1.2,0.9,1.1]"});
-  PriorMomentResult pm = prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 5);
+  PriorMomentResult pm =
+      prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 5);
   for (int l = 0; l < 2; ++l) {
     auto [z, sig] = z_and_signal(pm.theory[l], s.closed.layers[l].theory, {}, s.closed.layers[l].nngp);
     EXPECT_LT(z, 4.0) << "layer " << l + 1;
@@ -61,9 +62,10 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearClosedForm) {
 TEST(PriorMomentEstimator, ReproducesTheDeepLinearCnnClosedForm) {
   // docs/theory.md 5's propagated form; layer 1 is exact in expectation, layer 2 carries O(1/c^2) ~ 1.5% of the
   // correction at c = 32, below the estimator's standard error (checked via the signal).
-  Problem s = make_problem({"model.arch=cnn1d", "data.input_shape=[4,1]", "model.widths=[32,32]",
-                            "model.sigma=[1.1,0.9,1.2]"});
-  PriorMomentResult pm = prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 9);
+  Problem s =
+      make_problem({"model.arch=cnn1d", "data.input_shape=[4,1]", "model.widths=[32,32]", "model.sigma=[1.1,0.9,1.2]"});
+  PriorMomentResult pm =
+      prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 9);
   for (int l = 0; l < 2; ++l) {
     auto [z, sig] = z_and_signal(pm.theory[l], s.closed.layers[l].theory, {}, s.closed.layers[l].nngp);
     // 2 x 400 correlated entries: Bonferroni bound at family-wise 1e-3 (about 4.8) rather than 4.
@@ -74,9 +76,10 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearCnnClosedForm) {
 
 TEST(PriorMomentEstimator, ReproducesTheSingleReluLayer) {
   Problem s = make_problem({"model.widths=[30]", "model.activation=relu", "theory.draws=200000"});
-  PriorMomentResult pm = prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 200000, 6);
-  auto [z, sig] = z_and_signal(pm.theory[0], s.closed.layers[0].theory, s.closed.layers[0].theory_se,
-                               s.closed.layers[0].nngp);
+  PriorMomentResult pm =
+      prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 200000, 6);
+  auto [z, sig] =
+      z_and_signal(pm.theory[0], s.closed.layers[0].theory, s.closed.layers[0].theory_se, s.closed.layers[0].nngp);
   EXPECT_LT(z, 4.0);
   EXPECT_GT(sig, 5.0);
 }
@@ -86,7 +89,8 @@ TEST(PriorMomentEstimator, DeepReluPriorMeanApproachesTheNngpAsOneOverWidth) {
   int k = 0;
   for (const char* w : {"model.widths=[8,8]", "model.widths=[32,32]"}) {
     Problem s = make_problem({w, "model.activation=relu"});
-    PriorMomentResult pm = prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 7);
+    PriorMomentResult pm =
+        prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 7);
     const KernelTensor diff = pm.prior_mean[1].mean - s.closed.layers[1].nngp;
     dev[k] = diff.frobenius();
     // The deviation must be resolved, or the ratio says nothing.
@@ -102,7 +106,8 @@ TEST(PriorMomentEstimator, ApproachesTheOracleFasterThanTheCorrectionShrinks) {
   int k = 0;
   for (const char* w : {"model.widths=[8,8]", "model.widths=[32,32]"}) {
     Problem s = make_problem({w, "model.activation=relu"});
-    PriorMomentResult pm = prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 8);
+    PriorMomentResult pm =
+        prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 8);
     OracleResult o = run_oracle(s.c, s.m, s.d, 200000);
     resid[k] = (pm.theory[0].mean - o.kernels[0].mean).frobenius();
     corr[k] = (o.kernels[0].mean - s.closed.layers[0].nngp).frobenius();
@@ -110,7 +115,7 @@ TEST(PriorMomentEstimator, ApproachesTheOracleFasterThanTheCorrectionShrinks) {
                 resid[k], pm.theory[0].mcse.frobenius(), o.kernels[0].mcse.frobenius());
     ++k;
   }
-  EXPECT_GT(corr[0] / corr[1], 2.5);                    // correction ~ 1/n (x4 width)
-  EXPECT_GT(resid[0] / resid[1], corr[0] / corr[1]);    // residual falls faster
-  EXPECT_LT(resid[1], 0.5 * corr[1]);                   // and the theory beats the NNGP kernel
+  EXPECT_GT(corr[0] / corr[1], 2.5);                  // correction ~ 1/n (x4 width)
+  EXPECT_GT(resid[0] / resid[1], corr[0] / corr[1]);  // residual falls faster
+  EXPECT_LT(resid[1], 0.5 * corr[1]);                 // and the theory beats the NNGP kernel
 }

@@ -54,7 +54,8 @@ TEST(SamplerRegistry, BuiltInsAreRegisteredAndAnUnknownNameIsAnInputError) {
     find_sampler("nuts");
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("[sampler] method = \"nuts\": must be hmc|mala|ula"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[sampler] method = \"nuts\": must be hmc|mala|ula"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -66,9 +67,9 @@ TEST(SamplerRegistry, ANewSamplerIsOneClassAndOneRegistrationLine) {
 
 TEST(SamplerRegistry, ARegisteredSamplerIsAValidConfigMethodAndRunsAWholeJob) {
   register_sampler<RandomWalkKernel>("test_rwm");
-  const Config c = load_default_config({"sampler.method=test_rwm", "model.widths=[4,4]", "data.n_train=5",
-                                        "data.n_test=1", "sampler.chains=4", "sampler.groups=2", "sampler.warmup=10",
-                                        "sampler.samples=20"});
+  const Config c =
+      load_default_config({"sampler.method=test_rwm", "model.widths=[4,4]", "data.n_train=5", "data.n_test=1",
+                           "sampler.chains=4", "sampler.groups=2", "sampler.warmup=10", "sampler.samples=20"});
   const Dataset d = load_dataset(c);
   const RunPlan plan = plan_run(c, d, 1);
   EXPECT_EQ(plan.sampler, &find_sampler("test_rwm"));
@@ -79,8 +80,8 @@ TEST(SamplerRegistry, ARegisteredSamplerIsAValidConfigMethodAndRunsAWholeJob) {
 
 TEST(SamplerRegistry, TheMemoryModelCountsAKernelsOwnVectors) {
   auto per_chain = [](const char* method) {
-    const Config c = load_default_config({std::string("sampler.method=") + method, "model.widths=[4,4]",
-                                          "data.n_train=5", "data.n_test=1"});
+    const Config c = load_default_config(
+        {std::string("sampler.method=") + method, "model.widths=[4,4]", "data.n_train=5", "data.n_test=1"});
     const RunPlan plan = plan_run(c, load_dataset(c), 1);
     return std::make_pair(plan.memory.per_chain, plan.model.total_params());
   };

@@ -36,7 +36,10 @@ TEST(Samplers, UlaConvergesToItsBiasedLawAndTheBiasShrinksWithTheStep) {
     EXPECT_LT(max_z(cm, g.mean, cov_h), 4.0) << "h = " << h;
     Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(d);
-    for (std::size_t c = 0; c < cm.m1.size(); ++c) { mean += cm.m1[c] / cm.m1.size(); cov += cm.m2[c] / cm.m1.size(); }
+    for (std::size_t c = 0; c < cm.m1.size(); ++c) {
+      mean += cm.m1[c] / cm.m1.size();
+      cov += cm.m2[c] / cm.m1.size();
+    }
     cov -= mean * mean.transpose();
     measured_bias.push_back((cov - g.cov).norm());
     // The biased law is distinguishable from the exact posterior at the larger step: the check can fail.

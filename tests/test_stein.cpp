@@ -32,11 +32,12 @@ Config small(const std::string& model, const std::vector<std::string>& ov) {
 const std::string kFcn = "[model]\nwidths=[6,5]\nsigma=[1.2,0.9,1.1]\n";
 
 Config small_cnn(const std::vector<std::string>& ov) {
-  return parse_config("[data]\nn_train=3\nn_test=1\nseed=4\nnoise=0.5\ninput_shape=[5,1]\n"
-                      "[model]\narch='cnn1d'\nwidths=[4,3]\nwindow=3\nsigma=[1.1,0.9,1.0]\n[posterior]\nbeta=2.0\n"
-                      "[sampler]\nmethod='hmc'\nchains=32\ngroups=16\nwarmup=200\nsamples=250\nstep_size=0.1\n"
-                      "leapfrog_steps=4\nprecision='double'\n",
-                      "stein_cnn.toml", ov);
+  return parse_config(
+      "[data]\nn_train=3\nn_test=1\nseed=4\nnoise=0.5\ninput_shape=[5,1]\n"
+      "[model]\narch='cnn1d'\nwidths=[4,3]\nwindow=3\nsigma=[1.1,0.9,1.0]\n[posterior]\nbeta=2.0\n"
+      "[sampler]\nmethod='hmc'\nchains=32\ngroups=16\nwarmup=200\nsamples=250\nstep_size=0.1\n"
+      "leapfrog_steps=4\nprecision='double'\n",
+      "stein_cnn.toml", ov);
 }
 
 RunResult run(const Config& c) {
@@ -128,7 +129,10 @@ TEST(Stein, CrossFittedControlVariatesAreUnbiasedWithHonestErrors) {
       }
       const auto yc = cross_fitted(y, xs, counts);
       double m = 0, mp = 0, v = 0;
-      for (int k = 0; k < G; ++k) { m += yc[k] / G; mp += y[k] / G; }
+      for (int k = 0; k < G; ++k) {
+        m += yc[k] / G;
+        mp += y[k] / G;
+      }
       for (int k = 0; k < G; ++k) v += (yc[k] - m) * (yc[k] - m) / (G * (G - 1.0));
       z2 += (m - 1.0) * (m - 1.0) / v / reps;
       bias += (m - 1.0) / reps;
@@ -148,12 +152,13 @@ TEST(Stein, CrossFittedControlVariatesAreUnbiasedWithHonestErrors) {
 TEST(Stein, CliEstimatorChoiceWritesTheRightFiles) {
   const std::string dir = temp_dir("stein_cli");
   const std::string cfg = dir + "/c.toml";
-  write_text(cfg, "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[8]\nactivation='relu'\n"
-                  "[sampler]\nchains=8\ngroups=4\nwarmup=30\nsamples=40\nleapfrog_steps=3\n");
+  write_text(cfg,
+             "[data]\nn_train=4\nn_test=1\ninput_dim=3\n[model]\nwidths=[8]\nactivation='relu'\n"
+             "[sampler]\nchains=8\ngroups=4\nwarmup=30\nsamples=40\nleapfrog_steps=3\n");
   auto both = run_fwmc("run " + cfg + " --out " + dir + "/both --set output.estimator=both");
   ASSERT_EQ(both.code, 0) << both.output;
-  for (const char* f : {"K1_mean.npy", "K1_mcse.npy", "K1_plain_mean.npy", "K1_plain_mcse.npy", "Q1_mean.npy",
-                        "Q1_plain_mean.npy"})
+  for (const char* f :
+       {"K1_mean.npy", "K1_mcse.npy", "K1_plain_mean.npy", "K1_plain_mcse.npy", "Q1_mean.npy", "Q1_plain_mean.npy"})
     EXPECT_TRUE(std::filesystem::exists(dir + "/both/" + f)) << f;
   const auto j = nlohmann::json::parse(slurp(dir + "/both/summary.json"));
   EXPECT_EQ(j["estimator"], "stein");

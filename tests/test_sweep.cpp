@@ -15,14 +15,14 @@ using namespace fwmc;
 using namespace fwmc::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(Sweep, LogLogFitRecoversAKnownPowerLaw) {
   std::vector<double> x = {16, 32, 64, 128}, y, se;
-  for (double v : x) { y.push_back(3.0 * std::pow(v, -1.5)); se.push_back(0.01 * 3.0 * std::pow(v, -1.5)); }
+  for (double v : x) {
+    y.push_back(3.0 * std::pow(v, -1.5));
+    se.push_back(0.01 * 3.0 * std::pow(v, -1.5));
+  }
   SlopeFit f = fit_loglog(x, y, se);
   EXPECT_NEAR(f.slope, -1.5, 1e-12);
   EXPECT_NEAR(std::exp(f.intercept), 3.0, 1e-10);
@@ -86,11 +86,13 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
   write_text(dir + "/s/width_16/summary.json", "{\"layers\": [");
   r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --out " + dir + "/s");
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("width_16 is from another setup (summary.json is not valid JSON)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("width_16 is from another setup (summary.json is not valid JSON)"), std::string::npos)
+      << r.output;
   r = run_fwmc("sweep " + dir + "/c.toml --widths 8,16,32 --set posterior.beta=20.0 --force --out " + dir + "/s");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_EQ(r.output.find("finished earlier"), std::string::npos) << r.output;
-  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir + "/s/width_16/summary.json"))["config"]["posterior"]["beta"], 20.0);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir + "/s/width_16/summary.json"))["config"]["posterior"]["beta"],
+            20.0);
   // A folder that holds something else is not taken for a sweep.
   fs::create_directories(dir + "/other");
   write_text(dir + "/other/notes.txt", "mine");
@@ -102,8 +104,10 @@ TEST(Sweep, WritesTableFitsFiguresAndReportAndResumes) {
   EXPECT_EQ(run_fwmc("sweep " + dir + "/c.toml --widths 8,16 --widths-pattern n,x --out " + dir + "/bad2").code, 2);
   // Arguments that used to give nonsense fits: a width twice, one width, a pattern without n.
   for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
-           {"--widths 8,16,8", "listed twice"}, {"--widths 8", "at least two widths"},
-           {"--widths 8,16 --widths-pattern 4,4", "has no n"}, {"--widths 8,2000000", "from 1 to 1000000"},
+           {"--widths 8,16,8", "listed twice"},
+           {"--widths 8", "at least two widths"},
+           {"--widths 8,16 --widths-pattern 4,4", "has no n"},
+           {"--widths 8,2000000", "from 1 to 1000000"},
            {"--widths 8,16 --widths-pattern n,2000000", "from 1 to 1000000"}}) {
     r = run_fwmc("sweep " + dir + "/c.toml " + args + " --out " + dir + "/bad3");
     EXPECT_EQ(r.code, 2) << args;

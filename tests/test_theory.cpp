@@ -254,7 +254,10 @@ TEST(PriorMoments, FirstLayerCovarianceMatchesDirectSampling) {
       for (int u = 0; u < n1; ++u) four += f.h[1](0, u) * f.h[1](1, u) * f.h[1](1, u) * f.h[1](2, u);
     }
     double m01 = 0, m12 = 0;
-    for (int s = 0; s < M; ++s) { m01 += k01[s] / M; m12 += k12[s] / M; }
+    for (int s = 0; s < M; ++s) {
+      m01 += k01[s] / M;
+      m12 += k12[s] / M;
+    }
     double v01 = 0, c = 0, vc = 0;
     for (int s = 0; s < M; ++s) v01 += (k01[s] - m01) * (k01[s] - m01) / M;
     for (int s = 0; s < M; ++s) c += (k01[s] - m01) * (k12[s] - m12) / M;

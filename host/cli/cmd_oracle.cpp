@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/dataset.hpp"
 #include "fwmc/atomic_file.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/oracle.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/version.hpp"

@@ -2,32 +2,32 @@
 // job (also used by fwmc sweep for each width); cmd_run adds the printed report.
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/atomic_file.hpp"
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/comm.hpp"
 #include "fwmc/compare.hpp"
-#include "fwmc/interrupt.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/atomic_file.hpp"
+#include "fwmc/interrupt.hpp"
 #include "fwmc/memory_model.hpp"
+#include "fwmc/output_folder.hpp"
+#include "fwmc/prior_draws.hpp"
+#include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
-#include "fwmc/prior_draws.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
-#include "fwmc/output_folder.hpp"
-#include "fwmc/provenance.hpp"
 #include "host/cli/progress.hpp"
 #include "host/cli/run_outputs.hpp"
 
@@ -41,10 +41,13 @@ namespace {
 
 // The same config text may now read other data, or run elsewhere: --resume refuses, naming what changed.
 void check_resume_provenance(const CheckpointData& resume, const std::string& out, const Provenance& prov) {
-  if (!resume.has("provenance")) throw InputError(checkpoint_path(out, 0) + ": has no provenance record; start a new run");
-  const Provenance was = Provenance::from_json(nlohmann::json::parse(resume.get_string("provenance")), checkpoint_path(out, 0));
+  if (!resume.has("provenance"))
+    throw InputError(checkpoint_path(out, 0) + ": has no provenance record; start a new run");
+  const Provenance was =
+      Provenance::from_json(nlohmann::json::parse(resume.get_string("provenance")), checkpoint_path(out, 0));
   const std::string d = provenance_difference(was, prov);
-  if (!d.empty()) throw InputError("--resume " + out + ": " + d + " since the run started; restore it, or start a new run");
+  if (!d.empty())
+    throw InputError("--resume " + out + ": " + d + " since the run started; restore it, or start a new run");
 }
 
 // One checkpoint file per rank; ranks > 0 resume from their own file (read into `own`).
@@ -69,9 +72,9 @@ void print_run_header(const RunPlan& plan, const Dataset& d) {
   std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
   for (int w : plan.model.widths) std::fprintf(stderr, " %d", w);
   std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
-               plan.weight_product ? " (U through the weight product)" : "", d.P, d.P_test,
-               c.sampler.method.c_str(), c.sampler.chains, precision_name(plan.precision),
-               plan.device.description.c_str(), c.sampler.device == "auto" ? " (device = auto)" : "");
+               plan.weight_product ? " (U through the weight product)" : "", d.P, d.P_test, c.sampler.method.c_str(),
+               c.sampler.chains, precision_name(plan.precision), plan.device.description.c_str(),
+               c.sampler.device == "auto" ? " (device = auto)" : "");
   if (plan.ranks > 1) std::fprintf(stderr, " x %d processes", plan.ranks);
   std::fprintf(stderr, "\n");
 }
@@ -99,8 +102,12 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const std::string& out = c.output.dir;
   std::optional<OutputFolder> folder;
   if (comm.rank() == 0)
-    folder.emplace(out, opt.resume ? OutputFolder::Mode::resume : opt.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh,
-                   "[output] dir", "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
+    folder.emplace(out,
+                   opt.resume  ? OutputFolder::Mode::resume
+                   : opt.force ? OutputFolder::Mode::force
+                               : OutputFolder::Mode::fresh,
+                   "[output] dir",
+                   "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
   comm.barrier();  // the other ranks write their checkpoints into the folder rank 0 has claimed (or been refused)
   const Provenance prov = provenance_of(c, plan.device.cuda ? "cuda" : "cpu", comm.size());
   if (opt.resume && comm.rank() == 0) check_resume_provenance(*opt.resume, out, prov);
@@ -172,7 +179,8 @@ int cmd_run(const CommonArgs& a) {
   if (!a.resume_dir.empty()) {
     if (!a.out_dir.empty() && std::filesystem::absolute(a.out_dir).lexically_normal() !=
                                   std::filesystem::absolute(a.resume_dir).lexically_normal())
-      throw InputError("--resume " + a.resume_dir + " --out " + a.out_dir + ": a resumed run finishes in its own folder; "
+      throw InputError("--resume " + a.resume_dir + " --out " + a.out_dir +
+                       ": a resumed run finishes in its own folder; "
                        "drop --out (or copy the folder first and resume the copy)");
     const CheckpointData ck = read_checkpoint(checkpoint_path(a.resume_dir, 0));
     if (ck.version != kVersion)
@@ -186,16 +194,18 @@ int cmd_run(const CommonArgs& a) {
       given.out_dir = a.resume_dir;
       const Config g = resolve_config(given);
       if (config_hash(g) != ck.config_hash)
-        throw InputError(a.resume_dir + "/checkpoint.bin: was written by a different config than " +
-                         (a.config_path.empty() ? std::string("the one given") : a.config_path) + " (" +
-                         config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
-                         "); resume without a config, or start a new run");
+        throw InputError(
+            a.resume_dir + "/checkpoint.bin: was written by a different config than " +
+            (a.config_path.empty() ? std::string("the one given") : a.config_path) + " (" +
+            config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
+            "); resume without a config, or start a new run");
     }
     std::fprintf(stderr, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
                  ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));
     JobOptions opt;
     opt.resume = &ck;
-    opt.identity = {{"config/path", ck.get_string("config/path")}, {"config/text", ck.get_string("config/text")},
+    opt.identity = {{"config/path", ck.get_string("config/path")},
+                    {"config/text", ck.get_string("config/text")},
                     {"config/overrides", ck.get_string("config/overrides")}};
     return report_job(c, run_job(c, make_progress_printer(), opt));
   }
@@ -224,10 +234,12 @@ int report_job(const Config& c, const JobResult& job) {
   const std::string& out = c.output.dir;
   std::printf("fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
               r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
-  std::printf("  diagnostics: R-hat max %s (nested %s), bulk ESS min %s, tail ESS min %s, accept %.3f, "
-              "step size %.3g..%.3g, divergences %ld\n", shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(),
-              shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(), shown(dg.ess_bulk_min, "%.0f").c_str(),
-              shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean, dg.step_min, dg.step_max, dg.divergences);
+  std::printf(
+      "  diagnostics: R-hat max %s (nested %s), bulk ESS min %s, tail ESS min %s, accept %.3f, "
+      "step size %.3g..%.3g, divergences %ld\n",
+      shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(), shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(),
+      shown(dg.ess_bulk_min, "%.0f").c_str(), shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean, dg.step_min,
+      dg.step_max, dg.divergences);
   std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
   for (const auto& l : job.layers) {
     if (l.has_theory)
@@ -239,7 +251,8 @@ int report_job(const Config& c, const JobResult& job) {
   }
   if (!r.stein.empty()) {
     std::printf("  estimator: stein (docs/theory.md 11) vs plain on the same draws\n");
-    std::printf("  layer  kind             MCSE plain/stein (median, frob)  agreement max|z|  chi2/dof   C_l=0 max|z|\n");
+    std::printf(
+        "  layer  kind             MCSE plain/stein (median, frob)  agreement max|z|  chi2/dof   C_l=0 max|z|\n");
     auto row = [](const std::string& name, const SteinReport& s, bool cv) {
       std::printf("  %5s  %-15s  %8.3g  %8.3g                  %6.2f  %6.1f/%ld", name.c_str(), s.kind.c_str(),
                   s.mcse_ratio_median, s.mcse_ratio_frob, s.agree_max_z, s.agree_chi2, s.agree_dof);
@@ -260,8 +273,10 @@ int report_job(const Config& c, const JobResult& job) {
   if (dg.rhat_max > 1.01) std::printf("  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
   if (dg.ess_bulk_min < 100 * 4) std::printf("  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
   if (dg.drift_z_max > 4)
-    std::printf("  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
-                "transient from their start; increase warmup\n", dg.drift_z_max);
+    std::printf(
+        "  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
+        "transient from their start; increase warmup\n",
+        dg.drift_z_max);
   if (dg.divergences > 0) std::printf("  warning: %ld divergent transitions\n", dg.divergences);
   if (dg.dropped_nonfinite + dg.dropped_divergent > 0)
     std::printf("  warning: %ld chain(s) dropped for a non-finite state, %ld for exceeding the divergence budget\n",

@@ -2,21 +2,21 @@
 // then the width-scaling table, log-log fits, figures and report.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/atomic_file.hpp"
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/comm.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
-#include "fwmc/atomic_file.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
@@ -36,11 +36,15 @@ std::vector<int> widths_for(const Config& c, const std::string& pattern, int n) 
   std::stringstream ss(pattern);
   std::string tok;
   while (std::getline(ss, tok, ',')) {
-    if (tok == "n") { w.push_back(n); continue; }
+    if (tok == "n") {
+      w.push_back(n);
+      continue;
+    }
     char* end = nullptr;
     const long v = std::strtol(tok.c_str(), &end, 10);
     if (tok.empty() || *end || v < 1 || v > kMaxWidth)
-      throw InputError("--widths-pattern \"" + pattern + "\": '" + tok + "' is not n or a width from 1 to " + std::to_string(kMaxWidth));
+      throw InputError("--widths-pattern \"" + pattern + "\": '" + tok + "' is not n or a width from 1 to " +
+                       std::to_string(kMaxWidth));
     w.push_back(static_cast<int>(v));
   }
   return w;
@@ -52,7 +56,8 @@ bool looks_like_sweep(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
     if (n == ".fwmc.lock") continue;
-    if (n == "sweep.json" || n == "data_x.npy" || n.rfind("width_", 0) == 0) sweep = true;
+    if (n == "sweep.json" || n == "data_x.npy" || n.rfind("width_", 0) == 0)
+      sweep = true;
     else if (n != "sweep.csv" && n != "report.md" && n != "plot_data" && n != "data_y.npy" && n != "data_x_test.npy" &&
              n.rfind("fig_", 0) != 0 && n.find(".tmp.") == std::string::npos)
       other = true;
@@ -95,10 +100,12 @@ std::vector<WidthJob> width_jobs(const Config& base, const SweepArgs& sa) {
     for (int r = 0; r < sa.repeats; ++r) {
       Config c = base;
       c.model.widths = widths_for(base, sa.pattern, n);
-      const bool uniform_sigma = std::equal(base.model.sigma.begin() + 1, base.model.sigma.end(), base.model.sigma.begin());
+      const bool uniform_sigma =
+          std::equal(base.model.sigma.begin() + 1, base.model.sigma.end(), base.model.sigma.begin());
       if (c.model.widths.size() != base.model.widths.size()) {
         if (!uniform_sigma)
-          throw InputError("--widths-pattern \"" + sa.pattern + "\": changes the depth but [model] sigma is a per-layer list");
+          throw InputError("--widths-pattern \"" + sa.pattern +
+                           "\": changes the depth but [model] sigma is a per-layer list");
         c.model.sigma.assign(c.model.widths.size() + 1, base.model.sigma[0]);
       }
       c.sampler.seed = base.sampler.seed + 1000003ULL * r;
@@ -128,13 +135,15 @@ SweepData materialise_data(const Config& base, std::vector<WidthJob>& jobs) {
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
     return std::vector<double>(r.data(), r.data() + r.size());
   };
-  auto add = [&](const std::string& key, const std::string& path, const std::vector<std::size_t>& sh, const std::vector<double>& v) {
+  auto add = [&](const std::string& key, const std::string& path, const std::vector<std::size_t>& sh,
+                 const std::vector<double>& v) {
     out.files.emplace_back(path, npy_bytes(sh, v.data()));
     const std::string& b = out.files.back().second;
     out.hashes.push_back({key, path, b.size(), fnv1a(b.data(), b.size())});
   };
   add("data.x", dir + "/data_x.npy", shape, rows_of(Xtr));
-  add("data.y", dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())}, rows_of(d.Y));
+  add("data.y", dir + "/data_y.npy", {static_cast<std::size_t>(d.P), static_cast<std::size_t>(d.n_out())},
+      rows_of(d.Y));
   shape[0] = d.P_test;
   if (d.P_test > 0) add("data.x_test", dir + "/data_x_test.npy", shape, rows_of(Xte));
   for (auto& j : jobs) {
@@ -178,8 +187,10 @@ Have survey_width(const Config& c, const std::string& dir, const std::string& ba
     checkpoint = read_checkpoint(ckpt);
     const CheckpointData& ck = checkpoint;
     differs = ck.version != kVersion ? "checkpoint of fwmc " + ck.version
-              : !ck.has("provenance") ? "checkpoint without provenance"
-              : provenance_difference(Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
+              : !ck.has("provenance")
+                  ? "checkpoint without provenance"
+                  : provenance_difference(
+                        Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
     if (differs.empty()) have = Have::resumable;
   }
   if (!differs.empty() && !force)
@@ -231,7 +242,8 @@ void print_sweep(const std::string& dir, const SweepArgs& sa, std::size_t runs, 
   for (const auto& f : j["fits"])
     std::printf("  %5d  %6.3f +- %.3f              %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
                 f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(),
-                f["residual_bias_corrected"]["slope"].get<double>(), f["residual_bias_corrected"]["slope_se"].get<double>(),
+                f["residual_bias_corrected"]["slope"].get<double>(),
+                f["residual_bias_corrected"]["slope_se"].get<double>(),
                 f["residual_bias_corrected"]["points"].get<int>());
   if (!figures) std::printf("  warning: %s\n", note.c_str());
   std::printf("  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", dir.c_str(),
@@ -252,11 +264,13 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   const std::string& dir = base.output.dir;
   OutputFolder folder(dir, OutputFolder::Mode::reuse, "--out");
   if (!a.force && !looks_like_sweep(dir))
-    throw InputError("--out " + dir + ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
+    throw InputError("--out " + dir +
+                     ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
   const SweepData data = materialise_data(base, jobs);
   std::vector<Have> have(jobs.size());
   std::vector<CheckpointData> checkpoints(jobs.size());
-  for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, backend, data, a.force, checkpoints[k]);
+  for (std::size_t k = 0; k < jobs.size(); ++k)
+    have[k] = survey_width(jobs[k].c, dir, backend, data, a.force, checkpoints[k]);
   for (const auto& [path, bytes] : data.files) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))

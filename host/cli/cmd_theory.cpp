@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/dataset.hpp"
 #include "fwmc/atomic_file.hpp"
+#include "fwmc/dataset.hpp"
 #include "fwmc/model_spec.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/prior_draws.hpp"
@@ -36,20 +36,24 @@ int cmd_theory(const CommonArgs& a) {
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
-  j["data"] = {{"description", d.description}, {"P", d.P}, {"P_test", d.P_test}, {"input_shape", d.input_shape},
+  j["data"] = {{"description", d.description},
+               {"P", d.P},
+               {"P_test", d.P_test},
+               {"input_shape", d.input_shape},
                {"n_out", d.n_out()}};
   j["theory"] = theory_json(t);
   j["timing"] = {{"theory_s", secs}};
   folder.publish("theory.json", j);  // the manifest, last
 
-  std::printf("fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n",
-              c.model.arch.c_str(), m.depth(), c.model.activation.c_str(), d.P, d.P_test, d.n_out());
+  std::printf("fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n", c.model.arch.c_str(), m.depth(),
+              c.model.activation.c_str(), d.P, d.P_test, d.n_out());
   std::printf("  method %s, cond(Gamma) = %.3g\n", t.method.c_str(), t.phi.gamma_cond);
   for (const auto& lt : t.layers) {
     double norm, se;
     theory_correction_norm(lt, norm, se);
     if (lt.has_theory && se > 0)
-      std::printf("  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g +- %.2g\n", lt.layer, lt.nngp.frobenius(), norm, se);
+      std::printf("  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g +- %.2g\n", lt.layer, lt.nngp.frobenius(), norm,
+                  se);
     else if (lt.has_theory)
       std::printf("  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius(), norm);
     else

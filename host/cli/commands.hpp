@@ -29,7 +29,7 @@ struct JobResult {
   RunResult run;
   std::vector<LayerComparison> layers;
   std::vector<LayerComparison> spatial_trace;  // cnn only
-  std::vector<CnnFormDistance> cnn_forms;       // linear cnn with theory.compare_cnn_forms
+  std::vector<CnnFormDistance> cnn_forms;      // linear cnn with theory.compare_cnn_forms
   double total_s = 0;
   bool worker = false;  // an MPI rank > 0: sampled its share; rank 0 reports and writes
 };

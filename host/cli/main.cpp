@@ -17,12 +17,14 @@
 namespace fwmc::cli {
 
 std::string version_text() {
-  std::string s = std::string("fwmc ") + kVersion + "\nCUDA backend: " + (cuda_compiled() ? "compiled in" : "not compiled in");
+  std::string s =
+      std::string("fwmc ") + kVersion + "\nCUDA backend: " + (cuda_compiled() ? "compiled in" : "not compiled in");
   const CpuIsa isa = detect_isa();
   const BlasInfo blas = blas_info();
   s += "\nCPU: " + isa.name() + "\nBLAS: " + blas.config + "\nBLAS kernels: " + blas.kernel +
        (blas.selected_by == "fwmc" ? " (selected by fwmc; OpenBLAS chose " + blas.replaced + " for this CPU)"
-        : blas.selected_by.empty() ? "" : " (OPENBLAS_CORETYPE)");
+        : blas.selected_by.empty() ? ""
+                                   : " (OPENBLAS_CORETYPE)");
   auto devs = cuda_devices();
   s += "\nCUDA devices: " + std::to_string(devs.size());
   for (std::size_t i = 0; i < devs.size(); ++i) s += "\n  [" + std::to_string(i) + "] " + devs[i];
@@ -36,7 +38,8 @@ std::string printable(const std::string& msg) {
   std::size_t word = 0;
   for (std::size_t i = 0; i < msg.size(); ++i) {
     const auto c = static_cast<unsigned char>(msg[i]);
-    if (c == ' ') word = 0;
+    if (c == ' ')
+      word = 0;
     else if (++word > 120) {
       std::size_t j = i;
       while (j < msg.size() && msg[j] != ' ') ++j;
@@ -63,18 +66,15 @@ std::string printable(const std::string& msg) {
 
 namespace {
 
-int run_main(int argc, char** argv) {
-  using namespace fwmc;
-  CLI::App app{"fwmc: finite-width Monte Carlo. Samples the weight posterior of finite-width Bayesian networks\n"
-               "with many parallel MCMC chains and compares each layer's posterior mean kernel with the NNGP\n"
-               "kernel and the leading-order 1/width theory."};
-  app.require_subcommand(0, 1);
-  bool show_version = false;
-  app.add_flag("--version", show_version, "Print the version, whether CUDA is compiled in, and the devices seen");
+// The subcommands and their options, parsed into args, draws and sweep_args.
+struct Commands {
+  CLI::App* run;
+  CLI::App* theory;
+  CLI::App* oracle;
+  CLI::App* sweep;
+};
 
-  cli::CommonArgs args;
-  long draws = 0;
-  std::string widths;
+Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws, fwmc::cli::SweepArgs& sweep_args) {
   auto add_common = [&](CLI::App* s, bool config_required) {
     auto* o = s->add_option("config", args.config_path, "TOML config file (see configs/default.toml)");
     if (config_required) o->required();
@@ -82,31 +82,55 @@ int run_main(int argc, char** argv) {
     s->add_option("--set", args.overrides, "Override a config key: section.key=value (TOML value syntax)")
         ->allow_extra_args(false);
   };
-  auto* run = app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
+  auto* run =
+      app.add_subcommand("run", "Sample the posterior, compute the theory and compare (no CONFIG: embedded default)");
   add_common(run, false);
   run->add_flag("--dry-run", args.dry_run, "Validate the config and data, print the memory model, and exit");
   run->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
   run->add_option("--resume", args.resume_dir, "Continue the interrupted run whose checkpoint is in DIR");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
-  theory->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
-  auto* oracle = app.add_subcommand("oracle", "Exact small-problem estimator: importance sampling from the prior (docs/theory.md 8)");
+  theory->add_flag("--force", args.force,
+                   "Write into an existing, non-empty output directory (replacing fwmc's files)");
+  auto* oracle = app.add_subcommand(
+      "oracle", "Exact small-problem estimator: importance sampling from the prior (docs/theory.md 8)");
   add_common(oracle, true);
-  oracle->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
+  oracle->add_flag("--force", args.force,
+                   "Write into an existing, non-empty output directory (replacing fwmc's files)");
   oracle->add_option("--draws", draws, "Number of prior draws M")->check([](const std::string& v) {
     char* end = nullptr;
     const long long n = std::strtoll(v.c_str(), &end, 10);
     return !v.empty() && *end == 0 && n > 0 ? std::string() : std::string("must be a positive whole number");
   });
-  cli::SweepArgs sweep_args;
-  auto* sweep = app.add_subcommand("sweep", "Width-scaling study: run CONFIG at each width, fit log-log slopes, plot, report");
+  auto* sweep =
+      app.add_subcommand("sweep", "Width-scaling study: run CONFIG at each width, fit log-log slopes, plot, report");
   add_common(sweep, true);
-  sweep->add_flag("--force", args.force, "Rerun widths whose earlier runs in --out are of another setup; write into a non-sweep folder");
-  sweep->add_option("--widths", sweep_args.widths, "Comma-separated widths, e.g. 32,64,128")->delimiter(',')->required();
+  sweep->add_flag("--force", args.force,
+                  "Rerun widths whose earlier runs in --out are of another setup; write into a non-sweep folder");
+  sweep->add_option("--widths", sweep_args.widths, "Comma-separated widths, e.g. 32,64,128")
+      ->delimiter(',')
+      ->required();
   sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (different seeds)");
   sweep->add_option("--widths-pattern", sweep_args.pattern,
                     "Hidden widths per layer with n for the sweep width, e.g. \"n,50,n\" (default: every layer n)");
 
+  return {run, theory, oracle, sweep};
+}
+
+int run_main(int argc, char** argv) {
+  using namespace fwmc;
+  CLI::App app{
+      "fwmc: finite-width Monte Carlo. Samples the weight posterior of finite-width Bayesian networks\n"
+      "with many parallel MCMC chains and compares each layer's posterior mean kernel with the NNGP\n"
+      "kernel and the leading-order 1/width theory."};
+  app.require_subcommand(0, 1);
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version, whether CUDA is compiled in, and the devices seen");
+
+  cli::CommonArgs args;
+  long draws = 0;
+  cli::SweepArgs sweep_args;
+  const Commands cmd = define_commands(app, args, draws, sweep_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,11 +147,14 @@ int run_main(int argc, char** argv) {
     return code;
   };
   try {
-    if (show_version) { std::fputs(cli::version_text().c_str(), stdout); return 0; }
-    if (*theory) return cli::cmd_theory(args);
-    if (*run) return cli::cmd_run(args);
-    if (*oracle) return cli::cmd_oracle(args, draws);
-    if (*sweep) return cli::cmd_sweep(args, sweep_args);
+    if (show_version) {
+      std::fputs(cli::version_text().c_str(), stdout);
+      return 0;
+    }
+    if (*cmd.theory) return cli::cmd_theory(args);
+    if (*cmd.run) return cli::cmd_run(args);
+    if (*cmd.oracle) return cli::cmd_oracle(args, draws);
+    if (*cmd.sweep) return cli::cmd_sweep(args, sweep_args);
     std::fputs(app.help().c_str(), stderr);  // no subcommand: nothing was asked for, so not a success
     return 2;
   } catch (const Interrupted&) {

@@ -24,7 +24,8 @@ ProgressFn make_progress_printer() {
     std::string s = line;
     if (tty) {  // a line wider than the terminal would wrap, and each redraw would then add a line
       winsize ws{};
-      if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && s.size() >= ws.ws_col) s.resize(ws.ws_col - 1);
+      if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && s.size() >= ws.ws_col)
+        s.resize(ws.ws_col - 1);
       std::fprintf(stderr, "\r\033[K%s%s", s.c_str(), done ? "\n" : "");
     } else {
       std::fprintf(stderr, "%s\n", s.c_str());

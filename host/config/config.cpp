@@ -22,7 +22,7 @@ void apply_override(toml::table& root, const std::string& item) {
   if (eq == std::string::npos || dot == std::string::npos || dot > eq)
     throw InputError("--set " + item + ": expected section.key=value");
   // Spaces around the names and the value are the user's layout, not part of them: 'sampler.method = mala'.
-  auto trim = [](std::string s) {
+  auto trim = [](const std::string& s) {
     const auto a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
   };
@@ -80,8 +80,9 @@ void read_model(const toml::table& root, const std::string& src, Config& c) {
   m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
   r.get("evaluation", m.evaluation, {"auto", "product", "layers"});
   if (m.evaluation == "product" && (m.arch != "fcn" || m.activation != "linear"))
-    r.fail("evaluation", "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
-                         "product of its weight matrices)");
+    r.fail("evaluation",
+           "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
+           "product of its weight matrices)");
 }
 
 void read_posterior(const toml::table& root, const std::string& src, Config& c) {
@@ -105,8 +106,7 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
   r.get("seed", s.seed);
   r.get("device", s.device, {"auto", "cpu", "cuda"});
   r.get("precision", s.precision, {"float", "double"});
-  if (s.groups > s.chains)
-    r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
+  if (s.groups > s.chains) r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
   if (s.chains % s.groups != 0)
     r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
   r.get("chain_batch", s.chain_batch, 0, 10000000);
@@ -139,8 +139,7 @@ void read_output(const toml::table& root, const std::string& src, Config& c) {
   r.get("kernel_inputs", c.output.kernel_inputs, 0, 100000000);
   std::vector<int> sorted = c.output.kernel_inputs;
   std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    r.fail("kernel_inputs", "lists an input twice");
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) r.fail("kernel_inputs", "lists an input twice");
   r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
   r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
 }
@@ -153,8 +152,7 @@ void check_cross_rules(const toml::table& root, const std::string& src, const Co
     std::size_t want = m.arch == "cnn1d" ? 2 : 3;
     SectionReader r(root, "data", src);
     if (d.input_shape.size() != want)
-      r.fail("input_shape", "arch = \"" + m.arch + "\" needs input_shape = " +
-                                (want == 2 ? "[D, c0]" : "[H, W, c0]"));
+      r.fail("input_shape", "arch = \"" + m.arch + "\" needs input_shape = " + (want == 2 ? "[D, c0]" : "[H, W, c0]"));
     for (std::size_t i = 0; i + 1 < want; ++i)
       if (m.window > d.input_shape[i]) {
         SectionReader rm(root, "model", src);
@@ -200,8 +198,10 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(st)) throw InputError(path + ": cannot open config file (no such file)");
-  if (!std::filesystem::is_regular_file(st)) throw InputError(path + ": not a config file (a directory, FIFO or device)");
-  if (std::filesystem::file_size(path, ec) > (1u << 20)) throw InputError(path + ": more than 1 MiB; not a config file");
+  if (!std::filesystem::is_regular_file(st))
+    throw InputError(path + ": not a config file (a directory, FIFO or device)");
+  if (std::filesystem::file_size(path, ec) > (1u << 20))
+    throw InputError(path + ": more than 1 MiB; not a config file");
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open config file");
   std::stringstream ss;
@@ -226,24 +226,50 @@ Config load_default_config(const std::vector<std::string>& overrides) {
 std::string config_to_json(const Config& c) {
   nlohmann::ordered_json j;
   const auto& d = c.data;
-  j["data"] = {{"kind", d.kind}, {"x", d.x}, {"y", d.y}, {"x_test", d.x_test}, {"n_train", d.n_train},
-               {"n_test", d.n_test}, {"input_dim", d.input_dim}, {"input_shape", d.input_shape},
-               {"output_dim", d.output_dim}, {"seed", d.seed}, {"targets", d.targets}, {"noise", d.noise},
-               {"normalize", d.normalize}, {"resize", d.resize}};
+  j["data"] = {{"kind", d.kind},
+               {"x", d.x},
+               {"y", d.y},
+               {"x_test", d.x_test},
+               {"n_train", d.n_train},
+               {"n_test", d.n_test},
+               {"input_dim", d.input_dim},
+               {"input_shape", d.input_shape},
+               {"output_dim", d.output_dim},
+               {"seed", d.seed},
+               {"targets", d.targets},
+               {"noise", d.noise},
+               {"normalize", d.normalize},
+               {"resize", d.resize}};
   const auto& m = c.model;
-  j["model"] = {{"arch", m.arch}, {"widths", m.widths}, {"activation", m.activation}, {"sigma", m.sigma},
-                {"window", m.window}, {"evaluation", m.evaluation}};
+  j["model"] = {{"arch", m.arch},   {"widths", m.widths}, {"activation", m.activation},
+                {"sigma", m.sigma}, {"window", m.window}, {"evaluation", m.evaluation}};
   j["posterior"] = {{"beta", c.posterior.beta}};
   const auto& s = c.sampler;
-  j["sampler"] = {{"method", s.method}, {"chains", s.chains}, {"warmup", s.warmup}, {"samples", s.samples},
-                  {"thin", s.thin}, {"step_size", s.step_size}, {"leapfrog_steps", s.leapfrog_steps},
-                  {"target_accept", s.target_accept}, {"adapt", s.adapt}, {"groups", s.groups},
-                  {"chain_batch", s.chain_batch}, {"mass", s.mass}, {"divergence_budget", s.divergence_budget},
-                  {"seed", s.seed}, {"device", s.device}, {"precision", s.precision}};
-  j["theory"] = {{"method", c.theory.method}, {"draws", c.theory.draws}, {"seed", c.theory.seed},
-                 {"cnn_form", c.theory.cnn_form}, {"compare_cnn_forms", c.theory.compare_cnn_forms}};
-  j["output"] = {{"dir", c.output.dir}, {"checkpoint_every", c.output.checkpoint_every},
-                 {"kernel_inputs", c.output.kernel_inputs}, {"kernel_positions", c.output.kernel_positions},
+  j["sampler"] = {{"method", s.method},
+                  {"chains", s.chains},
+                  {"warmup", s.warmup},
+                  {"samples", s.samples},
+                  {"thin", s.thin},
+                  {"step_size", s.step_size},
+                  {"leapfrog_steps", s.leapfrog_steps},
+                  {"target_accept", s.target_accept},
+                  {"adapt", s.adapt},
+                  {"groups", s.groups},
+                  {"chain_batch", s.chain_batch},
+                  {"mass", s.mass},
+                  {"divergence_budget", s.divergence_budget},
+                  {"seed", s.seed},
+                  {"device", s.device},
+                  {"precision", s.precision}};
+  j["theory"] = {{"method", c.theory.method},
+                 {"draws", c.theory.draws},
+                 {"seed", c.theory.seed},
+                 {"cnn_form", c.theory.cnn_form},
+                 {"compare_cnn_forms", c.theory.compare_cnn_forms}};
+  j["output"] = {{"dir", c.output.dir},
+                 {"checkpoint_every", c.output.checkpoint_every},
+                 {"kernel_inputs", c.output.kernel_inputs},
+                 {"kernel_positions", c.output.kernel_positions},
                  {"estimator", c.output.estimator}};
   return j.dump(2);
 }

@@ -20,14 +20,13 @@ DeviceChoice choose_device(const Config& c) {
       return d;
     }
     if (want == "cuda")
-      throw InputError(c.source + ": [sampler] device = \"cuda\": no CUDA device answers" +
-                       std::string(cuda_compiled() ? " (cudaGetDeviceCount reports none)"
-                                                   : " (this build has no CUDA backend)") +
-                       "; use device = \"auto\" or \"cpu\"");
+      throw InputError(
+          c.source + ": [sampler] device = \"cuda\": no CUDA device answers" +
+          std::string(cuda_compiled() ? " (cudaGetDeviceCount reports none)" : " (this build has no CUDA backend)") +
+          "; use device = \"auto\" or \"cpu\"");
   }
   d.description = "cpu (" + std::to_string(omp_get_max_threads()) + " threads)";
   return d;
 }
-
 
 }  // namespace fwmc

@@ -1,5 +1,5 @@
-#include "fwmc/errors.hpp"
 #include "fwmc/model_spec.hpp"
+#include "fwmc/errors.hpp"
 
 namespace fwmc {
 
@@ -85,7 +85,7 @@ ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, i
   s.widths = m.widths;
   s.sigma = m.sigma;
   s.n_out = n_out;
-  s.evaluation = m.evaluation == "product" ? Evaluation::product
+  s.evaluation = m.evaluation == "product"  ? Evaluation::product
                  : m.evaluation == "layers" ? Evaluation::layers
                                             : Evaluation::automatic;
   if (m.arch == "fcn") {
@@ -105,14 +105,13 @@ ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, i
       s.in_channels = shape.back();
     } else {
       throw InputError("[model] arch = \"" + m.arch + "\": input examples must have shape " +
-                       (dims == 1 ? "(D, c0)" : "(H, W, c0)") + ", got " + std::to_string(shape.size()) +
-                       " axes");
+                       (dims == 1 ? "(D, c0)" : "(H, W, c0)") + ", got " + std::to_string(shape.size()) + " axes");
     }
     s.window = m.window;
     for (int v : s.spatial)
       if (m.window > v)
-        throw InputError("[model] window = " + std::to_string(m.window) +
-                         ": larger than the input's spatial size " + std::to_string(v));
+        throw InputError("[model] window = " + std::to_string(m.window) + ": larger than the input's spatial size " +
+                         std::to_string(v));
   }
   return s;
 }

@@ -16,13 +16,14 @@ namespace {
 // The schema: every section and key fwmc accepts.
 const std::map<std::string, std::vector<std::string>>& schema() {
   static const std::map<std::string, std::vector<std::string>> s = {
-      {"data", {"kind", "x", "y", "x_test", "n_train", "n_test", "input_dim", "input_shape", "output_dim",
-                "seed", "targets", "noise", "normalize", "resize"}},
+      {"data",
+       {"kind", "x", "y", "x_test", "n_train", "n_test", "input_dim", "input_shape", "output_dim", "seed", "targets",
+        "noise", "normalize", "resize"}},
       {"model", {"arch", "widths", "activation", "sigma", "window", "evaluation"}},
       {"posterior", {"beta"}},
-      {"sampler", {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps",
-                   "target_accept", "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision",
-                   "divergence_budget"}},
+      {"sampler",
+       {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps", "target_accept", "adapt",
+        "groups", "chain_batch", "mass", "seed", "device", "precision", "divergence_budget"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
       {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions", "estimator"}},
   };
@@ -34,16 +35,22 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   std::size_t best_d = 3;  // suggest only close matches
   for (const auto& o : options) {
     std::size_t d = edit_distance(word, o);
-    if (d < best_d) { best_d = d; best = o; }
+    if (d < best_d) {
+      best_d = d;
+      best = o;
+    }
   }
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
 std::string render(const toml::node& n) {
   std::ostringstream os;
-  if (auto s = n.as_string()) os << '"' << s->get() << '"';
-  else if (n.is_table()) os << "{table}";
-  else os << toml::toml_formatter(n, toml::format_flags::none);
+  if (auto s = n.as_string())
+    os << '"' << s->get() << '"';
+  else if (n.is_table())
+    os << "{table}";
+  else
+    os << toml::toml_formatter(n, toml::format_flags::none);
   std::string r = os.str();
   return r.size() > 60 ? r.substr(0, 57) + "..." : r;
 }
@@ -86,9 +93,7 @@ SectionReader::SectionReader(const toml::table& root, std::string section, std::
   if (auto n = root.get(section_)) table_ = n->as_table();
 }
 
-const toml::node* SectionReader::find(const char* key) const {
-  return table_ ? table_->get(key) : nullptr;
-}
+const toml::node* SectionReader::find(const char* key) const { return table_ ? table_->get(key) : nullptr; }
 
 void SectionReader::fail(const char* key, const std::string& problem) const {
   std::string value;
@@ -101,8 +106,7 @@ void SectionReader::get(const char* key, long& out, long lo, long hi) const {
   if (!n) return;
   auto v = n->value<int64_t>();
   if (!n->is_integer() || !v) fail(key, "expected an integer");
-  if (*v < lo || *v > hi)
-    fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  if (*v < lo || *v > hi) fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   out = static_cast<long>(*v);
 }
 
@@ -161,8 +165,7 @@ void SectionReader::get(const char* key, std::vector<int>& out, long lo, long hi
   for (const auto& e : *arr) {
     auto x = e.value<int64_t>();
     if (!e.is_integer() || !x) fail(key, "expected a list of integers");
-    if (*x < lo || *x > hi)
-      fail(key, "entries must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    if (*x < lo || *x > hi) fail(key, "entries must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     v.push_back(static_cast<int>(*x));
   }
   out = v;

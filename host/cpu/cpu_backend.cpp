@@ -25,13 +25,13 @@ namespace {
 
 void blas_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
                float beta, float* C, int ldc) {
-  cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
-              B, ldb, beta, C, ldc);
+  cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
+              ldb, beta, C, ldc);
 }
-void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* A, int lda, const double* B,
-               int ldb, double beta, double* C, int ldc) {
-  cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
-              B, ldb, beta, C, ldc);
+void blas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* A, int lda, const double* B, int ldb,
+               double beta, double* C, int ldc) {
+  cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
+              ldb, beta, C, ldc);
 }
 
 // Below this many elements (or multiply-adds) a loop runs on one thread: waking the OpenMP team costs more.
@@ -42,11 +42,16 @@ constexpr long kParallelWork = 1L << 15;
 template <class F>
 void with_activation(int act, F&& f) {
   switch (act) {
-    case shared::kRelu: return f(std::integral_constant<int, shared::kRelu>{});
-    case shared::kErf: return f(std::integral_constant<int, shared::kErf>{});
-    case shared::kTanh: return f(std::integral_constant<int, shared::kTanh>{});
-    case shared::kQuadratic: return f(std::integral_constant<int, shared::kQuadratic>{});
-    default: return f(std::integral_constant<int, shared::kLinear>{});
+    case shared::kRelu:
+      return f(std::integral_constant<int, shared::kRelu>{});
+    case shared::kErf:
+      return f(std::integral_constant<int, shared::kErf>{});
+    case shared::kTanh:
+      return f(std::integral_constant<int, shared::kTanh>{});
+    case shared::kQuadratic:
+      return f(std::integral_constant<int, shared::kQuadratic>{});
+    default:
+      return f(std::integral_constant<int, shared::kLinear>{});
   }
 }
 
@@ -85,7 +90,7 @@ constexpr long kSmallGemm = 2048;
 template <class F>
 void for_each_tile(const ChainBlock& b, F&& f, std::uint64_t seed, std::uint32_t stream) {
   const long tiles = (b.per_chain + cpu::kNormalTile - 1) / cpu::kNormalTile, total = tiles * b.chains;
-  #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
   for (long t = 0; t < total; ++t) {
     const int c = static_cast<int>(t / tiles);
     const long j0 = (t % tiles) * cpu::kNormalTile, len = std::min(cpu::kNormalTile, b.per_chain - j0);
@@ -117,8 +122,9 @@ class CpuBackend final : public Backend<T> {
 
   void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
                     long sb, T beta, T* C, int ldc, long sc, int batch) override {
-    if (static_cast<long>(m) * n * k <= kSmallGemm) {
-      #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k * batch > kParallelWork)
+    const long work = static_cast<long>(m) * n * k;
+    if (work <= kSmallGemm) {
+#pragma omp parallel for schedule(static) if (work * batch > kParallelWork)
       for (int i = 0; i < batch; ++i)
         small_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
       return;
@@ -128,7 +134,7 @@ class CpuBackend final : public Backend<T> {
       // threads. The blocks do not depend on the thread count, since BLAS kernels may round a column differently
       // for other widths (results stay bitwise the same for any OMP_NUM_THREADS).
       constexpr int blk = 128;
-      #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k > kParallelWork)
+#pragma omp parallel for schedule(static) if (work > kParallelWork)
       for (int j0 = 0; j0 < n; j0 += blk) {
         const int nj = std::min(blk, n - j0);
         blas_gemm(ta, tb, m, nj, k, alpha, A, lda, B + static_cast<long>(j0) * ldb, ldb, beta,
@@ -136,7 +142,7 @@ class CpuBackend final : public Backend<T> {
       }
       return;
     }
-    #pragma omp parallel for schedule(static) if (static_cast<long>(m) * n * k * batch > kParallelWork)
+#pragma omp parallel for schedule(static) if (work * batch > kParallelWork)
     for (int i = 0; i < batch; ++i)
       blas_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
   }
@@ -147,26 +153,27 @@ class CpuBackend final : public Backend<T> {
       return;
     }
     with_activation(act, [&](auto a) {
-      #pragma omp parallel for schedule(static) if (n > kParallelWork)
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
       for (long i = 0; i < n; ++i) h[i] = shared::act_forward<T>(a, z[i]);
     });
   }
   void activation_backward(int act, long n, const T* z, T* dz) override {
     if (act == shared::kLinear) return;
     with_activation(act, [&](auto a) {
-      #pragma omp parallel for schedule(static) if (n > kParallelWork)
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
       for (long i = 0; i < n; ++i) dz[i] *= shared::act_derivative<T>(a, z[i]);
     });
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
-    #pragma omp parallel for schedule(static) if (per * chains > kParallelWork)
+#pragma omp parallel for schedule(static) if (per * chains > kParallelWork)
     for (int c = 0; c < chains; ++c) {
-      loss[c] = lane_sum(per, [&](long e) { return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per); });
+      loss[c] =
+          lane_sum(per, [&](long e) { return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per); });
     }
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const double e = cpu::prior_gradient(b.per_chain, th + o, inv_s2, g + o);
@@ -175,37 +182,45 @@ class CpuBackend final : public Backend<T> {
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
-    for_each_tile(b, [&](int c, long j0, long len, const double* xi) {
-      const long o = c * b.per_chain + j0;
-      const T h = static_cast<T>(step[c]);
-      for (long j = 0; j < len; ++j) out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, static_cast<T>(xi[j]));
-    }, seed, stream);
+    for_each_tile(
+        b,
+        [&](int c, long j0, long len, const double* xi) {
+          const long o = c * b.per_chain + j0;
+          const T h = static_cast<T>(step[c]);
+          for (long j = 0; j < len; ++j)
+            out[o + j] = shared::langevin_proposal<T>(th[o + j], g[o + j], h, static_cast<T>(xi[j]));
+        },
+        seed, stream);
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
-      acc[c] += lane_sum(b.per_chain, [&](long j) { return shared::mala_q_term<T>(to[o + j], from[o + j], gf[o + j], h); });
+      acc[c] +=
+          lane_sum(b.per_chain, [&](long j) { return shared::mala_q_term<T>(to[o + j], from[o + j], gf[o + j], h); });
     }
   }
   void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
-    for_each_tile(b, [&](int c, long j0, long len, const double* xi) {
-      const long o = c * b.per_chain + j0;
-      for (long j = 0; j < len; ++j) out[o + j] = static_cast<T>(scale * xi[j]);
-    }, seed, stream);
+    for_each_tile(
+        b,
+        [&](int c, long j0, long len, const double* xi) {
+          const long o = c * b.per_chain + j0;
+          for (long j = 0; j < len; ++j) out[o + j] = static_cast<T>(scale * xi[j]);
+        },
+        seed, stream);
   }
   void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
       cpu::kick_n(b.per_chain, g + o, T(frac) * h, p + o);  // p - (frac h) g, as shared::leapfrog_kick
     }
   }
-  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p,
-                  const T* th, T* out) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p, const T* th,
+                  T* out) override {
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       const T h = static_cast<T>(step[c]);
@@ -213,44 +228,47 @@ class CpuBackend final : public Backend<T> {
     }
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       acc[c] += w * cpu::sum_squares_n(b.per_chain, x + o);
     }
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       for (long j = 0; j < b.per_chain; ++j) shared::select_at<T>(take[c] != 0, src[o + j], dst[o + j]);
     }
   }
   void accumulate(long n, const T* src, double scale, double* acc) override {
-    #pragma omp parallel for schedule(static) if (n > kParallelWork)
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (long i = 0; i < n; ++i) acc[i] += scale * static_cast<double>(src[i]);
   }
   void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
                  double* out) override {
-    #pragma omp parallel for schedule(static) if (static_cast<long>(chains) * rows * cols > kParallelWork)
+    const long work = static_cast<long>(chains) * rows * cols;
+#pragma omp parallel for schedule(static) if (work > kParallelWork)
     for (int c = 0; c < chains; ++c) {
       double s = 0;
       for (int j = 0; j < cols; ++j)
         s += lane_sum(rows, [&](long i) {
-          return shared::product_at<T>(A[c * sa + i + static_cast<long>(j) * lda], B[c * sb + i + static_cast<long>(j) * ldb]);
+          return shared::product_at<T>(A[c * sa + i + static_cast<long>(j) * lda],
+                                       B[c * sb + i + static_cast<long>(j) * ldb]);
         });
       out[c] = s;
     }
   }
   void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
     const long per_in = static_cast<long>(D) * N * cin, per_out = per_in * S;
-    #pragma omp parallel for schedule(static) if (per_out * chains > kParallelWork)
+#pragma omp parallel for schedule(static) if (per_out * chains > kParallelWork)
     for (int c = 0; c < chains; ++c)
-      for (long e = 0; e < per_out; ++e) out[c * per_out + e] = in[c * per_in + shared::im2col_source(e, N, D, cin, S, nb)];
+      for (long e = 0; e < per_out; ++e)
+        out[c * per_out + e] = in[c * per_in + shared::im2col_source(e, N, D, cin, S, nb)];
   }
   void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
     const long per_out = static_cast<long>(D) * N * cin, per_in = per_out * S;
-    #pragma omp parallel for schedule(static) if (per_in * chains > kParallelWork)
+#pragma omp parallel for schedule(static) if (per_in * chains > kParallelWork)
     for (int c = 0; c < chains; ++c)
       for (long e = 0; e < per_out; ++e) {
         T acc = 0;
@@ -259,7 +277,7 @@ class CpuBackend final : public Backend<T> {
       }
   }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
-    #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
+#pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {
       const long o = c * b.per_chain;
       bool bad = false;

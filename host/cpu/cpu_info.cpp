@@ -23,10 +23,10 @@ unsigned long long xgetbv0() {
 // OpenBLAS x86-64 core types by the widest instruction set of their kernels (names as openblas_get_corename
 // returns them, case-insensitive).
 const char* const kCores[][2] = {
-    {"prescott", "1"},  {"core2", "1"},   {"penryn", "1"},      {"dunnington", "1"}, {"nehalem", "2"},
-    {"atom", "1"},      {"barcelona", "1"}, {"bobcat", "1"},    {"opteron", "1"},    {"sandybridge", "3"},
-    {"bulldozer", "3"}, {"piledriver", "3"}, {"steamroller", "3"}, {"excavator", "4"}, {"haswell", "4"},
-    {"zen", "4"},       {"skylakex", "5"}, {"cooperlake", "6"}, {"sapphirerapids", "6"}};
+    {"prescott", "1"},  {"core2", "1"},      {"penryn", "1"},      {"dunnington", "1"},    {"nehalem", "2"},
+    {"atom", "1"},      {"barcelona", "1"},  {"bobcat", "1"},      {"opteron", "1"},       {"sandybridge", "3"},
+    {"bulldozer", "3"}, {"piledriver", "3"}, {"steamroller", "3"}, {"excavator", "4"},     {"haswell", "4"},
+    {"zen", "4"},       {"skylakex", "5"},   {"cooperlake", "6"},  {"sapphirerapids", "6"}};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -47,7 +47,8 @@ CpuIsa detect_isa() {
   r.fma = r.avx && (c & bit_FMA);
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     r.avx2 = r.avx && (b & bit_AVX2);
-    r.avx512 = zmm && (b & bit_AVX512F) && (b & bit_AVX512VL) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) && (b & bit_AVX512CD);
+    r.avx512 = zmm && (b & bit_AVX512F) && (b & bit_AVX512VL) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) &&
+               (b & bit_AVX512CD);
     unsigned a1, b1, c1, d1;
     if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) r.avx512_bf16 = r.avx512 && (a1 & (1u << 5));
   }
@@ -62,9 +63,9 @@ std::string CpuIsa::name() const {
 }
 
 int CpuIsa::sp_flops_per_cycle() const {
-  if (avx512) return 64;        // 2 x 16 lanes x (mul + add)
-  if (avx2 && fma) return 32;   // 2 x 8 lanes x 2
-  if (avx) return 16;           // one add and one mul port x 8 lanes
+  if (avx512) return 64;       // 2 x 16 lanes x (mul + add)
+  if (avx2 && fma) return 32;  // 2 x 8 lanes x 2
+  if (avx) return 16;          // one add and one mul port x 8 lanes
   return 8;
 }
 

@@ -28,7 +28,8 @@ void fill_normals(const shared::RngKey& key, std::uint64_t elem0, long n, double
       shared::box_muller(w[0][b], w[1][b], z[0][b], z[1][b]);
       shared::box_muller(w[2][b], w[3][b], z[2][b], z[3][b]);
     }
-    const std::uint64_t lo = std::max(elem0, 4 * b0), hi = std::min(elem0 + static_cast<std::uint64_t>(n), 4 * (b0 + nb));
+    const std::uint64_t lo = std::max(elem0, 4 * b0),
+                        hi = std::min(elem0 + static_cast<std::uint64_t>(n), 4 * (b0 + nb));
     for (std::uint64_t e = lo; e < hi; ++e) out[e - elem0] = z[e & 3][(e >> 2) - b0];
   }
 }

@@ -32,17 +32,23 @@ NpyArray parse_csv(std::istream& in, const std::string& path) {
       const char* s = cell.c_str();
       double v = std::strtod(s, &end);
       while (end && (*end == ' ' || *end == '\t')) ++end;
-      if (end == s || (end && *end != '\0')) { numeric = false; break; }
+      if (end == s || (end && *end != '\0')) {
+        numeric = false;
+        break;
+      }
       vals.push_back(v);
     }
     if (!numeric) {
-      if (rows == 0 && cols == 0) { cols = static_cast<std::size_t>(-1); continue; }  // header line
+      if (rows == 0 && cols == 0) {
+        cols = static_cast<std::size_t>(-1);
+        continue;
+      }  // header line
       throw InputError(path + ":" + std::to_string(lineno) + ": non-numeric value '" + cell + "'");
     }
     if (cols == 0 || cols == static_cast<std::size_t>(-1)) cols = vals.size();
     if (vals.size() != cols)
-      throw InputError(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(cols) +
-                       " columns, got " + std::to_string(vals.size()));
+      throw InputError(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(cols) + " columns, got " +
+                       std::to_string(vals.size()));
     a.data.insert(a.data.end(), vals.begin(), vals.end());
     ++rows;
   }

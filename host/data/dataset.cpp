@@ -24,7 +24,10 @@ void check_finite(const NpyArray& a, const std::string& path) {
       std::string idx;
       std::size_t r = i;
       std::vector<std::size_t> ix(a.shape.size());
-      for (std::size_t k = a.shape.size(); k-- > 0;) { ix[k] = r % a.shape[k]; r /= a.shape[k]; }
+      for (std::size_t k = a.shape.size(); k-- > 0;) {
+        ix[k] = r % a.shape[k];
+        r /= a.shape[k];
+      }
       for (auto v : ix) idx += (idx.empty() ? "" : ", ") + std::to_string(v);
       throw InputError(path + ": non-finite value (" + std::to_string(a.data[i]) + ") at index (" + idx + ")");
     }
@@ -50,8 +53,8 @@ Eigen::MatrixXd rows_of(const NpyArray& a, std::size_t n) {
 
 Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& path) {
   if (y.shape.empty() || y.shape[0] < P)
-    throw InputError(path + ": has " + std::to_string(y.shape.empty() ? 0 : y.shape[0]) +
-                     " rows, the inputs need " + std::to_string(P));
+    throw InputError(path + ": has " + std::to_string(y.shape.empty() ? 0 : y.shape[0]) + " rows, the inputs need " +
+                     std::to_string(P));
   if (y.shape.size() == 1 && y.integer) {  // class labels -> one-hot targets
     long classes = 0;
     for (std::size_t i = 0; i < P; ++i) {
@@ -60,8 +63,9 @@ Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& 
       const double most = std::max<double>(65536, 16.0 * P);
       if (y.data[i] >= most)
         throw InputError(path + ": class label " + std::to_string(static_cast<long long>(y.data[i])) + " at index " +
-                         std::to_string(i) + " is not a class of " + std::to_string(P) + " examples (labels are 0..C-1, " +
-                         "C < " + std::to_string(static_cast<long>(most)) + "; give float targets of shape (P, n_d) otherwise)");
+                         std::to_string(i) + " is not a class of " + std::to_string(P) +
+                         " examples (labels are 0..C-1, " + "C < " + std::to_string(static_cast<long>(most)) +
+                         "; give float targets of shape (P, n_d) otherwise)");
       classes = std::max(classes, static_cast<long>(y.data[i]) + 1);
     }
     Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(long(P), classes);
@@ -100,7 +104,8 @@ void make_synthetic_targets(const Config& c, Dataset& ds) {
     const double gib = m.total_params() * 8.0 / 1073741824.0;
     if (gib > 4.0)
       throw InputError(c.source + ": [data] targets = \"teacher\": a teacher network with these widths needs " +
-                       std::to_string(gib).substr(0, 6) + " GiB of weights; use targets = \"noise\", data files, or smaller widths");
+                       std::to_string(gib).substr(0, 6) +
+                       " GiB of weights; use targets = \"noise\", data files, or smaller widths");
     NetWeights w = sample_prior(m, rng);
     Forward fw = reference_forward(m, w, ds.X.topRows(ds.P));
     ds.Y = fw.f;
@@ -115,20 +120,23 @@ Dataset load_dataset(const Config& c) {
   const auto& d = c.data;
   Dataset ds;
   if (d.kind == "synthetic") {
-    if (d.n_train < 1) throw InputError(c.source + ": [data] n_train = " + std::to_string(d.n_train) + ": synthetic data needs n_train >= 1");
+    if (d.n_train < 1)
+      throw InputError(c.source + ": [data] n_train = " + std::to_string(d.n_train) +
+                       ": synthetic data needs n_train >= 1");
     if (c.model.arch == "fcn" && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
     ds = synthetic(c);
     normalize_inputs(ds, d.normalize, c.source + ": [data] synthetic");
     make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
   } else {
     NpyArray x = read_any(d.kind, d.x);
-    if (x.shape.size() < 2) throw InputError(d.x + ": inputs need shape (P, ...), got rank " +
-                                             std::to_string(x.shape.size()));
+    if (x.shape.size() < 2)
+      throw InputError(d.x + ": inputs need shape (P, ...), got rank " + std::to_string(x.shape.size()));
     if (d.kind == "csv" && !d.input_shape.empty()) {
       std::size_t prod = 1;
       for (int v : d.input_shape) prod *= v;
-      if (prod != x.shape[1]) throw InputError(d.x + ": rows have " + std::to_string(x.shape[1]) +
-                                               " values, [data] input_shape needs " + std::to_string(prod));
+      if (prod != x.shape[1])
+        throw InputError(d.x + ": rows have " + std::to_string(x.shape[1]) + " values, [data] input_shape needs " +
+                         std::to_string(prod));
       x.shape.resize(1);
       for (int v : d.input_shape) x.shape.push_back(v);
     }
@@ -204,7 +212,8 @@ void normalize_inputs(Dataset& d, const std::string& mode, const std::string& so
       }
     }
     if (varying == 0 && d.X.cols() > 0)
-      throw InputError(where + ": every input feature is constant over the training examples, so normalize = "
+      throw InputError(where +
+                       ": every input feature is constant over the training examples, so normalize = "
                        "\"standardize\" makes all inputs zero; the kernels would vanish");
   }
   if (d.X.size() > 0 && d.X.cwiseAbs().maxCoeff() == 0)

@@ -33,8 +33,8 @@ Eigen::MatrixXd KernelTensor::spatial_trace() const {
 void check_kernel_selection(const Config& c, int N) {
   for (int a : c.output.kernel_inputs)
     if (a >= N)
-      throw InputError(c.source + ": [output] kernel_inputs: index " + std::to_string(a) + " is out of range (the data has " +
-                       std::to_string(N) + " inputs, train and test)");
+      throw InputError(c.source + ": [output] kernel_inputs: index " + std::to_string(a) +
+                       " is out of range (the data has " + std::to_string(N) + " inputs, train and test)");
 }
 
 KernelSelection kernel_selection(const Config& c) {
@@ -53,7 +53,6 @@ KernelTensor restrict_kernel(const KernelTensor& full, const KernelSelection& s)
           if (!r.diag || i == j) r.at(a, b, i, j) = full.at(input(a), input(b), i, j);
   return r;
 }
-
 
 KernelTensor operator-(const KernelTensor& a, const KernelTensor& b) {
   KernelTensor r = a;

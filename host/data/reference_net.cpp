@@ -6,11 +6,16 @@ namespace fwmc {
 
 double apply_activation(Activation a, double z) {
   switch (a) {
-    case Activation::linear: return z;
-    case Activation::relu: return z > 0 ? z : 0.0;
-    case Activation::erf: return std::erf(z);
-    case Activation::tanh: return std::tanh(z);
-    case Activation::quadratic: return z * z;
+    case Activation::linear:
+      return z;
+    case Activation::relu:
+      return z > 0 ? z : 0.0;
+    case Activation::erf:
+      return std::erf(z);
+    case Activation::tanh:
+      return std::tanh(z);
+    case Activation::quadratic:
+      return z * z;
   }
   return z;
 }

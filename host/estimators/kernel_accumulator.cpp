@@ -77,10 +77,20 @@ std::string Statistics::name(int k) const {
 template <class T>
 KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi,
                                         const KernelSelection& sel, bool stein)
-    : model_(model), stats_(model.spec(), stein), G_(groups), C_(model.chains()), N_(model.N()), P_(model.P()),
-      L_(model.spec().depth()), D_(model.positions()), R_(model.rows()), M_(sel.count(model.N())),
-      Rs_(model.positions() * sel.count(model.N())), Tc_(model.positions() > 1 ? model.rows() : model.P()),
-      diag_(sel.diagonal && model.positions() > 1), gather_(!sel.inputs.empty()) {
+    : model_(model),
+      stats_(model.spec(), stein),
+      G_(groups),
+      C_(model.chains()),
+      N_(model.N()),
+      P_(model.P()),
+      L_(model.spec().depth()),
+      D_(model.positions()),
+      R_(model.rows()),
+      M_(sel.count(model.N())),
+      Rs_(model.positions() * sel.count(model.N())),
+      Tc_(model.positions() > 1 ? model.rows() : model.P()),
+      diag_(sel.diagonal && model.positions() > 1),
+      gather_(!sel.inputs.empty()) {
   auto& be = model.backend();
   std::vector<T> ph(static_cast<std::size_t>(P_) * P_);
   for (int j = 0; j < P_; ++j)
@@ -110,7 +120,8 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
     ones_ = Buffer<T, T>(be, C_ / G_);
     ones_.upload(std::vector<T>(C_ / G_, T(1)));
     int in_max = 0;
-    for (int l = 1; l <= L_ + 1; ++l) in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
+    for (int l = 1; l <= L_ + 1; ++l)
+      in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
     if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
   }
   dots_ = Buffer<double, T>(be, C_);
@@ -189,7 +200,8 @@ void KernelAccumulator<T>::observe_stein(int l) {
 }
 
 template <class T>
-void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U, const std::vector<std::uint8_t>* alive) {
+void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
+                                   const std::vector<std::uint8_t>* alive) {
   auto& be = model_.backend();
   std::vector<double> loss, u = U;
   if (stats_.stein)
@@ -233,7 +245,8 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
 template <class T>
 void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) const {
   for (int k = 0; k < stats_.count(); ++k) ck.put(prefix + stats_.name(k), acc_[k].download());
-  for (std::size_t k = 0; k < traces_.values.size(); ++k) ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
+  for (std::size_t k = 0; k < traces_.values.size(); ++k)
+    ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
   ck.put_value(prefix + "draws", draws_);
   ck.put(prefix + "counts", counts_);
 }
@@ -247,10 +260,12 @@ void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& pre
   }
   draws_ = ck.get_value<long>(prefix + "draws");
   counts_ = ck.get<double>(prefix + "counts");
-  if (counts_.size() != static_cast<std::size_t>(G_)) throw RuntimeError("checkpoint: group counts do not match this run");
+  if (counts_.size() != static_cast<std::size_t>(G_))
+    throw RuntimeError("checkpoint: group counts do not match this run");
   for (std::size_t k = 0; k < traces_.values.size(); ++k) {
     auto v = ck.get<double>(prefix + "trace" + std::to_string(k));
-    if (v.size() != static_cast<std::size_t>(draws_) * C_) throw RuntimeError("checkpoint: traces do not match this run");
+    if (v.size() != static_cast<std::size_t>(draws_) * C_)
+      throw RuntimeError("checkpoint: traces do not match this run");
     traces_.values[k].assign(v.begin(), v.end());
   }
   traces_.draws = draws_;
@@ -265,8 +280,8 @@ template <class T>
 std::vector<KernelEstimate> KernelAccumulator<T>::estimates() const {
   std::vector<KernelEstimate> out;
   for (int l = 1; l <= L_; ++l)
-    out.push_back(estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, counts_,
-                                       diag_));
+    out.push_back(
+        estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, counts_, diag_));
   return out;
 }
 

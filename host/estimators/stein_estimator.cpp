@@ -76,7 +76,10 @@ void zero_check(const KernelEstimate& e, double& max_z, double& chi2, long& dof)
     if (!(e.mcse.v[i] > 0)) continue;
     const double z = e.mean.v[i] / e.mcse.v[i];
     max_z = std::max(max_z, std::abs(z));
-    if (e.mean.upper(i)) { chi2 += z * z; ++dof; }
+    if (e.mean.upper(i)) {
+      chi2 += z * z;
+      ++dof;
+    }
   }
 }
 
@@ -177,9 +180,9 @@ SteinResult stein_estimates(const ModelSpec& m, const KernelTensor& K0, const Gr
     const Sums& K = s.sums[st.K(l)];
     if (!st.preact) {  // K~_l, further corrected by the other statistics where there are enough groups to fit them
       const bool fit = st.readout || L > 1;
-      res.layers.push_back(make_layer(fit ? "exact+control_variate" : "exact", K,
-                                      fit ? control_variate_sums(exact[l], {covs.begin() + 1, covs.end()}, s)
-                                          : exact[l], s));
+      res.layers.push_back(
+          make_layer(fit ? "exact+control_variate" : "exact", K,
+                     fit ? control_variate_sums(exact[l], {covs.begin() + 1, covs.end()}, s) : exact[l], s));
     } else {
       res.layers.push_back(make_layer("control_variate", K, control_variate_sums(K, covs, s), s));
     }

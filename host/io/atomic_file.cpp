@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <regex>
 
-#include "fwmc/errors.hpp"
 #include "fwmc/atomic_file.hpp"
+#include "fwmc/errors.hpp"
 
 namespace fwmc {
 
@@ -45,19 +45,21 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
   }
 }
 
-
 void remove_stale_temp_files(const std::string& dir) {
   static const std::regex temp(R"(.*\.tmp\.[0-9]+)");
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), temp)) std::filesystem::remove(e.path(), ec);
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), temp))
+      std::filesystem::remove(e.path(), ec);
 }
 
 void clear_fwmc_outputs(const std::string& dir) {
-  static const std::regex owned(R"((K[0-9]+|Q1)_[a-z_]+\.npy|summary\.json|theory\.json|oracle\.json|checkpoint(\.rank[0-9]+)?\.bin)");
+  static const std::regex owned(
+      R"((K[0-9]+|Q1)_[a-z_]+\.npy|summary\.json|theory\.json|oracle\.json|checkpoint(\.rank[0-9]+)?\.bin)");
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), owned)) std::filesystem::remove(e.path(), ec);
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), owned))
+      std::filesystem::remove(e.path(), ec);
 }
 
 }  // namespace fwmc

@@ -13,7 +13,9 @@ constexpr char kMagic[8] = {'F', 'W', 'M', 'C', 'C', 'K', 'P', 'T'};
 constexpr std::uint32_t kFormat = 1;
 
 template <class E>
-void put_raw(std::string& s, const E& x) { s.append(reinterpret_cast<const char*>(&x), sizeof x); }
+void put_raw(std::string& s, const E& x) {
+  s.append(reinterpret_cast<const char*>(&x), sizeof x);
+}
 
 template <class E>
 bool get_raw(const std::string& s, std::size_t& pos, E& x) {

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "fwmc/errors.hpp"
 #include "fwmc/atomic_file.hpp"
+#include "fwmc/errors.hpp"
 #include "fwmc/provenance.hpp"
 
 namespace fwmc {
@@ -63,7 +63,8 @@ OutputFolder::OutputFolder(const std::string& dir, Mode mode, const std::string&
         throw InputError(name + ": in use by another fwmc process" + (pid.empty() ? "" : " (pid " + pid + ")") +
                          "; wait for it to finish, or choose another folder");
       }
-      struct stat a {}, b {};
+      struct stat a {
+      }, b{};
       if (::fstat(fd, &a) == 0 && ::stat(lock_path_.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
         lock_fd_ = fd;
       } else {
@@ -72,7 +73,8 @@ OutputFolder::OutputFolder(const std::string& dir, Mode mode, const std::string&
     }
     if (lock_fd_ < 0) throw InputError(name + ": could not take its lock file " + kLock);
     const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    if (::ftruncate(lock_fd_, 0) != 0 ||
+        ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
       throw InputError(name + ": not writable (" + std::strerror(errno) + ")");
     if (mode == Mode::fresh)
       for (const auto& e : fs::directory_iterator(dir))
@@ -163,7 +165,10 @@ std::vector<std::string> verify_manifest(const std::string& dir, const std::stri
   for (const auto& f : j["files"]) {
     const std::string n = f.value("name", "");
     std::error_code ec;
-    if (n.empty() || !fs::is_regular_file(dir + "/" + n, ec)) { bad.push_back(n + ": missing"); continue; }
+    if (n.empty() || !fs::is_regular_file(dir + "/" + n, ec)) {
+      bad.push_back(n + ": missing");
+      continue;
+    }
     std::uintmax_t bytes = 0;
     const std::uint64_t h = file_fnv1a(dir + "/" + n, &bytes);
     if (bytes != f.value("bytes", std::uintmax_t(0)) || hex64(h) != f.value("fnv1a64", std::string()))

@@ -39,17 +39,23 @@ void differences(const json& was, const json& now, const std::string& section, s
   if (was.is_object() && now.is_object()) {
     for (auto it = was.begin(); it != was.end(); ++it) {
       const json& other = now.contains(it.key()) ? now[it.key()] : json();
-      if (section.empty()) differences(it.value(), other, it.key(), out);
-      else if (it.value() != other) out.push_back("[" + section + "] " + it.key() + ": " + shown(it.value()) + " -> " + shown(other));
+      if (section.empty())
+        differences(it.value(), other, it.key(), out);
+      else if (it.value() != other)
+        out.push_back("[" + section + "] " + it.key() + ": " + shown(it.value()) + " -> " + shown(other));
     }
     for (auto it = now.begin(); it != now.end(); ++it)
       if (!was.contains(it.key())) {
-        if (section.empty()) differences(json(), it.value(), it.key(), out);
-        else out.push_back("[" + section + "] " + it.key() + ": (absent) -> " + shown(it.value()));
+        if (section.empty())
+          differences(json(), it.value(), it.key(), out);
+        else
+          out.push_back("[" + section + "] " + it.key() + ": (absent) -> " + shown(it.value()));
       }
     return;
   }
-  if (was != now) out.push_back((section.empty() ? std::string("config") : "[" + section + "]") + ": " + shown(was) + " -> " + shown(now));
+  if (was != now)
+    out.push_back((section.empty() ? std::string("config") : "[" + section + "]") + ": " + shown(was) + " -> " +
+                  shown(now));
 }
 
 }  // namespace
@@ -84,7 +90,8 @@ std::uint64_t file_fnv1a(const std::string& path, std::uintmax_t* bytes) {
 Provenance provenance_of(const Config& c, const std::string& backend, int ranks) {
   std::vector<DataFileHash> data;
   if (c.data.kind != "synthetic")
-    for (const auto& [key, path] : {std::pair<std::string, std::string>{"data.x", c.data.x}, {"data.y", c.data.y},
+    for (const auto& [key, path] : {std::pair<std::string, std::string>{"data.x", c.data.x},
+                                    {"data.y", c.data.y},
                                     {"data.x_test", c.data.x_test}})
       if (!path.empty()) {
         DataFileHash f{key, path};
@@ -109,9 +116,12 @@ Provenance provenance_of(const Config& c, const std::string& backend, int ranks,
 
 ojson Provenance::to_json() const {
   ojson files = ojson::array();
-  for (const auto& f : data) files.push_back({{"key", f.key}, {"path", f.path}, {"bytes", f.bytes}, {"fnv1a64", hex64(f.fnv1a)}});
-  return {{"fwmc_version", version}, {"config_fnv1a64", hex64(config_hash)}, {"config", config}, {"data_files", files},
-          {"backend", backend}, {"precision", precision}, {"ranks", ranks}};
+  for (const auto& f : data)
+    files.push_back({{"key", f.key}, {"path", f.path}, {"bytes", f.bytes}, {"fnv1a64", hex64(f.fnv1a)}});
+  return {{"fwmc_version", version}, {"config_fnv1a64", hex64(config_hash)},
+          {"config", config},        {"data_files", files},
+          {"backend", backend},      {"precision", precision},
+          {"ranks", ranks}};
 }
 
 Provenance Provenance::from_json(const json& j, const std::string& what) {
@@ -121,8 +131,8 @@ Provenance Provenance::from_json(const json& j, const std::string& what) {
     p.config_hash = unhex(j.at("config_fnv1a64"), what);
     p.config = j.at("config");
     for (const auto& f : j.at("data_files"))
-      p.data.push_back({f.at("key").get<std::string>(), f.at("path").get<std::string>(), f.at("bytes").get<std::uintmax_t>(),
-                        unhex(f.at("fnv1a64"), what)});
+      p.data.push_back({f.at("key").get<std::string>(), f.at("path").get<std::string>(),
+                        f.at("bytes").get<std::uintmax_t>(), unhex(f.at("fnv1a64"), what)});
     p.backend = j.at("backend").get<std::string>();
     p.precision = j.at("precision").get<std::string>();
     p.ranks = j.at("ranks").get<int>();
@@ -153,8 +163,8 @@ std::string provenance_difference(const Provenance& was, const Provenance& now) 
       if (h.key == f.key) g = &h;
     if (!g) return f.key + ": no longer given";
     if (g->bytes != f.bytes || g->fnv1a != f.fnv1a)
-      return f.key + " (" + g->path + "): its content changed (" + std::to_string(f.bytes) + " bytes, fnv1a " + hex64(f.fnv1a) +
-             " -> " + std::to_string(g->bytes) + " bytes, fnv1a " + hex64(g->fnv1a) + ")";
+      return f.key + " (" + g->path + "): its content changed (" + std::to_string(f.bytes) + " bytes, fnv1a " +
+             hex64(f.fnv1a) + " -> " + std::to_string(g->bytes) + " bytes, fnv1a " + hex64(g->fnv1a) + ")";
   }
   if (now.data.size() != was.data.size()) return "the data files: another set of files is given";
   if (was.backend != now.backend) return "backend: " + was.backend + " -> " + now.backend;

@@ -52,15 +52,14 @@ void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   // Layer 1 for all chains at once: X (N x n0) times [Wt_1 of chain 0 | chain 1 | ...] (n0 x C n1).
   const int n1 = m_.widths[0];
   const auto rows = [&](T* p, int width) { return matrices(p, N_, width, N_, static_cast<long>(N_) * width); };
-  be_.gemm(T(1 / std::sqrt(double(n0))), matrix(X_.data(), N_, n0, N_), matrix(theta + blocks_[0].offset, n0, C_ * n1, n0),
-           T(0), matrix(Z_[1].data(), N_, C_ * n1, N_));
+  be_.gemm(T(1 / std::sqrt(double(n0))), matrix(X_.data(), N_, n0, N_),
+           matrix(theta + blocks_[0].offset, n0, C_ * n1, n0), T(0), matrix(Z_[1].data(), N_, C_ * n1, N_));
   be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * n1, Z_[1].data(), H_[1].data());
   for (int l = 2; l <= L_; ++l) {
     const int a = m_.widths[l - 2], b = m_.widths[l - 1];
     be_.gemm(T(1 / std::sqrt(double(a))), rows(H_[l - 1].data(), a), packed(theta + blocks_[l - 1].offset, a, b), T(0),
              rows(Z_[l].data(), b), C_);
-    be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(),
-                           H_[l].data());
+    be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(), H_[l].data());
   }
   const int nL = m_.widths[L_ - 1];
   be_.gemm(T(1 / std::sqrt(double(nL))), rows(H_[L_].data(), nL), packed(theta + blocks_[L_].offset, nL, nd), T(0),

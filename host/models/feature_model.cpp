@@ -44,8 +44,8 @@ template class FeatureModel<float>;
 template class FeatureModel<double>;
 
 template <class T>
-void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad,
-                         double* energy, const std::vector<double>& loss, double beta, std::vector<double>& U) {
+void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* energy,
+                         const std::vector<double>& loss, double beta, std::vector<double>& U) {
   const int C = blocks[0].layout.chains;
   be.fill_zero(energy, sizeof(double) * C);
   for (const auto& b : blocks)

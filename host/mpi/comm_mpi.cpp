@@ -24,7 +24,9 @@ class Mpi final : public Comm {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
-  void sum_to_root(std::vector<double>& v) override { reduce(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM); }
+  void sum_to_root(std::vector<double>& v) override {
+    reduce(v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM);
+  }
   void sum_to_root(std::vector<long>& v) override { reduce(v.data(), static_cast<int>(v.size()), MPI_LONG, MPI_SUM); }
   void max_to_root(double& x) override { reduce(&x, 1, MPI_DOUBLE, MPI_MAX); }
   void barrier() override {
@@ -38,8 +40,10 @@ class Mpi final : public Comm {
  private:
   void reduce(void* p, int n, MPI_Datatype t, MPI_Op op) {
     if (size_ == 1) return;
-    if (rank_ == 0) MPI_Reduce(MPI_IN_PLACE, p, n, t, op, 0, MPI_COMM_WORLD);
-    else MPI_Reduce(p, nullptr, n, t, op, 0, MPI_COMM_WORLD);
+    if (rank_ == 0)
+      MPI_Reduce(MPI_IN_PLACE, p, n, t, op, 0, MPI_COMM_WORLD);
+    else
+      MPI_Reduce(p, nullptr, n, t, op, 0, MPI_COMM_WORLD);
   }
   int rank_ = 0, size_ = 1, local_rank_ = 0;
 };

@@ -22,10 +22,15 @@ struct WeightedSums {
   void rescale(double new_max) {
     if (new_max <= max_lw) return;
     const double f = std::isfinite(max_lw) ? std::exp(max_lw - new_max) : 0.0, f2 = f * f;
-    sw *= f; sw2 *= f2; wmax *= f;
-    for (auto& v : swk) for (double& x : v) x *= f;
-    for (auto& v : sw2k) for (double& x : v) x *= f2;
-    for (auto& v : sw2k2) for (double& x : v) x *= f2;
+    sw *= f;
+    sw2 *= f2;
+    wmax *= f;
+    for (auto& v : swk)
+      for (double& x : v) x *= f;
+    for (auto& v : sw2k)
+      for (double& x : v) x *= f2;
+    for (auto& v : sw2k2)
+      for (double& x : v) x *= f2;
     max_lw = new_max;
   }
 };
@@ -94,7 +99,8 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
   // Degenerate: few effective draws in absolute terms, or a tiny fraction of the draws.
   if (r.ess < std::min(100.0, 0.5 * draws) || r.ess < 1e-3 * draws)
     r.warnings.push_back("importance weights degenerate: ESS = " + std::to_string(r.ess) + " of " +
-                         std::to_string(draws) + " draws; the estimate and its error are unreliable "
+                         std::to_string(draws) +
+                         " draws; the estimate and its error are unreliable "
                          "(use fewer training points, smaller beta or more draws)");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -6,16 +6,25 @@
 namespace fwmc {
 
 PriorKernelDraws::PriorKernelDraws(Backend<double>& be, const ModelSpec& m, const Dataset& d, int batch)
-    : be_(be), m_(m), B_(batch), N_(d.N()), P_(d.P), D_(m.positions()), R_(d.N() * m.positions()),
-      model_(make_feature_model<double>(be, m, d, 0.0, batch, 0)), theta_(be, model_->state_size()),
-      kern_(be, static_cast<std::size_t>(batch) * R_ * R_), K_(m.depth()) {}
+    : be_(be),
+      m_(m),
+      B_(batch),
+      N_(d.N()),
+      P_(d.P),
+      D_(m.positions()),
+      R_(d.N() * m.positions()),
+      model_(make_feature_model<double>(be, m, d, 0.0, batch, 0)),
+      theta_(be, model_->state_size()),
+      kern_(be, static_cast<std::size_t>(batch) * R_ * R_),
+      K_(m.depth()) {}
 
 Eigen::MatrixXd PriorKernelDraws::readout_gram(int k) const {
   const double* K = K_[m_.depth() - 1].data() + static_cast<std::size_t>(k) * R_ * R_;
   Eigen::MatrixXd g = Eigen::MatrixXd::Zero(P_, P_);
   for (int b = 0; b < P_; ++b)
     for (int a = 0; a < P_; ++a)
-      for (int i = 0; i < D_; ++i) g(a, b) += K[(static_cast<std::size_t>(i) * N_ + a) + static_cast<std::size_t>(R_) * (i * N_ + b)];
+      for (int i = 0; i < D_; ++i)
+        g(a, b) += K[(static_cast<std::size_t>(i) * N_ + a) + static_cast<std::size_t>(R_) * (i * N_ + b)];
   return g / D_;
 }
 
@@ -46,7 +55,9 @@ class OwningPriorDraws final : public PriorKernelSource {
       : be_(std::move(be)), draws_(*be_, m, d, batch) {}
   int batch() const override { return draws_.batch(); }
   int rows() const override { return draws_.rows(); }
-  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed) override { return draws_.draw(index, seed); }
+  const std::vector<std::vector<double>>& draw(long index, std::uint64_t seed) override {
+    return draws_.draw(index, seed);
+  }
   Eigen::MatrixXd readout_gram(int k) const override { return draws_.readout_gram(k); }
 
  private:

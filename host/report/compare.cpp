@@ -40,7 +40,10 @@ LayerComparison compare_layer(const LayerTheory& t, const KernelEstimate& e) {
     if (se_comb[i] > 0) {
       const double z = resid[i] / se_comb[i];
       c.max_abs_z = std::max(c.max_abs_z, std::abs(z));
-      if (e.mean.upper(i)) { c.chi2 += z * z; ++c.dof; }
+      if (e.mean.upper(i)) {
+        c.chi2 += z * z;
+        ++c.dof;
+      }
     }
   }
   frob_with_se(dth, th_mc ? t.theory_se.v : zero, c.frob_dK_th, c.frob_dK_th_se);

@@ -18,7 +18,11 @@ SlopeFit fit_loglog(const std::vector<double>& x, const std::vector<double>& y, 
   f.points = static_cast<int>(lx.size());
   if (f.points < 2) return f;
   for (std::size_t i = 0; i < lx.size(); ++i) {
-    S += w[i]; Sx += w[i] * lx[i]; Sy += w[i] * ly[i]; Sxx += w[i] * lx[i] * lx[i]; Sxy += w[i] * lx[i] * ly[i];
+    S += w[i];
+    Sx += w[i] * lx[i];
+    Sy += w[i] * ly[i];
+    Sxx += w[i] * lx[i] * lx[i];
+    Sxy += w[i] * lx[i] * ly[i];
   }
   const double det = S * Sxx - Sx * Sx;
   f.slope = (S * Sxy - Sx * Sy) / det;

@@ -1,10 +1,10 @@
 // sweep.csv, sweep.json, figures (gnuplot) and report.md of a width sweep.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,18 +25,22 @@ std::string fmt(double v) {
 }
 
 std::string csv(const std::vector<SweepRow>& rows) {
-  std::string s = "width,repeat,layer,frob_dK_exp,frob_dK_exp_se,frob_dK_th,frob_exp_minus_th,frob_exp_minus_th_se,"
-                  "residual_bias_corrected,rel_err,rhat_max,ess_bulk_min,seconds\n";
+  std::string s =
+      "width,repeat,layer,frob_dK_exp,frob_dK_exp_se,frob_dK_th,frob_exp_minus_th,frob_exp_minus_th_se,"
+      "residual_bias_corrected,rel_err,rhat_max,ess_bulk_min,seconds\n";
   for (const auto& r : rows)
-    s += std::to_string(r.width) + "," + std::to_string(r.repeat) + "," + std::to_string(r.layer) + "," + fmt(r.dK_exp) +
-         "," + fmt(r.dK_exp_se) + "," + fmt(r.dK_th) + "," + fmt(r.exp_minus_th) + "," + fmt(r.exp_minus_th_se) + "," +
-         fmt(r.residual_bc) + "," + fmt(r.rel_err) + "," + fmt(r.rhat_max) + "," + fmt(r.ess_bulk_min) + "," +
-         fmt(r.seconds) + "\n";
+    s += std::to_string(r.width) + "," + std::to_string(r.repeat) + "," + std::to_string(r.layer) + "," +
+         fmt(r.dK_exp) + "," + fmt(r.dK_exp_se) + "," + fmt(r.dK_th) + "," + fmt(r.exp_minus_th) + "," +
+         fmt(r.exp_minus_th_se) + "," + fmt(r.residual_bc) + "," + fmt(r.rel_err) + "," + fmt(r.rhat_max) + "," +
+         fmt(r.ess_bulk_min) + "," + fmt(r.seconds) + "\n";
   return s;
 }
 
 nlohmann::ordered_json fit_json(const SlopeFit& f) {
-  return {{"slope", f.slope}, {"slope_se", f.slope_se}, {"intercept", f.intercept}, {"points", f.points},
+  return {{"slope", f.slope},
+          {"slope_se", f.slope_se},
+          {"intercept", f.intercept},
+          {"points", f.points},
           {"chi2_per_dof", f.chi2_per_dof}};
 }
 
@@ -75,7 +79,8 @@ std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shap
     return diag ? (a * N + b) * D + i : ((a * N + b) * D + i) * D + j;
   };
   auto label = [](std::size_t a, std::size_t b, std::size_t i, std::size_t j) {
-    return "K(" + std::to_string(a) + "," + std::to_string(b) + ")_{" + std::to_string(i) + "," + std::to_string(j) + "}";
+    return "K(" + std::to_string(a) + "," + std::to_string(b) + ")_{" + std::to_string(i) + "," + std::to_string(j) +
+           "}";
   };
   std::vector<KernelEntry> out = {{idx(0, 0, 0, 0), label(0, 0, 0, 0)}};
   if (N > 1) out.push_back({idx(0, 1, 0, 0), label(0, 1, 0, 0)});
@@ -88,29 +93,32 @@ std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shap
   return out;
 }
 
-bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
-                        const std::vector<ScatterSet>& scatter, std::string& note) {
-  // sweep.json is the sweep's manifest: removed first and written last, so that it never stands beside a
-  // half-written report.
-  std::error_code ec;
-  std::filesystem::remove(dir + "/sweep.json", ec);
-  write_file_atomic(dir + "/sweep.csv", csv(rows));
-  std::set<int> layers;
-  for (const auto& r : rows) layers.insert(r.layer);
-  nlohmann::ordered_json j;
-  j["fits"] = nlohmann::ordered_json::array();
-  std::map<int, std::pair<SlopeFit, SlopeFit>> fits;
+namespace {
+
+using Fits = std::map<int, std::pair<SlopeFit, SlopeFit>>;  // layer -> (deviation fit, residual fit)
+
+// The log-log fits of every layer, as sweep.json's "fits", and into `fits` for the figures and the report.
+nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (int l : layers) {
     std::vector<double> x, y, ys, xr, yr, yrs, xt, yt, yts;
     std::vector<int> noise_limited;
     for (const auto& r : rows) {
       if (r.layer != l) continue;
-      x.push_back(r.width); y.push_back(r.dK_exp); ys.push_back(r.dK_exp_se);
-      xt.push_back(r.width); yt.push_back(r.dK_th); yts.push_back(0.0);
+      x.push_back(r.width);
+      y.push_back(r.dK_exp);
+      ys.push_back(r.dK_exp_se);
+      xt.push_back(r.width);
+      yt.push_back(r.dK_th);
+      yts.push_back(0.0);
       // A residual is resolved when it stands twice above the noise floor; below that the bias-corrected value
       // mostly reflects the noise and would flatten the fitted slope.
-      if (r.residual_bc > 2 * r.noise) { xr.push_back(r.width); yr.push_back(r.residual_bc); yrs.push_back(r.exp_minus_th_se); }
-      else noise_limited.push_back(r.width);
+      if (r.residual_bc > 2 * r.noise) {
+        xr.push_back(r.width);
+        yr.push_back(r.residual_bc);
+        yrs.push_back(r.exp_minus_th_se);
+      } else
+        noise_limited.push_back(r.width);
     }
     const SlopeFit fe = fit_loglog(x, y, ys), fr = fit_loglog(xr, yr, yrs), ft = fit_loglog(xt, yt, yts);
     fits[l] = {fe, fr};
@@ -121,17 +129,24 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
       for (const auto& r : rows)
         if (r.layer == l && std::find(noise_limited.begin(), noise_limited.end(), r.width) != noise_limited.end()) {
           const double expect = yr[0] * std::pow(xr[0] / r.width, 2);
-          more.push_back({{"width", r.width}, {"expected_residual", expect}, {"noise", r.noise},
+          more.push_back({{"width", r.width},
+                          {"expected_residual", expect},
+                          {"noise", r.noise},
                           {"draws_factor", std::pow(2 * r.noise / expect, 2)}});
         }
-    j["fits"].push_back({{"layer", l}, {"dK_exp", fit_json(fe)}, {"residual_bias_corrected", fit_json(fr)},
-                         {"dK_th", fit_json(ft)}, {"noise_limited_widths", noise_limited},
-                         {"draws_needed_to_resolve", more}});
+    out.push_back({{"layer", l},
+                   {"dK_exp", fit_json(fe)},
+                   {"residual_bias_corrected", fit_json(fr)},
+                   {"dK_th", fit_json(ft)},
+                   {"noise_limited_widths", noise_limited},
+                   {"draws_needed_to_resolve", more}});
   }
-  j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  return out;
+}
 
-  // Figures: data files + one gnuplot script, rendered to PNG and SVG.
-  const std::string pd = dir + "/plot_data";
+// The figures' data files under pd; returns whether a cnn entry figure has data.
+bool write_plot_data(const std::string& pd, const std::vector<SweepRow>& rows, const std::vector<ScatterSet>& scatter,
+                     const std::set<int>& layers) {
   std::filesystem::create_directories(pd);
   for (int l : layers) {
     std::ofstream f(pd + "/deviation_L" + std::to_string(l) + ".dat");
@@ -141,9 +156,7 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
         f << r.width << " " << r.dK_exp << " " << r.dK_exp_se << " " << r.dK_th << " " << r.residual_bc << " "
           << r.exp_minus_th_se << " " << r.noise << "\n";
   }
-  std::set<int> widths;
   for (const auto& s : scatter) {
-    widths.insert(s.width);
     std::ofstream f(pd + "/scatter_L" + std::to_string(s.layer) + "_w" + std::to_string(s.width) + ".dat");
     for (std::size_t i = 0; i < s.exp.size(); ++i) f << s.th[i] << " " << s.exp[i] << "\n";
   }
@@ -159,10 +172,38 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
     for (const ScatterSet* s : sets) {
       f << s->width;
       for (const auto& e : cnn_figure_entries(s->shape))
-        f << " " << s->width * s->exp[e.index] << " " << s->width * s->mcse[e.index] << " " << s->width * s->th[e.index];
+        f << " " << s->width * s->exp[e.index] << " " << s->width * s->mcse[e.index] << " "
+          << s->width * s->th[e.index];
       f << "\n";
     }
   }
+  return cnn;
+}
+
+// The deviation figure's gnuplot commands for one terminal.
+void deviation_plot(std::ostream& gp, const std::string& pd, const std::set<int>& layers, Fits& fits) {
+  gp << "set multiplot layout 1," << layers.size() << "\nset logscale xy\nset key bottom left\nset grid\n"
+     << "set xlabel 'width n'\nset ylabel 'Frobenius norm'\n";
+  for (int l : layers) {
+    const auto& f = fits[l];
+    gp << "set title noenhanced sprintf('layer " << l << ": slopes %.2f +- %.2f (deviation), %.2f +- %.2f (residual)', "
+       << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", " << f.second.slope_se << ")\n";
+    const std::string d = "'" + pd + "/deviation_L" + std::to_string(l) + ".dat'";
+    gp << "plot " << d << " u 1:2:3 w yerrorbars pt 7 lc rgb '#1f77b4' t '||<K>_{exp} - K^{(0)}||', " << d
+       << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||', " << d
+       << " u 1:($5>2*$7?$5:1/0):6 w yerrorbars pt 5 lc rgb '#d62728' t '||<K>_{exp} - K_{th}|| (bias-corrected)', "
+       << d << " u 1:7 w lp dt 3 pt 1 lc rgb 'gray' t 'noise floor', "
+       << "exp(" << f.first.intercept << ")*x**(" << f.first.slope << ") lc rgb '#1f77b4' t 'fit (deviation)', "
+       << "exp(" << f.second.intercept << ")*x**(" << f.second.slope << ") lc rgb '#d62728' t 'fit (residual)'\n";
+  }
+  gp << "unset multiplot\nunset logscale\n";
+}
+
+// The gnuplot script of every figure, to PNG and SVG.
+std::string gnuplot_script(const std::string& dir, const std::string& pd, const std::vector<ScatterSet>& scatter,
+                           const std::set<int>& layers, Fits& fits, bool cnn) {
+  std::set<int> widths;
+  for (const auto& s : scatter) widths.insert(s.width);
   std::ostringstream gp;
   const int L = static_cast<int>(layers.size());
   for (const char* term : {"pngcairo size 520*L,440 font ',10'", "svg size 520*L,440 font 'sans,10'"}) {
@@ -171,21 +212,7 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
     t.replace(t.find("520*L"), 5, std::to_string(520 * L));
     gp << "set terminal " << t << "\n";
     gp << "set output '" << dir << "/fig_deviation." << (png ? "png" : "svg") << "'\n";
-    gp << "set multiplot layout 1," << L << "\nset logscale xy\nset key bottom left\nset grid\n"
-       << "set xlabel 'width n'\nset ylabel 'Frobenius norm'\n";
-    for (int l : layers) {
-      const auto& f = fits[l];
-      gp << "set title noenhanced sprintf('layer " << l << ": slopes %.2f +- %.2f (deviation), %.2f +- %.2f (residual)', "
-         << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", " << f.second.slope_se << ")\n";
-      const std::string d = "'" + pd + "/deviation_L" + std::to_string(l) + ".dat'";
-      gp << "plot " << d << " u 1:2:3 w yerrorbars pt 7 lc rgb '#1f77b4' t '||<K>_{exp} - K^{(0)}||', "
-         << d << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||', "
-         << d << " u 1:($5>2*$7?$5:1/0):6 w yerrorbars pt 5 lc rgb '#d62728' t '||<K>_{exp} - K_{th}|| (bias-corrected)', "
-         << d << " u 1:7 w lp dt 3 pt 1 lc rgb 'gray' t 'noise floor', "
-         << "exp(" << f.first.intercept << ")*x**(" << f.first.slope << ") lc rgb '#1f77b4' t 'fit (deviation)', "
-         << "exp(" << f.second.intercept << ")*x**(" << f.second.slope << ") lc rgb '#d62728' t 'fit (residual)'\n";
-    }
-    gp << "unset multiplot\nunset logscale\n";
+    deviation_plot(gp, pd, layers, fits);
     gp << "set output '" << dir << "/fig_scatter." << (png ? "png" : "svg") << "'\n";
     gp << "set multiplot layout 1," << L << "\nset key top left\nset xlabel 'theory dK_{th} entries'\n"
        << "set ylabel 'measured dK_{exp} entries'\n";
@@ -198,16 +225,22 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
     gp << "unset multiplot\n";
     if (cnn) cnn_entries_plot(gp, pd, scatter, layers, png ? "png" : "svg", dir);
   }
-  write_file_atomic(pd + "/figures.gp", gp.str());
-  const bool have_gnuplot = std::system("gnuplot --version > /dev/null 2>&1") == 0;
-  bool figures = false;
-  if (!have_gnuplot) {
-    note = "gnuplot not found: figures not rendered (install gnuplot-nox; the script is " + pd + "/figures.gp)";
-  } else {
-    figures = std::system(("gnuplot '" + pd + "/figures.gp' 2> '" + pd + "/gnuplot.log'").c_str()) == 0;
-    if (!figures) note = "gnuplot failed; see " + pd + "/gnuplot.log";
-  }
+  return gp.str();
+}
 
+// Runs gnuplot on the script; false (and why in `note`) when it is missing or fails.
+bool render_figures(const std::string& pd, std::string& note) {
+  if (std::system("gnuplot --version > /dev/null 2>&1") != 0) {
+    note = "gnuplot not found: figures not rendered (install gnuplot-nox; the script is " + pd + "/figures.gp)";
+    return false;
+  }
+  const bool ok = std::system(("gnuplot '" + pd + "/figures.gp' 2> '" + pd + "/gnuplot.log'").c_str()) == 0;
+  if (!ok) note = "gnuplot failed; see " + pd + "/gnuplot.log";
+  return ok;
+}
+
+std::string report_markdown(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits, bool cnn,
+                            const std::string& note) {
   std::ostringstream md;
   md << "# fwmc width sweep\n\n";
   md << "Deviation from the NNGP kernel, ||<K>_exp - K0||, should fall like 1/n; the residual from the leading-order "
@@ -215,7 +248,8 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
   md << "| layer | slope dK_exp | slope residual | residual points |\n|---|---|---|---|\n";
   for (int l : layers)
     md << "| " << l << " | " << fmt(fits[l].first.slope) << " ± " << fmt(fits[l].first.slope_se) << " | "
-       << fmt(fits[l].second.slope) << " ± " << fmt(fits[l].second.slope_se) << " | " << fits[l].second.points << " |\n";
+       << fmt(fits[l].second.slope) << " ± " << fmt(fits[l].second.slope_se) << " | " << fits[l].second.points
+       << " |\n";
   md << "\n![deviation vs width](fig_deviation.png)\n\n![measured vs theory entries](fig_scatter.png)\n\n";
   if (cnn)
     md << "Selected cnn kernel entries, scaled by the width (the theory's n dK is nearly flat in n; bars are MCSE):\n\n"
@@ -227,7 +261,30 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
        << fmt(r.dK_th) << " | " << fmt(r.residual_bc) << " | " << fmt(r.rel_err) << " | " << fmt(r.rhat_max) << " | "
        << fmt(r.ess_bulk_min) << " | " << fmt(r.seconds) << " |\n";
   if (!note.empty()) md << "\nNote: " << note << "\n";
-  write_file_atomic(dir + "/report.md", md.str());
+  return md.str();
+}
+
+}  // namespace
+
+bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
+                        const std::vector<ScatterSet>& scatter, std::string& note) {
+  // sweep.json is the sweep's manifest: removed first and written last, so that it never stands beside a
+  // half-written report.
+  std::error_code ec;
+  std::filesystem::remove(dir + "/sweep.json", ec);
+  write_file_atomic(dir + "/sweep.csv", csv(rows));
+  std::set<int> layers;
+  for (const auto& r : rows) layers.insert(r.layer);
+  nlohmann::ordered_json j;
+  Fits fits;
+  j["fits"] = fit_layers(rows, layers, fits);
+  j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  // Figures: data files + one gnuplot script, rendered to PNG and SVG.
+  const std::string pd = dir + "/plot_data";
+  const bool cnn = write_plot_data(pd, rows, scatter, layers);
+  write_file_atomic(pd + "/figures.gp", gnuplot_script(dir, pd, scatter, layers, fits, cnn));
+  const bool figures = render_figures(pd, note);
+  write_file_atomic(dir + "/report.md", report_markdown(rows, layers, fits, cnn, note));
   write_file_atomic(dir + "/sweep.json", j.dump(2) + "\n");
   return figures;
 }

@@ -1,8 +1,8 @@
 #include "host/run/batch_runner.hpp"
 
+#include "fwmc/atomic_file.hpp"
 #include "fwmc/feature_model.hpp"
 #include "fwmc/interrupt.hpp"
-#include "fwmc/atomic_file.hpp"
 #include "fwmc/version.hpp"
 
 namespace fwmc {
@@ -87,13 +87,15 @@ void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume
     } else {
       for (int k = 0; k < batch; ++k) totals.accept[static_cast<std::size_t>(bi) * batch + k] += info.accept_prob[k];
       totals.n.counted_steps += batch;
-      if ((it - sc.warmup + 1) % sc.thin == 0) acc.observe(sampler.state().theta.data(), sampler.state().U, &drops.alive());
+      if ((it - sc.warmup + 1) % sc.thin == 0)
+        acc.observe(sampler.state().theta.data(), sampler.state().U, &drops.alive());
     }
     if (writer_.due()) writer_.write(bi, it + 1, totals, stats_, drops, sampler, acc);
     if (progress_ && ((it + 1) % 25 == 0 || it + 1 == shape_.iters)) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
       const double rate = double(it + 1 - it0) * batch / std::max(el, 1e-9);
-      const double remaining = (double(shape_.iters - it - 1) + double(shape_.batches - bi - 1) * shape_.iters) * batch / rate;
+      const double remaining =
+          (double(shape_.iters - it - 1) + double(shape_.batches - bi - 1) * shape_.iters) * batch / rate;
       progress_({it < sc.warmup ? "warmup" : "sampling", it + 1, shape_.iters, bi + 1, shape_.batches, rate,
                  acc_window / window_n, remaining});
       acc_window = 0;

@@ -50,8 +50,8 @@ class CheckpointWriter {
 template <class T>
 class BatchRunner {
  public:
-  BatchRunner(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi,
-              const RunShape& shape, const Statistics& stats, const ProgressFn& progress, CheckpointWriter& writer)
+  BatchRunner(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi, const RunShape& shape,
+              const Statistics& stats, const ProgressFn& progress, CheckpointWriter& writer)
       : be_(be), plan_(plan), d_(d), phi_(phi), shape_(shape), stats_(stats), progress_(progress), writer_(writer) {}
   // Runs batch bi, from `resume` at iteration first_it when given, and adds it to the totals.
   void run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it);

@@ -14,7 +14,8 @@ namespace fwmc {
 
 class DropPolicy {
  public:
-  DropPolicy(int batch, long divergence_budget) : alive_(batch, 1), divergences_(batch, 0), budget_(divergence_budget) {}
+  DropPolicy(int batch, long divergence_budget)
+      : alive_(batch, 1), divergences_(batch, 0), budget_(divergence_budget) {}
   // After a step (sampling: past warm-up, where divergences count against the budget).
   void observe(const StepInfo& info, bool sampling, RunCounters& n) {
     for (std::size_t k = 0; k < alive_.size(); ++k) {

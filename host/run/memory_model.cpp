@@ -22,7 +22,10 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   const std::size_t t = precision_bytes(plan.precision);
   const std::size_t params = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
-  for (int w : m.widths) { sum_w += w; wmax = std::max<std::size_t>(wmax, w); }
+  for (int w : m.widths) {
+    sum_w += w;
+    wmax = std::max<std::size_t>(wmax, w);
+  }
   const std::size_t L = m.widths.size(), nd = m.n_out, Dp = m.positions(), S = m.window_size();
   const std::size_t DN = Dp * N, cg = static_cast<std::size_t>(std::max(1, s.chains / s.groups));
   const std::size_t groups = static_cast<std::size_t>(batch) / cg;
@@ -69,7 +72,8 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
     const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P);
     add(sh, e.shared, "Stein: layer 1's input kernel and per-group sums of Z delta^T", (groups + 1) * Dp * M * Tc * t);
   }
-  add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)", groups * entries * 8 * (L * stats + readout_stats));
+  add(sh, e.shared, "kernel accumulators (double, per group, layer and statistic)",
+      groups * entries * 8 * (L * stats + readout_stats));
   // Host (doubles). SC = chains x draws values per trace; L + 2 traces (U, loss, tr(K_l Phi)).
   const std::size_t draws = static_cast<std::size_t>(s.samples), C = static_cast<std::size_t>(s.chains);
   const std::size_t SC = C * draws, G = static_cast<std::size_t>(s.groups), E8 = entries * 8;
@@ -78,7 +82,8 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE: full (N D)^2 tensors.
   add(ho, e.host_always, "NNGP and theory tensors (all the run)", (4 * L + 1) * DN * DN * 8);
   add(ho, e.host_with_backend, "traces of a batch and of the run (while sampling)", draws * (L + 2) * 8 * (C + batch));
-  add(ho, e.host_with_backend, "kernel group sums, merging the last batch", ((L * stats + readout_stats) * G + groups) * E8);
+  add(ho, e.host_with_backend, "kernel group sums, merging the last batch",
+      ((L * stats + readout_stats) * G + groups) * E8);
   add(ho, unused, "after sampling: traces of the run", SC * (L + 2) * 8);
   // Raw and reordered sums of every statistic, and (Stein) about 4 L more per-group tensors while estimating.
   const std::size_t est = (2 * (L * stats + readout_stats) + (stein ? 4 * L + 3 : 1)) * G * E8;
@@ -108,11 +113,12 @@ std::string describe_memory(const RunPlan& plan) {
   items("per chain (backend)", e.per_chain_items, e.per_chain);
   items("per batch, shared (backend)", e.shared_items, e.shared);
   items("host (peak; the items after sampling replace the batch's)", e.host_items, e.host);
-  std::snprintf(line, sizeof line, "  backend total for a batch of %d chains: %.4g MiB (%d batch%s of %d chains)\n", batch,
-                mib(e.total(batch)), s.chains / batch, s.chains / batch == 1 ? "" : "es", batch);
+  std::snprintf(line, sizeof line, "  backend total for a batch of %d chains: %.4g MiB (%d batch%s of %d chains)\n",
+                batch, mib(e.total(batch)), s.chains / batch, s.chains / batch == 1 ? "" : "es", batch);
   out += line;
   if (same_memory) {
-    std::snprintf(line, sizeof line, "  expected peak (backend + host, CPU): %.4g MiB\n", mib(e.peak_same_memory(batch)));
+    std::snprintf(line, sizeof line, "  expected peak (backend + host, CPU): %.4g MiB\n",
+                  mib(e.peak_same_memory(batch)));
     out += line;
   }
   return out;
@@ -135,7 +141,8 @@ void check_memory(const RunPlan& plan) {
   // On the CPU the host's traces and sums share the same memory as the backend buffers.
   const std::size_t need = d.cuda ? e.total(batch) : e.peak_same_memory(batch);
   if (need <= budget) return;
-  const long fit = e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
+  const long fit =
+      e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
   char msg[512];
   if (fit < 1) {  // not even one chain: the model and data are the problem, not the number of chains
     std::string w;

@@ -13,8 +13,7 @@ KernelEstimate spatial_trace_estimate(const std::vector<double>& ordered, const 
   std::vector<double> tr(s.groups * NN, 0.0);
   for (int g = 0; g < s.groups; ++g)
     for (std::size_t ab = 0; ab < NN; ++ab)
-      for (int i = 0; i < s.D; ++i)
-        tr[g * NN + ab] += ordered[g * per + layout.index(ab / s.N, ab % s.N, i, i)] / s.D;
+      for (int i = 0; i < s.D; ++i) tr[g * NN + ab] += ordered[g * per + layout.index(ab / s.N, ab % s.N, i, i)] / s.D;
   return estimate_from_groups(tr, s.groups, s.N, 1, s.counts);
 }
 

@@ -64,7 +64,8 @@ RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset
   for (double g : totals.group_counts) counted += g;
   if (counted == 0)
     throw RuntimeError("every chain was dropped (" + std::to_string(n.dropped_nonfinite) + " non-finite, " +
-                       std::to_string(n.dropped_divergent) + " over the divergence budget): lower the step size, "
+                       std::to_string(n.dropped_divergent) +
+                       " over the divergence budget): lower the step size, "
                        "raise the warm-up, or check the data");
   RunResult r;
   r.traces = totals.traces;

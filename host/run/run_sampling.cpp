@@ -38,7 +38,8 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
   }
   for (int bi = first_batch; bi < shape.batch_hi; ++bi)
     runner.run(bi, totals, resume && bi == first_batch ? resume : nullptr, first_it);
-  double sampling_s = totals.sampling_s_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double sampling_s =
+      totals.sampling_s_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (comm.size() > 1) {  // assemble the run on rank 0; the other ranks are done
     totals.reduce_to_root(comm, sampling_s);
     if (comm.rank() != 0) {
@@ -62,8 +63,9 @@ RunResult run_sampling(const RunPlan& plan, const Dataset& d, const Eigen::Matri
   if (plan.ranks != world().size())
     throw RuntimeError("run_sampling: the plan was made for " + std::to_string(plan.ranks) + " process(es), not " +
                        std::to_string(world().size()));
-  RunResult r = plan.precision == Precision::f64 ? run_typed(*make_backend<double>(plan.device), plan, d, phi, progress, policy)
-                                                 : run_typed(*make_backend<float>(plan.device), plan, d, phi, progress, policy);
+  RunResult r = plan.precision == Precision::f64
+                    ? run_typed(*make_backend<double>(plan.device), plan, d, phi, progress, policy)
+                    : run_typed(*make_backend<float>(plan.device), plan, d, phi, progress, policy);
   r.device = plan.device.description;
   return r;
 }

@@ -8,8 +8,11 @@
 namespace fwmc {
 
 RunTotals::RunTotals(int chains, int groups, std::size_t entries, const Statistics& st, int depth, long draws)
-    : group_sums(st.count(), std::vector<double>(groups * entries, 0.0)), group_counts(groups, 0.0),
-      dropped(chains, 0.0), step_sizes(chains, 0.0), accept(chains, 0.0) {
+    : group_sums(st.count(), std::vector<double>(groups * entries, 0.0)),
+      group_counts(groups, 0.0),
+      dropped(chains, 0.0),
+      step_sizes(chains, 0.0),
+      accept(chains, 0.0) {
   traces.chains = chains;
   traces.draws = draws;
   traces.names = trace_names(depth);
@@ -63,7 +66,8 @@ void RunTotals::load(const CheckpointData& ck, const Statistics& st) {
   for (int k = 0; k < st.count(); ++k) same_size(group_sums[k], ck.get<double>("run/" + st.name(k)));
   same_size(step_sizes, ck.get<double>("run/step_sizes"));
   for (std::size_t k = 0; k < traces.values.size(); ++k)  // older checkpoints before any batch finished have none
-    if (ck.has("run/trace" + std::to_string(k))) same_size(traces.values[k], ck.get<double>("run/trace" + std::to_string(k)));
+    if (ck.has("run/trace" + std::to_string(k)))
+      same_size(traces.values[k], ck.get<double>("run/trace" + std::to_string(k)));
   sampling_s_before = ck.get_value<double>("sampling_s");
 }
 
@@ -74,7 +78,8 @@ void RunTotals::reduce_to_root(Comm& comm, double& sampling_s) {
   comm.sum_to_root(step_sizes);
   for (auto& v : traces.values) comm.sum_to_root(v);
   comm.sum_to_root(accept);
-  std::vector<long> c = {0, n.counted_steps, n.divergences, n.nonfinite_events, n.dropped_nonfinite, n.dropped_divergent};
+  std::vector<long> c = {
+      0, n.counted_steps, n.divergences, n.nonfinite_events, n.dropped_nonfinite, n.dropped_divergent};
   comm.sum_to_root(c);
   n = RunCounters{c[1], c[2], c[3], c[4], c[5]};
   comm.max_to_root(sampling_s);

@@ -23,7 +23,7 @@ struct RunTotals {
   std::vector<double> accept;                   // per chain: post-warm-up acceptance probabilities summed
   Traces traces;                                // every chain, draws x chains
   RunCounters n;
-  double sampling_s_before = 0;                 // sampling seconds of the runs this one resumes
+  double sampling_s_before = 0;  // sampling seconds of the runs this one resumes
 
   RunTotals(int chains, int groups, std::size_t entries, const Statistics& st, int depth, long draws);
 

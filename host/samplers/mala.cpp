@@ -22,8 +22,8 @@ class MalaKernel final : public TransitionKernel<T> {
     const auto& blocks = pot_.blocks();
     const int C = pot_.chains();
     for (const auto& b : blocks)
-      be_.langevin_propose(b.layout, state.theta.data() + b.offset, state.grad.data() + b.offset, in.step_dev,
-                           seed_, stream, prop_.theta() + b.offset);
+      be_.langevin_propose(b.layout, state.theta.data() + b.offset, state.grad.data() + b.offset, in.step_dev, seed_,
+                           stream, prop_.theta() + b.offset);
     prop_.evaluate();
     be_.fill_zero(qf_.data(), sizeof(double) * C);
     be_.fill_zero(qb_.data(), sizeof(double) * C);
@@ -36,8 +36,7 @@ class MalaKernel final : public TransitionKernel<T> {
     }
     const std::vector<double> qf = qf_.download(), qb = qb_.download();
     std::vector<double> log_alpha(C);
-    for (int c = 0; c < C; ++c)
-      log_alpha[c] = -(prop_.U()[c] - state.U[c]) + (qf[c] - qb[c]) / (4 * (*in.step)[c]);
+    for (int c = 0; c < C; ++c) log_alpha[c] = -(prop_.U()[c] - state.U[c]) + (qf[c] - qb[c]) / (4 * (*in.step)[c]);
     prop_.accept(in.it, log_alpha, none_, state, info);
   }
 

@@ -25,7 +25,8 @@ void MetropolisProposal<T>::accept(long it, const std::vector<double>& log_alpha
     info.nonfinite[c] = !std::isfinite(U_[c]);
     const bool bad = info.nonfinite[c] || !std::isfinite(log_alpha[c]) || reject[c];
     const double a = bad ? 0.0 : std::min(1.0, std::exp(log_alpha[c]));
-    const shared::RngKey key{seed_, chain0 + c, shared::stream_of(static_cast<std::uint64_t>(it) + 1, shared::kPurposeAccept)};
+    const shared::RngKey key{seed_, chain0 + c,
+                             shared::stream_of(static_cast<std::uint64_t>(it) + 1, shared::kPurposeAccept)};
     const double u = shared::uniform_open0<double>(shared::philox_block(key, 0).v[0]);
     info.accept_prob[c] = a;
     take[c] = !bad && u <= a;

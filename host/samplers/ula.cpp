@@ -19,8 +19,8 @@ class UlaKernel final : public TransitionKernel<T> {
   void step(ChainState<T>& state, const StepInputs& in, StepInfo& info) override {
     const std::uint32_t stream = shared::stream_of(static_cast<std::uint64_t>(in.it) + 1, shared::kPurposeNoise);
     for (const auto& b : pot_.blocks())
-      be_.langevin_propose(b.layout, state.theta.data() + b.offset, state.grad.data() + b.offset, in.step_dev,
-                           seed_, stream, prop_.data() + b.offset);
+      be_.langevin_propose(b.layout, state.theta.data() + b.offset, state.grad.data() + b.offset, in.step_dev, seed_,
+                           stream, prop_.data() + b.offset);
     std::swap(state.theta, prop_);
     pot_.evaluate(state.theta.data(), state.grad.data(), state.U);
     for (std::size_t c = 0; c < state.U.size(); ++c) {

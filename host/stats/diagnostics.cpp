@@ -70,12 +70,12 @@ double inverse_normal_cdf(double p) {
   if (p <= 0) return -std::numeric_limits<double>::infinity();
   if (p >= 1) return std::numeric_limits<double>::infinity();
   // Acklam's rational approximation, then two Newton steps on erfc for full double precision.
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
                              6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
                              3.754408661907416e+00};
   double x;
@@ -134,7 +134,10 @@ Chains z_scale(const Chains& x) {
 double rhat_raw(const Chains& x) {
   const double n = static_cast<double>(x[0].size());
   std::vector<double> means, vars;
-  for (const auto& c : x) { means.push_back(mean(c)); vars.push_back(var(c)); }
+  for (const auto& c : x) {
+    means.push_back(mean(c));
+    vars.push_back(var(c));
+  }
   const double B = n * var(means), W = mean(vars);
   return std::sqrt((B / W + n - 1) / n);
 }
@@ -166,7 +169,10 @@ double ess_raw(const Chains& x) {
     t += 2;
     rho_even = 1 - (mean_var - acov_mean(t)) / var_plus;
     rho_odd = 1 - (mean_var - acov_mean(t + 1)) / var_plus;
-    if (rho_even + rho_odd >= 0) { rho[t] = rho_even; rho[t + 1] = rho_odd; }
+    if (rho_even + rho_odd >= 0) {
+      rho[t] = rho_even;
+      rho[t + 1] = rho_odd;
+    }
   }
   const std::size_t max_t = t;
   if (rho_even > 0) rho[max_t] = rho_even;

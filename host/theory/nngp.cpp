@@ -8,8 +8,10 @@ namespace fwmc {
 
 double activation_kernel(Activation a, double s11, double s22, double s12) {
   switch (a) {
-    case Activation::linear: return s12;
-    case Activation::quadratic: return s11 * s22 + 2 * s12 * s12;
+    case Activation::linear:
+      return s12;
+    case Activation::quadratic:
+      return s11 * s22 + 2 * s12 * s12;
     case Activation::relu: {
       const double n = std::sqrt(s11 * s22);
       if (n <= 0) return 0.0;
@@ -18,7 +20,8 @@ double activation_kernel(Activation a, double s11, double s22, double s12) {
     }
     case Activation::erf:
       return 2 / M_PI * std::asin(std::clamp(2 * s12 / std::sqrt((1 + 2 * s11) * (1 + 2 * s22)), -1.0, 1.0));
-    case Activation::tanh: return gauss_hermite_kernel(a, s11, s22, s12, 64);
+    case Activation::tanh:
+      return gauss_hermite_kernel(a, s11, s22, s12, 64);
   }
   return s12;
 }
@@ -41,7 +44,10 @@ std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd
     const double s2 = m.sigma[l - 1] * m.sigma[l - 1];
     KernelTensor C = D == 1 ? out.back() : apply_window(m, out.back());
     for (double& x : C.v) x *= s2;
-    if (m.activation == Activation::linear) { out.push_back(C); continue; }
+    if (m.activation == Activation::linear) {
+      out.push_back(C);
+      continue;
+    }
     KernelTensor K(N, D);
     for (int a = 0; a < N; ++a)
       for (int b = 0; b < N; ++b)

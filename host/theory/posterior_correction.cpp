@@ -32,8 +32,9 @@ PhiResult compute_phi(const ModelSpec& m, const KernelTensor& K_L, int P, const 
   const Eigen::MatrixXd Gyy = Y * Y.transpose() / double(Y.cols());
   Eigen::LLT<Eigen::MatrixXd> llt(r.gamma);
   if (llt.info() != Eigen::Success || !r.gamma.allFinite())
-    throw InputError("theory: Gamma = K_out + I/beta is singular in double precision (beta = " + std::to_string(beta) +
-                     "): the training inputs are duplicated, collinear or constant; lower [posterior] beta or remove them");
+    throw InputError(
+        "theory: Gamma = K_out + I/beta is singular in double precision (beta = " + std::to_string(beta) +
+        "): the training inputs are duplicated, collinear or constant; lower [posterior] beta or remove them");
   const Eigen::MatrixXd Ginv = llt.solve(Eigen::MatrixXd::Identity(P, P));
   r.phi = Ginv * (Gyy - r.gamma) * Ginv;
   r.phi = 0.5 * (r.phi + r.phi.transpose());

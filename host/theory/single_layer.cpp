@@ -12,7 +12,10 @@ namespace {
 // All perfect matchings of {0..n-1} (n even), as lists of pairs.
 void matchings(std::vector<int> rest, std::vector<std::pair<int, int>>& cur,
                std::vector<std::vector<std::pair<int, int>>>& out) {
-  if (rest.empty()) { out.push_back(cur); return; }
+  if (rest.empty()) {
+    out.push_back(cur);
+    return;
+  }
   const int first = rest[0];
   for (std::size_t k = 1; k < rest.size(); ++k) {
     std::vector<int> r2;
@@ -59,7 +62,7 @@ KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTenso
   const Eigen::MatrixXd C = s1 * X * X.transpose() / double(X.cols());
   const double coef = m.n_out * m.sigma[1] * m.sigma[1] / (2.0 * m.widths[0]);
   KernelTensor K = K0_1;
-  #pragma omp parallel for collapse(2) schedule(dynamic)
+#pragma omp parallel for collapse(2) schedule(dynamic)
   for (int a = 0; a < N; ++a)
     for (int b = 0; b < N; ++b) {
       const int i4[4] = {a, a, b, b};
@@ -78,8 +81,8 @@ KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTenso
 }
 
 void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
-                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
-                            KernelTensor& mean, KernelTensor& se) {
+                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed, KernelTensor& mean,
+                            KernelTensor& se) {
   const int N = static_cast<int>(X.rows()), n0 = static_cast<int>(X.cols());
   const long B = 2048;
   // Moments of X_ab = phi_a phi_b and Y = Q - y0 (y0: a pilot mean, to keep the sums well conditioned).
@@ -98,7 +101,10 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
     Eigen::MatrixXd F = (Xs * W).unaryExpr([&](double z) { return apply_activation(m.activation, z); });
     const Eigen::MatrixXd FT = F.topRows(P);
     Eigen::VectorXd Q = ((phi * FT).array() * FT.array()).colwise().sum().transpose();
-    if (first) { y0 = Q.mean(); first = false; }
+    if (first) {
+      y0 = Q.mean();
+      first = false;
+    }
     Q.array() -= y0;
     const Eigen::MatrixXd F2 = F.array().square().matrix();
     const Eigen::VectorXd Q2 = Q.array().square().matrix();

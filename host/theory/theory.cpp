@@ -51,7 +51,8 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.draws = pm.draws;
     r.method = "prior_moments";
   };
-  if (method == "prior_moments") {
+  // "auto" falls back to the prior moments below, after the closed forms: the repeated branch is meant.
+  if (method == "prior_moments") {  // NOLINT(bugprone-branch-clone)
     use_prior_moments();
   } else if (linear && m.arch == Arch::fcn) {
     th = deep_linear_fcn_theory(m, K0, r.phi.phi, P);

@@ -43,8 +43,8 @@ class Backend {
   void gemm(T alpha, const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T beta, const MatrixBatch<T>& C,
             int batch = 1) {
     const GemmShape s = gemm_shape(A, B, C);
-    gemm_strided(A.transposed, B.transposed, s.m, s.n, s.k, alpha, A.data, A.ld, A.stride, B.data, B.ld, B.stride,
-                 beta, C.data, C.ld, C.stride, batch);
+    gemm_strided(A.transposed, B.transposed, s.m, s.n, s.k, alpha, A.data, A.ld, A.stride, B.data, B.ld, B.stride, beta,
+                 C.data, C.ld, C.stride, batch);
   }
   // The same in cuBLAS's strided-batched argument list (strides in elements; stride 0 shares an operand): what a
   // backend implements. Callers use gemm.
@@ -58,8 +58,7 @@ class Backend {
   virtual void activation_backward(int act, long n, const T* z, T* dz) = 0;
   // Per chain: r = f - y over the P training rows of f (N x n_out, ld N) against shared y (P x n_out, ld P);
   // dF = beta r written into f's layout (rows >= P zeroed); loss[c] = sum r^2 (double).
-  virtual void residual(int P, int N, int n_out, int chains, const T* f, const T* y, T beta, T* dF,
-                        double* loss) = 0;
+  virtual void residual(int P, int N, int n_out, int chains, const T* f, const T* y, T beta, T* dF, double* loss) = 0;
   // grad += theta / sigma^2; energy[c] += sum theta^2 / (2 sigma^2)   (energy accumulates across layers).
   virtual void add_prior(const ChainBlock& b, const T* theta, double inv_sigma2, T* grad, double* energy) = 0;
   // out = theta - h_c grad + sqrt(2 h_c) xi,  xi = normal(key(seed, chain), stream, elem).
@@ -104,10 +103,22 @@ class Buffer {
     p_ = n ? static_cast<E*>(be.allocate(n * sizeof(E))) : nullptr;
     if (n) be.fill_zero(p_, n * sizeof(E));
   }
-  ~Buffer() { if (p_) be_->release(p_); }
-  Buffer(Buffer&& o) noexcept : be_(o.be_), p_(o.p_), n_(o.n_) { o.p_ = nullptr; o.n_ = 0; }
+  ~Buffer() {
+    if (p_) be_->release(p_);
+  }
+  Buffer(Buffer&& o) noexcept : be_(o.be_), p_(o.p_), n_(o.n_) {
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
   Buffer& operator=(Buffer&& o) noexcept {
-    if (this != &o) { if (p_) be_->release(p_); be_ = o.be_; p_ = o.p_; n_ = o.n_; o.p_ = nullptr; o.n_ = 0; }
+    if (this != &o) {
+      if (p_) be_->release(p_);
+      be_ = o.be_;
+      p_ = o.p_;
+      n_ = o.n_;
+      o.p_ = nullptr;
+      o.n_ = 0;
+    }
     return *this;
   }
   Buffer(const Buffer&) = delete;

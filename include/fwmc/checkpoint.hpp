@@ -14,17 +14,21 @@ std::uint64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 146959810
 
 class CheckpointData {
  public:
-  std::string version;       // fwmc version that wrote it
+  std::string version;  // fwmc version that wrote it
   std::uint64_t config_hash = 0;
 
   void put_bytes(const std::string& name, const void* p, std::size_t n) {
     sections_[name].assign(static_cast<const char*>(p), static_cast<const char*>(p) + n);
   }
   template <class E>
-  void put(const std::string& name, const std::vector<E>& v) { put_bytes(name, v.data(), v.size() * sizeof(E)); }
+  void put(const std::string& name, const std::vector<E>& v) {
+    put_bytes(name, v.data(), v.size() * sizeof(E));
+  }
   void put_string(const std::string& name, const std::string& s) { put_bytes(name, s.data(), s.size()); }
   template <class E>
-  void put_value(const std::string& name, const E& x) { put_bytes(name, &x, sizeof x); }
+  void put_value(const std::string& name, const E& x) {
+    put_bytes(name, &x, sizeof x);
+  }
 
   bool has(const std::string& name) const { return sections_.count(name) != 0; }
   // Throws RuntimeError naming the section when it is missing or its size does not fit E.

@@ -12,7 +12,7 @@ std::vector<LayerComparison> spatial_trace_comparisons(const TheoryResult& th, c
 
 struct CnnFormDistance {
   int layer = 0;
-  double propagated = 0, unpropagated = 0;            // ||<K>_exp - K_th|| / ||MCSE|| (1 = noise level)
+  double propagated = 0, unpropagated = 0;  // ||<K>_exp - K_th|| / ||MCSE|| (1 = noise level)
   double max_z_propagated = 0, max_z_unpropagated = 0;
 };
 // Deep linear cnn only (the closed forms); empty otherwise.

@@ -32,8 +32,8 @@ class CnnModel final : public FeatureModel<T> {
   int C_, N_, P_, L_, D_, S_;
   double beta_;
   std::vector<ParamBlock> blocks_;
-  Buffer<T, T> patches0_, Y_;                 // first-layer patches (D N x S c0), shared; targets P x n_d
-  Buffer<int, T> nb_, inv_;                   // neighbour table and its inverse (D x S)
+  Buffer<T, T> patches0_, Y_;  // first-layer patches (D N x S c0), shared; targets P x n_d
+  Buffer<int, T> nb_, inv_;    // neighbour table and its inverse (D x S)
   Buffer<T, T> dA_, dB_, patches_, dpatches_;
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   Buffer<double, T> loss_, energy_;

@@ -11,15 +11,15 @@ namespace fwmc {
 struct LayerComparison {
   int layer = 0;
   bool has_theory = false;
-  double frob_dK_exp = 0, frob_dK_exp_se = 0;      // ||<K>_exp - K0||
-  double frob_dK_th = 0, frob_dK_th_se = 0;        // ||K_th - K0||
+  double frob_dK_exp = 0, frob_dK_exp_se = 0;  // ||<K>_exp - K0||
+  double frob_dK_th = 0, frob_dK_th_se = 0;    // ||K_th - K0||
   double frob_exp_minus_th = 0, frob_exp_minus_th_se = 0;
-  double frob_mcse = 0;                            // sqrt(sum MCSE^2)
-  double rel_err = 0, rel_err_se = 0;              // ||dK_exp - dK_th|| / ||dK_th||
-  double max_abs_z = 0;                            // max |mean - theory| / sqrt(mcse^2 + se_th^2)
-  double chi2 = 0;                                 // sum z^2 over the independent (upper-triangle) entries
+  double frob_mcse = 0;                // sqrt(sum MCSE^2)
+  double rel_err = 0, rel_err_se = 0;  // ||dK_exp - dK_th|| / ||dK_th||
+  double max_abs_z = 0;                // max |mean - theory| / sqrt(mcse^2 + se_th^2)
+  double chi2 = 0;                     // sum z^2 over the independent (upper-triangle) entries
   long dof = 0;
-  double max_abs_z_nngp = 0;                       // same against the NNGP kernel
+  double max_abs_z_nngp = 0;  // same against the NNGP kernel
 };
 
 // Frobenius norm of a and its standard error by the delta method given per-entry SEs.

@@ -7,26 +7,26 @@
 namespace fwmc {
 
 struct DataConfig {
-  std::string kind = "synthetic";       // synthetic | npy | csv | idx
-  std::string x, y, x_test;             // paths (npy/csv/idx)
-  int n_train = 0, n_test = 0;          // synthetic sizes; files: 0 = all rows
-  int input_dim = 16;                   // synthetic fcn input dimension
-  std::vector<int> input_shape;         // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
-  int output_dim = 1;                   // synthetic n_d
+  std::string kind = "synthetic";  // synthetic | npy | csv | idx
+  std::string x, y, x_test;        // paths (npy/csv/idx)
+  int n_train = 0, n_test = 0;     // synthetic sizes; files: 0 = all rows
+  int input_dim = 16;              // synthetic fcn input dimension
+  std::vector<int> input_shape;    // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
+  int output_dim = 1;              // synthetic n_d
   std::uint64_t seed = 1;
-  std::string targets = "teacher";      // synthetic: teacher (random net of the same arch + noise) | noise
-  double noise = 0.1;                   // synthetic: std of the target noise
-  std::string normalize = "none";       // none | center_unit | center_l2 | standardize
-  std::vector<int> resize;              // [h, w] box down-sampling of images
+  std::string targets = "teacher";  // synthetic: teacher (random net of the same arch + noise) | noise
+  double noise = 0.1;               // synthetic: std of the target noise
+  std::string normalize = "none";   // none | center_unit | center_l2 | standardize
+  std::vector<int> resize;          // [h, w] box down-sampling of images
 };
 
 struct ModelConfig {
-  std::string arch = "fcn";             // fcn | cnn1d | cnn2d
-  std::vector<int> widths = {64, 64};   // hidden widths (fcn) or channels (cnn)
-  std::string activation = "linear";    // linear | relu | erf | tanh | quadratic
-  std::vector<double> sigma;            // L+1 prior stds, readout last (a scalar is broadcast)
-  int window = 3;                       // cnn window (odd)
-  std::string evaluation = "auto";      // auto | product | layers (see ModelSpec::evaluation)
+  std::string arch = "fcn";            // fcn | cnn1d | cnn2d
+  std::vector<int> widths = {64, 64};  // hidden widths (fcn) or channels (cnn)
+  std::string activation = "linear";   // linear | relu | erf | tanh | quadratic
+  std::vector<double> sigma;           // L+1 prior stds, readout last (a scalar is broadcast)
+  int window = 3;                      // cnn window (odd)
+  std::string evaluation = "auto";     // auto | product | layers (see ModelSpec::evaluation)
 };
 
 struct PosteriorConfig {
@@ -34,27 +34,27 @@ struct PosteriorConfig {
 };
 
 struct SamplerConfig {
-  std::string method = "hmc";           // ula | mala | hmc
+  std::string method = "hmc";  // ula | mala | hmc
   int chains = 64;
   int warmup = 500;
   int samples = 1000;
   int thin = 1;
   double step_size = 0.01;
   int leapfrog_steps = 10;
-  double target_accept = 0.0;           // 0: method default (MALA 0.574, HMC 0.8)
-  bool adapt = true;                    // dual averaging during warm-up (ULA: never)
-  int groups = 32;                      // chain groups for MCSE
-  int chain_batch = 0;                  // chains advanced together (0: all); a multiple of chains/groups
-  std::vector<double> mass;             // HMC diagonal mass per layer (empty: identity; scalar broadcast)
-  long divergence_budget = -1;          // drop a chain after this many post-warm-up divergences (-1: never)
+  double target_accept = 0.0;   // 0: method default (MALA 0.574, HMC 0.8)
+  bool adapt = true;            // dual averaging during warm-up (ULA: never)
+  int groups = 32;              // chain groups for MCSE
+  int chain_batch = 0;          // chains advanced together (0: all); a multiple of chains/groups
+  std::vector<double> mass;     // HMC diagonal mass per layer (empty: identity; scalar broadcast)
+  long divergence_budget = -1;  // drop a chain after this many post-warm-up divergences (-1: never)
   std::uint64_t seed = 0;
-  std::string device = "auto";          // auto | cpu | cuda
-  std::string precision = "float";      // float | double
+  std::string device = "auto";      // auto | cpu | cuda
+  std::string precision = "float";  // float | double
 };
 
 struct TheoryConfig {
-  std::string method = "auto";          // auto | closed_form | prior_moments
-  long draws = 200000;                  // Monte Carlo draws where the theory needs them
+  std::string method = "auto";  // auto | closed_form | prior_moments
+  long draws = 200000;          // Monte Carlo draws where the theory needs them
   std::uint64_t seed = 7;
   std::string cnn_form = "propagated";  // propagated | unpropagated
   bool compare_cnn_forms = false;       // fwmc run on a linear cnn: distance to both forms in MCSE units
@@ -62,10 +62,10 @@ struct TheoryConfig {
 
 struct OutputConfig {
   std::string dir = "fwmc_out";
-  double checkpoint_every = 600;        // seconds
-  std::vector<int> kernel_inputs;       // accumulate the kernel over these inputs only (empty: all N)
-  std::string kernel_positions = "all"; // all | diagonal (cnn: only K(a,b)_ii, for large D)
-  std::string estimator = "stein";      // stein | plain | both (docs/theory.md 11)
+  double checkpoint_every = 600;         // seconds
+  std::vector<int> kernel_inputs;        // accumulate the kernel over these inputs only (empty: all N)
+  std::string kernel_positions = "all";  // all | diagonal (cnn: only K(a,b)_ii, for large D)
+  std::string estimator = "stein";       // stein | plain | both (docs/theory.md 11)
 };
 
 // The widest hidden layer a config may ask for (fwmc sweep checks its widths against it too).
@@ -78,7 +78,7 @@ struct Config {
   SamplerConfig sampler;
   TheoryConfig theory;
   OutputConfig output;
-  std::string source;                   // file name, or "<embedded default>", for messages
+  std::string source;  // file name, or "<embedded default>", for messages
 };
 
 // Parses TOML text, applies `section.key=value` overrides (values in TOML syntax), validates every key.
@@ -88,7 +88,8 @@ Config parse_config(const std::string& toml_text, const std::string& source,
 Config load_config_file(const std::string& path, const std::vector<std::string>& overrides = {});
 Config load_default_config(const std::vector<std::string>& overrides = {});
 // As load_config_file, from the file's text (relative data paths resolve against path's directory).
-Config load_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides = {});
+Config load_config_text(const std::string& text, const std::string& path,
+                        const std::vector<std::string>& overrides = {});
 
 // The fully resolved config as a JSON string (echoed into outputs).
 std::string config_to_json(const Config& c);

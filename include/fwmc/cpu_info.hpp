@@ -20,10 +20,10 @@ struct CpuIsa {
 CpuIsa detect_isa();
 
 struct BlasInfo {
-  std::string config;          // e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
-  std::string kernel;          // the core type whose kernels run, e.g. "SkylakeX"
-  std::string selected_by;     // "" (the BLAS's own choice), "fwmc" or "OPENBLAS_CORETYPE" (the user's)
-  std::string replaced;        // the BLAS's own choice when fwmc replaced it
+  std::string config;       // e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
+  std::string kernel;       // the core type whose kernels run, e.g. "SkylakeX"
+  std::string selected_by;  // "" (the BLAS's own choice), "fwmc" or "OPENBLAS_CORETYPE" (the user's)
+  std::string replaced;     // the BLAS's own choice when fwmc replaced it
 };
 BlasInfo blas_info();
 

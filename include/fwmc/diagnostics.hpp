@@ -8,10 +8,10 @@ namespace fwmc {
 
 using Chains = std::vector<std::vector<double>>;
 
-double rhat_basic(const Chains& x);          // classic R-hat, no split, no ranks
-double rhat_rank(const Chains& x);           // max(bulk, tail) rank-normalised split R-hat
-double ess_bulk(const Chains& x);            // rank-normalised split ESS
-double ess_tail(const Chains& x);            // min ESS of the 5% and 95% quantile indicators
+double rhat_basic(const Chains& x);  // classic R-hat, no split, no ranks
+double rhat_rank(const Chains& x);   // max(bulk, tail) rank-normalised split R-hat
+double ess_bulk(const Chains& x);    // rank-normalised split ESS
+double ess_tail(const Chains& x);    // min ESS of the 5% and 95% quantile indicators
 // Nested R-hat: chains grouped into `groups` superchains of equal size (consecutive chains).
 double rhat_nested(const Chains& x, int groups);
 
@@ -22,9 +22,9 @@ double drift_z(const Chains& x, int groups);
 
 // Building blocks (exposed for tests).
 Chains split_chains(const Chains& x);
-Chains z_scale(const Chains& x);             // pooled average ranks -> normal scores
-double rhat_raw(const Chains& x);            // Gelman-Rubin on the given chains
-double ess_raw(const Chains& x);             // Geyer initial-monotone ESS on the given chains
+Chains z_scale(const Chains& x);   // pooled average ranks -> normal scores
+double rhat_raw(const Chains& x);  // Gelman-Rubin on the given chains
+double ess_raw(const Chains& x);   // Geyer initial-monotone ESS on the given chains
 double inverse_normal_cdf(double p);
 
 }  // namespace fwmc

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "fwmc/dataset.hpp"
-#include "fwmc/model_spec.hpp"
 #include "fwmc/feature_model.hpp"
+#include "fwmc/model_spec.hpp"
 #include "fwmc/potential.hpp"
 
 namespace fwmc {
@@ -40,11 +40,11 @@ class FcnModel final : public FeatureModel<T> {
   int C_, N_, P_, L_;
   double beta_;
   std::vector<ParamBlock> blocks_;
-  Buffer<T, T> X_, Y_;                       // X: N x n0 column-major; Y: P x n_d
-  Buffer<T, T> dA_, dB_;                     // two backward scratch buffers
+  Buffer<T, T> X_, Y_;    // X: N x n0 column-major; Y: P x n_d
+  Buffer<T, T> dA_, dB_;  // two backward scratch buffers
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   bool product_ = false;
-  std::vector<Buffer<T, T>> A_, E_;          // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
+  std::vector<Buffer<T, T>> A_, E_;  // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
   Buffer<double, T> loss_, energy_;
   std::vector<double> loss_h_;
 };

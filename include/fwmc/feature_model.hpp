@@ -69,8 +69,8 @@ std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::
 
 // The prior's share of U and grad U, then U = beta/2 loss + prior energy per chain (energy: scratch, one per chain).
 template <class T>
-void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad,
-                         double* energy, const std::vector<double>& loss, double beta, std::vector<double>& U);
+void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* energy,
+                         const std::vector<double>& loss, double beta, std::vector<double>& U);
 
 template <class T>
 std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,

@@ -49,7 +49,9 @@ struct Statistics {
   bool stein = false, preact = false, readout = false;
   Statistics() = default;
   Statistics(const ModelSpec& m, bool with_stein)
-      : layers(m.depth()), stein(with_stein), preact(with_stein && m.activation != Activation::linear),
+      : layers(m.depth()),
+        stein(with_stein),
+        preact(with_stein && m.activation != Activation::linear),
         readout(with_stein && m.positions() == 1) {}
   int count() const { return layers * (1 + stein + preact) + 2 * readout; }
   int K(int l) const { return l - 1; }
@@ -92,14 +94,14 @@ class KernelAccumulator {
   FeatureModel<T>& model_;
   Statistics stats_;
   int G_, C_, N_, P_, L_, D_, R_;
-  int M_, Rs_;            // selected inputs; selected rows D M
-  int Tc_;                // columns of the training side of R: fcn P (rows a < P), cnn every row (D N)
-  bool diag_, gather_;    // spatial diagonal only; copy the selected rows into gathered_ first
+  int M_, Rs_;          // selected inputs; selected rows D M
+  int Tc_;              // columns of the training side of R: fcn P (rows a < P), cnn every row (D N)
+  bool diag_, gather_;  // spatial diagonal only; copy the selected rows into gathered_ first
   long draws_ = 0;
   Buffer<T, T> phi_, kscratch_, phiH_, gathered_, gathered_in_, kin_, zdelta_;
   Buffer<T, T> shared_kin_, zsum_, ones_;  // layer 1's input kernel (fixed for the run); per-group sums of Z delta^T
   bool shared_kin_ready_ = false;
-  Buffer<int, T> rows_;   // row map of the gather: the selected rows i*N + a first
+  Buffer<int, T> rows_;                 // row map of the gather: the selected rows i*N + a first
   std::vector<Buffer<double, T>> acc_;  // per statistic: G x entries
   Buffer<double, T> dots_;
   Traces traces_;

@@ -20,7 +20,7 @@ struct MemoryEstimate {
   // Host bytes: held throughout (theory tensors), while a batch's backend memory is live (traces and group sums
   // being merged), and after sampling (the run's traces and sums, the kernel estimates and the diagnostics).
   std::size_t host_always = 0, host_with_backend = 0, host_after = 0;
-  std::size_t host = 0;       // the host's peak: host_always + max(host_with_backend, host_after)
+  std::size_t host = 0;  // the host's peak: host_always + max(host_with_backend, host_after)
   std::vector<MemoryItem> per_chain_items, shared_items, host_items;
   // Backend bytes of one batch.
   std::size_t total(int chains) const { return per_chain * static_cast<std::size_t>(chains) + shared; }

@@ -27,17 +27,17 @@ const char* activation_name(Activation a);
 struct ModelSpec {
   Arch arch = Arch::fcn;
   Activation activation = Activation::linear;
-  std::vector<int> widths;       // n_1..n_L (channels for cnn)
-  std::vector<double> sigma;     // sigma_1..sigma_{L+1}
-  int window = 1;                // cnn window extent per axis (odd)
-  std::vector<int> spatial;      // cnn: {D} or {H, W}; fcn: empty
-  int in_channels = 0;           // n0 (fcn) or c0 (cnn)
-  int n_out = 1;                 // n_d
+  std::vector<int> widths;    // n_1..n_L (channels for cnn)
+  std::vector<double> sigma;  // sigma_1..sigma_{L+1}
+  int window = 1;             // cnn window extent per axis (odd)
+  std::vector<int> spatial;   // cnn: {D} or {H, W}; fcn: empty
+  int in_channels = 0;        // n0 (fcn) or c0 (cnn)
+  int n_out = 1;              // n_d
   Evaluation evaluation = Evaluation::automatic;
 
   int depth() const { return static_cast<int>(widths.size()); }
-  int positions() const;         // D (1 for fcn)
-  int window_size() const;       // |S| (1 for fcn)
+  int positions() const;    // D (1 for fcn)
+  int window_size() const;  // |S| (1 for fcn)
   int layer_width(int l) const { return l == 0 ? in_channels : widths[l - 1]; }
   // Spatial offsets of the window as flat position shifts, computed per position (circular padding).
   // neighbor(i, s) = index of position i + offset s (mod size per axis).

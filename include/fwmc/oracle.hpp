@@ -14,8 +14,8 @@ namespace fwmc {
 struct OracleResult {
   std::vector<KernelEstimate> kernels;  // layers 1..L: weighted mean and its standard error
   long draws = 0;
-  double ess = 0;                       // (sum w)^2 / sum w^2
-  double max_weight_share = 0;          // largest normalised weight
+  double ess = 0;               // (sum w)^2 / sum w^2
+  double max_weight_share = 0;  // largest normalised weight
   double seconds = 0;
   std::vector<std::string> warnings;
 };

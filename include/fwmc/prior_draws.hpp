@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <memory>
 #include "fwmc/backend.hpp"
 #include "fwmc/dataset.hpp"
-#include <memory>
 
 #include <Eigen/Dense>
 

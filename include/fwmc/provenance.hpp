@@ -13,8 +13,8 @@
 namespace fwmc {
 
 struct DataFileHash {
-  std::string key;         // "data.x", "data.y", "data.x_test"
-  std::string path;        // as the config names it (absolute)
+  std::string key;   // "data.x", "data.y", "data.x_test"
+  std::string path;  // as the config names it (absolute)
   std::uintmax_t bytes = 0;
   std::uint64_t fnv1a = 0;  // of the file's bytes
 };

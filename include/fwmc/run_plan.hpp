@@ -20,17 +20,17 @@ inline const char* precision_name(Precision p) { return p == Precision::f64 ? "d
 inline std::size_t precision_bytes(Precision p) { return p == Precision::f64 ? 8 : 4; }
 
 struct RunPlan {
-  Config config;                        // as given (echoed into summary.json and the provenance)
+  Config config;  // as given (echoed into summary.json and the provenance)
   ModelSpec model;
-  int N = 0, P = 0;                     // inputs (train + test) and training inputs
-  bool weight_product = false;          // U and grad U through the weight product (ModelSpec::evaluation)
+  int N = 0, P = 0;             // inputs (train + test) and training inputs
+  bool weight_product = false;  // U and grad U through the weight product (ModelSpec::evaluation)
   DeviceChoice device;
   Precision precision = Precision::f32;
   EstimatorChoice estimator = EstimatorChoice::stein;
-  KernelSelection selection;            // the kernel entries accumulated
+  KernelSelection selection;  // the kernel entries accumulated
   const SamplerFactory* sampler = nullptr;
   SamplerSettings settings;
-  int ranks = 1, chain_batch = 0;       // processes; chains advanced together
+  int ranks = 1, chain_batch = 0;  // processes; chains advanced together
   MemoryEstimate memory;
 
   int batches() const { return config.sampler.chains / chain_batch; }

@@ -16,8 +16,8 @@
 namespace fwmc {
 
 struct Progress {
-  const char* phase;       // "warmup" | "sampling"
-  long iteration, total;   // within the current chain batch
+  const char* phase;      // "warmup" | "sampling"
+  long iteration, total;  // within the current chain batch
   int batch, batches;
   double chain_steps_per_s, accept_rate, eta_s;
 };
@@ -46,9 +46,9 @@ struct RunResult {
   KernelEstimate preact, preact_plain;
   SteinReport preact_report;
   std::vector<KernelEstimate> spatial_trace;  // cnn: (1/D) sum_i K_l(a,b)_ii per layer (what the readout sees)
-  Traces traces;                        // all chains
+  Traces traces;                              // all chains
   RunDiagnostics diag;
-  std::vector<double> step_sizes;       // per chain, after warm-up
+  std::vector<double> step_sizes;  // per chain, after warm-up
   double sampling_s = 0, chain_steps_per_s = 0;
   long chain_steps = 0;
   std::string backend, device;
@@ -57,7 +57,7 @@ struct RunResult {
 // Checkpoints of a sampling run: the file, the period, what identifies the run (written into every checkpoint
 // with `extra` strings the resume needs), and optionally a checkpoint to continue from.
 struct CheckpointPolicy {
-  std::string path;                                  // empty: no checkpoints
+  std::string path;  // empty: no checkpoints
   double every_s = 600;
   std::uint64_t config_hash = 0;
   std::vector<std::pair<std::string, std::string>> extra;

@@ -17,7 +17,13 @@ namespace fwmc {
 struct DualAveraging {
   double mu = 0, h_bar = 0, log_h = 0, log_h_bar = 0;
   long t = 0;
-  void init(double h0) { mu = std::log(10 * h0); h_bar = 0; log_h = std::log(h0); log_h_bar = 0; t = 0; }
+  void init(double h0) {
+    mu = std::log(10 * h0);
+    h_bar = 0;
+    log_h = std::log(h0);
+    log_h_bar = 0;
+    t = 0;
+  }
   // Returns the next step size after observing acceptance statistic `alpha`.
   double update(double alpha, double target);
   double final_step() const { return t > 0 ? std::exp(log_h_bar) : std::exp(log_h); }

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "fwmc/kernel_accumulator.hpp"
-#include "fwmc/model_spec.hpp"
 #include "fwmc/kernel_tensor.hpp"
+#include "fwmc/model_spec.hpp"
 
 namespace fwmc {
 
@@ -21,18 +21,18 @@ struct GroupSums {
   Statistics stats;
   int groups = 0, N = 0, D = 1;
   bool diag = false;
-  std::vector<double> counts;                 // terms (chain-draws) per group
-  std::vector<std::vector<double>> sums;      // indexed as Statistics
-  std::size_t entries() const;                // per group
+  std::vector<double> counts;             // terms (chain-draws) per group
+  std::vector<std::vector<double>> sums;  // indexed as Statistics
+  std::size_t entries() const;            // per group
   // Group g's sum of statistic k as a tensor.
   KernelTensor group(int k, int g) const;
 };
 
 // Plain vs Stein on the same draws, for one layer's kernel (or the layer-1 pre-activation kernel).
 struct SteinReport {
-  std::string kind;                  // "exact" (K~_l, Q~_1) | "control_variate" (cross-fitted) | "plain"
-  double mcse_ratio_median = 0;      // per entry plain MCSE / Stein MCSE, median over entries
-  double mcse_ratio_frob = 0;        // sqrt(sum plain MCSE^2 / sum Stein MCSE^2)
+  std::string kind;                        // "exact" (K~_l, Q~_1) | "control_variate" (cross-fitted) | "plain"
+  double mcse_ratio_median = 0;            // per entry plain MCSE / Stein MCSE, median over entries
+  double mcse_ratio_frob = 0;              // sqrt(sum plain MCSE^2 / sum Stein MCSE^2)
   double agree_max_z = 0, agree_chi2 = 0;  // plain - Stein, in the MCSE of that difference (from its group spread)
   long agree_dof = 0;
   double cv_max_z = 0, cv_chi2 = 0;  // the control variate C_l against its exact mean 0
@@ -46,8 +46,8 @@ struct SteinLayer {
 };
 
 struct SteinResult {
-  std::vector<SteinLayer> layers;        // 1..L
-  bool has_preact = false;               // nonlinear nets: the layer-1 pre-activation kernel
+  std::vector<SteinLayer> layers;  // 1..L
+  bool has_preact = false;         // nonlinear nets: the layer-1 pre-activation kernel
   SteinLayer preact;
 };
 
@@ -62,7 +62,7 @@ std::vector<double> cross_fitted(const std::vector<double>& y, const std::vector
 
 // Agreement of two estimates made from the same groups: per entry z = mean(a - b) / MCSE(a - b) (the difference's
 // own group spread), max |z| and chi2 over the independent (a <= b) entries.
-void agreement(const std::vector<double>& sums_a, const std::vector<double>& sums_b, const GroupSums& s,
-               double& max_z, double& chi2, long& dof);
+void agreement(const std::vector<double>& sums_a, const std::vector<double>& sums_b, const GroupSums& s, double& max_z,
+               double& chi2, long& dof);
 
 }  // namespace fwmc

@@ -22,7 +22,6 @@ double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, in
 // Nodes and weights of n-point Gauss-Hermite (physicists', weight exp(-x^2)).
 void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
 
-
 // K_0 over all N inputs of X (N x d): G for fcn, x_{a,i} . x_{b,j} / c_0 for cnn.
 KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
 // K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
@@ -42,9 +41,9 @@ struct LayerTheory {
 };
 
 struct TheoryResult {
-  std::vector<LayerTheory> layers;     // l = 1..L
+  std::vector<LayerTheory> layers;  // l = 1..L
   PhiResult phi;
-  std::string method;                  // e.g. "closed_form:deep_linear_fcn"
+  std::string method;  // e.g. "closed_form:deep_linear_fcn"
   std::vector<std::string> warnings;
   double sum_nd_over_n = 0, p_depth_over_n = 0;
   long draws = 0;
@@ -59,8 +58,8 @@ KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTenso
                                            const Eigen::MatrixXd& phi, int P);
 // docs/theory.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry.
 void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
-                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed,
-                            KernelTensor& mean, KernelTensor& se);
+                            const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed, KernelTensor& mean,
+                            KernelTensor& se);
 
 // Batches of i.i.d. prior networks' feature kernels, as the theory consumes them. The theory owns this interface
 // and never builds networks itself: the caller hands it a factory (oracle/prior_draws.hpp runs them on a backend).
@@ -79,7 +78,8 @@ using PriorSourceFactory = std::function<std::unique_ptr<PriorKernelSource>(int 
 
 // The theory the config asks for (theory.method). `prior` feeds the prior-moment theory (theory.method =
 // "prior_moments", and "auto" for deep nonlinear nets); backend_prior_source() in prior_draws.hpp makes one.
-TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c, const PriorSourceFactory& prior = {});
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c,
+                            const PriorSourceFactory& prior = {});
 // Every layer's kernels restricted to the selection (what a run with that selection measures).
 TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s);
 

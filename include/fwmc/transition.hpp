@@ -21,10 +21,10 @@ struct SamplerSettings {
   std::string method = "hmc";  // a registered sampler: ula | mala | hmc
   double step_size = 0.01;     // initial (adapted during warm-up unless the kernel does not adapt or adapt = false)
   int leapfrog_steps = 10;
-  double target_accept = 0;    // 0: the kernel's default (MALA 0.574, HMC 0.8)
+  double target_accept = 0;  // 0: the kernel's default (MALA 0.574, HMC 0.8)
   bool adapt = true;
   std::uint64_t seed = 0;
-  std::vector<double> mass;    // HMC diagonal mass per parameter block (empty: identity)
+  std::vector<double> mass;  // HMC diagonal mass per parameter block (empty: identity)
   double divergence_threshold = 1000.0;
 };
 
@@ -37,18 +37,18 @@ struct ChainState {
 
 // What one transition did, per chain.
 struct StepInfo {
-  std::vector<double> accept_prob;        // min(1, exp(log alpha)); 1 for ULA
+  std::vector<double> accept_prob;  // min(1, exp(log alpha)); 1 for ULA
   std::vector<std::uint8_t> accepted;
-  std::vector<std::uint8_t> divergent;    // HMC: dH > threshold or non-finite
-  std::vector<std::uint8_t> nonfinite;    // proposal's U non-finite
-  std::vector<std::uint8_t> bad_state;    // the chain's current state is non-finite (U; ULA: also theta or grad)
+  std::vector<std::uint8_t> divergent;  // HMC: dH > threshold or non-finite
+  std::vector<std::uint8_t> nonfinite;  // proposal's U non-finite
+  std::vector<std::uint8_t> bad_state;  // the chain's current state is non-finite (U; ULA: also theta or grad)
 };
 
 // What a step needs besides the state.
 struct StepInputs {
-  long it = 0;                           // iteration: the RNG counter
+  long it = 0;                                // iteration: the RNG counter
   const std::vector<double>* step = nullptr;  // step size per chain (host)
-  const double* step_dev = nullptr;      // the same in backend memory
+  const double* step_dev = nullptr;           // the same in backend memory
 };
 
 template <class T>
@@ -75,9 +75,13 @@ class SamplerFactory {
 };
 
 template <class K, class = void>
-struct ExtraVectorsOf { static constexpr int value = 0; };
+struct ExtraVectorsOf {
+  static constexpr int value = 0;
+};
 template <class K>
-struct ExtraVectorsOf<K, std::void_t<decltype(K::kExtraVectors)>> { static constexpr int value = K::kExtraVectors; };
+struct ExtraVectorsOf<K, std::void_t<decltype(K::kExtraVectors)>> {
+  static constexpr int value = K::kExtraVectors;
+};
 
 template <template <class> class Kernel>
 class FactoryOf final : public SamplerFactory {
@@ -102,6 +106,9 @@ std::vector<std::string> sampler_names();
 
 }  // namespace fwmc
 
-// Ends a sampler's file: defines the factory function that host/samplers/transition.cpp lists.
-#define FWMC_SAMPLER(name, Kernel) \
-  std::unique_ptr<fwmc::SamplerFactory> fwmc_sampler_##name() { return std::make_unique<fwmc::FactoryOf<Kernel>>(); }
+// Ends a sampler's file: defines the factory function that host/samplers/transition.cpp lists. (Kernel names a
+// class template, which cannot be parenthesised.)
+#define FWMC_SAMPLER(name, Kernel)                                                               \
+  std::unique_ptr<fwmc::SamplerFactory> fwmc_sampler_##name() {                                  \
+    return std::make_unique<fwmc::FactoryOf<Kernel>>(); /* NOLINT(bugprone-macro-parentheses) */ \
+  }

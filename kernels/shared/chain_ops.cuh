@@ -49,7 +49,10 @@ FWMC_HD void select_at(bool take, T src, T& dst) {
 template <class T>
 FWMC_HD double residual_term(long e, int P, int N, const T* f, const T* y, T beta, T* dF) {
   const long a = e % N, j = e / N;
-  if (a >= P) { dF[e] = T(0); return 0.0; }
+  if (a >= P) {
+    dF[e] = T(0);
+    return 0.0;
+  }
   const T r = f[e] - y[a + j * P];
   dF[e] = beta * r;
   return static_cast<double>(r) * r;

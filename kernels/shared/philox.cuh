@@ -21,14 +21,17 @@ FWMC_HD void philox_mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi,
 }
 
 // Philox4x32-10 of counter {c0..c3} under key {k0, k1}.
-FWMC_HD Philox4 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
-                              std::uint32_t k0, std::uint32_t k1) {
+FWMC_HD Philox4 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+                              std::uint32_t k1) {
   for (int r = 0; r < 10; ++r) {
     std::uint32_t hi0, lo0, hi1, lo1;
     philox_mulhilo(0xD2511F53u, c0, hi0, lo0);
     philox_mulhilo(0xCD9E8D57u, c2, hi1, lo1);
     const std::uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
-    c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
@@ -38,8 +41,8 @@ FWMC_HD Philox4 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t 
 // Where a random number sits: key (seed, chain), counter (stream, block of 4 elements).
 struct RngKey {
   std::uint64_t seed = 0;
-  std::uint64_t chain = 0;    // global chain id
-  std::uint32_t stream = 0;   // step * kStreams + purpose
+  std::uint64_t chain = 0;   // global chain id
+  std::uint32_t stream = 0;  // step * kStreams + purpose
 };
 
 // Uniform in (0, 1], never 0, from 32 random bits.
@@ -96,10 +99,19 @@ FWMC_HD double log_unit(double u) {
   const double m1 = double_of((b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);  // [1, 2)
   const std::uint64_t big = m1 > 1.4142135623730951;
   const double m = pick_bits(big, m1, 0.5 * m1);
-  const double e = static_cast<double>(static_cast<std::int32_t>((b >> 52) & 0x7ff) - 1023 + static_cast<std::int32_t>(big));
+  const double e =
+      static_cast<double>(static_cast<std::int32_t>((b >> 52) & 0x7ff) - 1023 + static_cast<std::int32_t>(big));
   const double s = (m - 1.0) / (m + 1.0), s2 = s * s;
-  const double p = 1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13 +
-                   s2 * (1.0 / 15 + s2 * (1.0 / 17 + s2 * (1.0 / 19 + s2 * (1.0 / 21 + s2 * (1.0 / 23)))))))))));
+  const double p =
+      1 + s2 * (1.0 / 3 +
+                s2 * (1.0 / 5 +
+                      s2 * (1.0 / 7 +
+                            s2 * (1.0 / 9 +
+                                  s2 * (1.0 / 11 +
+                                        s2 * (1.0 / 13 +
+                                              s2 * (1.0 / 15 +
+                                                    s2 * (1.0 / 17 +
+                                                          s2 * (1.0 / 19 + s2 * (1.0 / 21 + s2 * (1.0 / 23)))))))))));
   const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
   return e * ln2_hi + (e * ln2_lo + 2.0 * s * p);
 }
@@ -107,14 +119,28 @@ FWMC_HD double log_unit(double u) {
 // sin and cos of 2 pi v: v = (q + r) / 4 with integer q and |r| <= 1/2, x = r pi/2 in [-pi/4, pi/4], Taylor
 // series of sin x to x^19 and cos x to x^20 (truncation below 1e-19), then the quadrant q mod 4.
 FWMC_HD void sincos_2pi(double v, double& sn, double& cs) {
-  const std::int32_t qi = static_cast<std::int32_t>(4.0 * v + 0.5);  // floor, as 4 v + 1/2 > 0
+  // floor, as 4 v + 1/2 > 0 (a truncation, meant: the rounding lround would do is not wanted here)
+  const std::int32_t qi = static_cast<std::int32_t>(4.0 * v + 0.5);  // NOLINT(bugprone-incorrect-roundings)
   const double x = (4.0 * v - static_cast<double>(qi)) * 1.5707963267948966, x2 = x * x;
-  const double s = x * (1 + x2 * (-1.0 / 6 + x2 * (1.0 / 120 + x2 * (-1.0 / 5040 + x2 * (1.0 / 362880 +
-                   x2 * (-1.0 / 39916800 + x2 * (1.0 / 6227020800.0 + x2 * (-1.0 / 1307674368000.0 +
-                   x2 * (1.0 / 355687428096000.0 + x2 * (-1.0 / 121645100408832000.0))))))))));
-  const double c = 1 + x2 * (-0.5 + x2 * (1.0 / 24 + x2 * (-1.0 / 720 + x2 * (1.0 / 40320 + x2 * (-1.0 / 3628800 +
-                   x2 * (1.0 / 479001600 + x2 * (-1.0 / 87178291200.0 + x2 * (1.0 / 20922789888000.0 +
-                   x2 * (-1.0 / 6402373705728000.0 + x2 * (1.0 / 2432902008176640000.0))))))))));
+  const double s =
+      x * (1 + x2 * (-1.0 / 6 +
+                     x2 * (1.0 / 120 + x2 * (-1.0 / 5040 +
+                                             x2 * (1.0 / 362880 +
+                                                   x2 * (-1.0 / 39916800 +
+                                                         x2 * (1.0 / 6227020800.0 +
+                                                               x2 * (-1.0 / 1307674368000.0 +
+                                                                     x2 * (1.0 / 355687428096000.0 +
+                                                                           x2 * (-1.0 / 121645100408832000.0))))))))));
+  const double c =
+      1 + x2 * (-0.5 +
+                x2 * (1.0 / 24 + x2 * (-1.0 / 720 +
+                                       x2 * (1.0 / 40320 +
+                                             x2 * (-1.0 / 3628800 +
+                                                   x2 * (1.0 / 479001600 +
+                                                         x2 * (-1.0 / 87178291200.0 +
+                                                               x2 * (1.0 / 20922789888000.0 +
+                                                                     x2 * (-1.0 / 6402373705728000.0 +
+                                                                           x2 * (1.0 / 2432902008176640000.0))))))))));
   // Quadrant q mod 4 = 0, 1, 2, 3: (sin, cos) = (s, c), (c, -s), (-s, -c), (-c, s).
   const std::uint64_t q = static_cast<std::uint64_t>(qi & 3), odd = q & 1;
   sn = flip_sign(q >> 1, pick_bits(odd, s, c));

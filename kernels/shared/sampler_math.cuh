@@ -21,9 +21,13 @@ FWMC_HD double mala_q_term(T to, T from, T grad_from, T h) {
 
 // Leapfrog pieces with a diagonal mass m: p <- p - frac h g;  theta <- theta + h p / m.
 template <class T>
-FWMC_HD T leapfrog_kick(T p, T grad, T h, T frac) { return p - frac * h * grad; }
+FWMC_HD T leapfrog_kick(T p, T grad, T h, T frac) {
+  return p - frac * h * grad;
+}
 
 template <class T>
-FWMC_HD T leapfrog_drift(T theta, T p, T h, T inv_mass) { return theta + h * p * inv_mass; }
+FWMC_HD T leapfrog_drift(T theta, T p, T h, T inv_mass) {
+  return theta + h * p * inv_mass;
+}
 
 }  // namespace fwmc::shared
