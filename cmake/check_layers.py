@@ -4,7 +4,8 @@
 A header include/fwmc/<name>.hpp belongs to the layer of the folder holding <name>.cpp (or to HEADER_LAYER for
 header-only interfaces); host/<folder>/*.hpp and kernels/ belong to their folder's layer. Prints every upward
 include; exits 1 when one is not in KNOWN (the exceptions still to be removed), or when a KNOWN one is gone
-(so the list only shrinks). usage: cmake/check_layers.py [repo root]
+(so the list only shrinks). With --graph it also prints the include graph between layers (how many includes
+each layer makes into each lower one). usage: cmake/check_layers.py [--graph] [repo root]
 """
 import os
 import re
@@ -25,7 +26,9 @@ KNOWN = {
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    args = [a for a in sys.argv[1:] if a != "--graph"]
+    graph = len(args) != len(sys.argv) - 1
+    root = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     os.chdir(root)
     sources = []
     for top in ("host", "kernels", "include/fwmc"):
@@ -48,14 +51,22 @@ def main():
         return FOLDER_LAYER[os.path.dirname(path)]
 
     found = set()
+    edges = {}
     for s in sorted(sources):
         mine = LAYERS.index(layer_of(s))
         for inc in re.findall(r'#include "([^"]+)"', open(s, encoding="utf-8").read()):
             target = "include/" + inc if inc.startswith("fwmc/") else inc
             if not os.path.exists(target):
                 continue  # generated headers (build/generated)
-            if LAYERS.index(layer_of(target)) > mine:
+            theirs = LAYERS.index(layer_of(target))
+            if theirs != mine:
+                edges[(LAYERS[mine], LAYERS[theirs])] = edges.get((LAYERS[mine], LAYERS[theirs]), 0) + 1
+            if theirs > mine:
                 found.add((s, inc))
+    if graph:
+        for a in reversed(LAYERS):
+            out = [f"{b} {edges[(a, b)]}" for b in reversed(LAYERS) if (a, b) in edges]
+            print(f"{a:>15} -> {', '.join(out) if out else '(none)'}")
     new, gone = found - set(KNOWN), set(KNOWN) - found
     for s, inc in sorted(found):
         print(f"{'UPWARD' if (s, inc) in new else 'known '} {s} ({layer_of(s)}) includes {inc} ({layer_of('include/' + inc if inc.startswith('fwmc/') else inc)})")
