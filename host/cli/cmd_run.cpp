@@ -25,11 +25,11 @@
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
+#include "fwmc/run_summary.hpp"
 #include "fwmc/theory.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 #include "host/cli/progress.hpp"
-#include "host/cli/run_outputs.hpp"
 
 namespace fwmc::cli {
 

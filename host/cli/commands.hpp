@@ -4,11 +4,8 @@
 #include <vector>
 
 #include "fwmc/checkpoint.hpp"
-#include "fwmc/cnn_compare.hpp"
-#include "fwmc/compare.hpp"
 #include "fwmc/config.hpp"
-#include "fwmc/run_sampling.hpp"
-#include "fwmc/theory.hpp"
+#include "fwmc/run_summary.hpp"
 
 namespace fwmc::cli {
 
@@ -24,15 +21,6 @@ struct CommonArgs {
 Config resolve_config(const CommonArgs& a);
 
 // One sampling job: validate, theory, sample, compare, write c.output.dir. Returns what it measured.
-struct JobResult {
-  TheoryResult theory;
-  RunResult run;
-  std::vector<LayerComparison> layers;
-  std::vector<LayerComparison> spatial_trace;  // cnn only
-  std::vector<CnnFormDistance> cnn_forms;      // linear cnn with theory.compare_cnn_forms
-  double total_s = 0;
-  bool worker = false;  // an MPI rank > 0: sampled its share; rank 0 reports and writes
-};
 // How run_job treats the output directory and checkpoints: `identity` (the config's text, path and overrides)
 // goes into every checkpoint so that `fwmc run --resume DIR` can rebuild the config; `resume` continues a run.
 struct JobOptions {

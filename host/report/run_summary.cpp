@@ -1,4 +1,4 @@
-#include "host/cli/run_outputs.hpp"
+#include "fwmc/run_summary.hpp"
 
 #include <sys/resource.h>
 
@@ -16,7 +16,7 @@
 #include "fwmc/version.hpp"
 #include "host/report/theory_output.hpp"
 
-namespace fwmc::cli {
+namespace fwmc {
 
 namespace {
 
@@ -174,4 +174,4 @@ void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& fo
   folder.publish("summary.json", j);
 }
 
-}  // namespace fwmc::cli
+}  // namespace fwmc
