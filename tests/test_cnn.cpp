@@ -158,7 +158,7 @@ double bonferroni_z(std::size_t entries) { return inverse_normal_cdf(1 - 0.5e-3 
 double max_z_vs_oracle(const Config& c, long draws, double* signal, std::size_t* entries) {
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const TheoryResult th = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d));
   const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   const OracleResult o = run_oracle(c, m, d, draws);
   double worst = 0;

@@ -240,7 +240,7 @@ TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
       "gpu.toml");
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const TheoryResult th = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d));
   const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   EXPECT_EQ(r.backend, "cuda");
   const OracleResult o = run_oracle(c, m, d, 400000);

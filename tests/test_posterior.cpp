@@ -33,7 +33,7 @@ Config tiny(const std::vector<std::string>& overrides) {
 double max_z_vs_oracle(const Config& c, long oracle_draws) {
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult th = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const TheoryResult th = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d));
   const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   const OracleResult o = run_oracle(c, m, d, oracle_draws);
   EXPECT_GT(o.ess, 0.5 * oracle_draws);
@@ -138,7 +138,7 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
     c.model.activation = act;
     const Dataset d = load_dataset(c);
     const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-    const Eigen::MatrixXd phi = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d)).phi.phi;
+    const Eigen::MatrixXd phi = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d)).phi.phi;
     const int threads = omp_get_max_threads();
     omp_set_num_threads(1);
     const RunResult one = run_sampling(plan_run(c, d, 1), d, phi);

@@ -28,7 +28,7 @@ Problem make_problem(const std::vector<std::string>& overrides) {
                      overrides);
   s.d = load_dataset(s.c);
   s.m = make_model_spec(s.c.model, s.d.input_shape, s.d.n_out());
-  s.closed = compute_theory(s.m, s.d, s.c, backend_prior_source(choose_device(s.c), s.m, s.d));
+  s.closed = compute_theory(s.m, s.d, theory_options(s.c), backend_prior_source(choose_device(s.c), s.m, s.d));
   return s;
 }
 

@@ -92,7 +92,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   // output directory is touched.
   const auto tt = std::chrono::steady_clock::now();
   JobResult job;
-  const TheoryResult th_full = compute_theory(m, d, c, backend_prior_source(plan.device, m, d));
+  const TheoryResult th_full = compute_theory(m, d, plan.theory, backend_prior_source(plan.device, m, d));
   job.theory = restrict_theory(th_full, sel);  // the entries the run measures
   const TheoryResult& th = job.theory;
   const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();

@@ -28,7 +28,7 @@ int cmd_theory(const CommonArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-  const TheoryResult t = compute_theory(m, d, c, backend_prior_source(choose_device(c), m, d));
+  const TheoryResult t = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   OutputFolder folder(c.output.dir, a.force ? OutputFolder::Mode::force : OutputFolder::Mode::fresh);

@@ -60,6 +60,7 @@ RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit) {
   p.ranks = ranks;
   p.chain_batch = chain_batch_size(c, ranks);
   p.memory = estimate_memory(p);
+  p.theory = theory_options(c);
   if (check_fit) check_memory(p);
   return p;
 }

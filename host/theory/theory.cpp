@@ -8,11 +8,25 @@
 
 namespace fwmc {
 
-TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c, const PriorSourceFactory& prior) {
+TheoryOptions theory_options(const Config& c) {
+  TheoryOptions o;
+  o.method = c.theory.method == "prior_moments" ? TheoryMethod::prior_moments
+             : c.theory.method == "closed_form" ? TheoryMethod::closed_form
+                                                : TheoryMethod::automatic;
+  o.cnn_form = c.theory.cnn_form == "unpropagated" ? CnnForm::unpropagated : CnnForm::propagated;
+  o.draws = c.theory.draws;
+  o.seed = c.theory.seed;
+  o.beta = c.posterior.beta;
+  o.source = c.source;
+  return o;
+}
+
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOptions& o,
+                            const PriorSourceFactory& prior) {
   TheoryResult r;
   const int L = m.depth(), P = d.P;
   std::vector<KernelTensor> K0 = nngp_kernels(m, d.X);
-  r.phi = compute_phi(m, K0[L], P, d.Y, c.posterior.beta);
+  r.phi = compute_phi(m, K0[L], P, d.Y, o.beta);
   for (int l = 1; l <= L; ++l) {
     LayerTheory lt;
     lt.layer = l;
@@ -39,11 +53,10 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     os << "P*L/n = " << r.p_depth_over_n << " is not small: widths are not large against data and depth";
     r.warnings.push_back(os.str());
   }
-  const std::string& method = c.theory.method;
   const bool linear = m.activation == Activation::linear;
   std::vector<KernelTensor> th;
   auto use_prior_moments = [&] {
-    PriorMomentResult pm = prior_moment_theory(prior, m, d, r.phi.phi, c.theory.draws, c.theory.seed);
+    PriorMomentResult pm = prior_moment_theory(prior, m, d, r.phi.phi, o.draws, o.seed);
     for (int l = 0; l < L; ++l) {
       th.push_back(pm.theory[l].mean);
       r.layers[l].theory_se = pm.theory[l].mcse;
@@ -52,13 +65,13 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.method = "prior_moments";
   };
   // "auto" falls back to the prior moments below, after the closed forms: the repeated branch is meant.
-  if (method == "prior_moments") {  // NOLINT(bugprone-branch-clone)
+  if (o.method == TheoryMethod::prior_moments) {  // NOLINT(bugprone-branch-clone)
     use_prior_moments();
   } else if (linear && m.arch == Arch::fcn) {
     th = deep_linear_fcn_theory(m, K0, r.phi.phi, P);
     r.method = "closed_form:deep_linear_fcn";
   } else if (linear) {
-    const bool prop = c.theory.cnn_form == "propagated";
+    const bool prop = o.cnn_form == CnnForm::propagated;
     th = deep_linear_cnn_theory(m, K0, r.phi.phi, P, prop);
     r.method = std::string("closed_form:deep_linear_cnn_") + (prop ? "propagated" : "unpropagated");
   } else if (L == 1 && m.arch == Arch::fcn && m.activation == Activation::quadratic) {
@@ -66,15 +79,15 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& 
     r.method = "closed_form:single_layer_quadratic";
   } else if (L == 1 && m.arch == Arch::fcn) {
     KernelTensor mean, se;
-    single_layer_mc_theory(m, K0[1], d.X, r.phi.phi, P, c.theory.draws, c.theory.seed, mean, se);
+    single_layer_mc_theory(m, K0[1], d.X, r.phi.phi, P, o.draws, o.seed, mean, se);
     th = {mean};
     r.layers[0].theory_se = se;
-    r.draws = c.theory.draws;
+    r.draws = o.draws;
     r.method = std::string("monte_carlo:single_layer_") + activation_name(m.activation);
-  } else if (method == "auto") {
+  } else if (o.method == TheoryMethod::automatic) {
     use_prior_moments();  // no closed form: deep nonlinear fcn, nonlinear cnn
   } else {
-    throw InputError(c.source + ": [theory] method = \"closed_form\": no closed form for a " +
+    throw InputError(o.source + ": [theory] method = \"closed_form\": no closed form for a " +
                      (m.arch == Arch::fcn ? "fcn" : "cnn") + " with " + std::to_string(L) + " " +
                      activation_name(m.activation) + " hidden layer(s); use theory.method = \"prior_moments\"");
   }

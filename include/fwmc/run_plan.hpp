@@ -11,6 +11,7 @@
 #include "fwmc/memory_model.hpp"
 #include "fwmc/model_spec.hpp"
 #include "fwmc/stein_estimator.hpp"
+#include "fwmc/theory.hpp"
 #include "fwmc/transition.hpp"
 
 namespace fwmc {
@@ -32,6 +33,7 @@ struct RunPlan {
   SamplerSettings settings;
   int ranks = 1, chain_batch = 0;  // processes; chains advanced together
   MemoryEstimate memory;
+  TheoryOptions theory;  // what the comparison's theory is computed with
 
   int batches() const { return config.sampler.chains / chain_batch; }
   bool stein() const { return estimator != EstimatorChoice::plain; }

@@ -76,9 +76,23 @@ class PriorKernelSource {
 // Makes a source that draws `batch` networks at a time.
 using PriorSourceFactory = std::function<std::unique_ptr<PriorKernelSource>(int batch)>;
 
-// The theory the config asks for (theory.method). `prior` feeds the prior-moment theory (theory.method =
+enum class TheoryMethod { automatic, closed_form, prior_moments };
+enum class CnnForm { propagated, unpropagated };
+
+// What compute_theory takes from a config ([theory] and [posterior]), typed once.
+struct TheoryOptions {
+  TheoryMethod method = TheoryMethod::automatic;
+  CnnForm cnn_form = CnnForm::propagated;
+  long draws = 200000;  // Monte Carlo draws where the theory needs them
+  std::uint64_t seed = 7;
+  double beta = 1.0;
+  std::string source;  // the config's name, for messages
+};
+TheoryOptions theory_options(const Config& c);
+
+// The theory the options ask for (theory.method). `prior` feeds the prior-moment theory (theory.method =
 // "prior_moments", and "auto" for deep nonlinear nets); backend_prior_source() in prior_draws.hpp makes one.
-TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const Config& c,
+TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOptions& o,
                             const PriorSourceFactory& prior = {});
 // Every layer's kernels restricted to the selection (what a run with that selection measures).
 TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s);
