@@ -68,19 +68,16 @@ class CudaBackend final : public Backend<T> {
   }
   void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per, loss, false, 1.0, [=] __device__(int c, long e) {
+    sum_per_chain(chains, per, loss, false, 1.0, [=] __device__(int c, long e) {
       return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per);
     });
-    check_launch();
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(
-        per, energy, true, 0.5 * inv_s2, [=] __device__(int c, long j) {
-          const long o = c * per + j;
-          return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
-        });
-    check_launch();
+    sum_per_chain(b.chains, per, energy, true, 0.5 * inv_s2, [=] __device__(int c, long j) {
+      const long o = c * per + j;
+      return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
+    });
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
@@ -94,11 +91,10 @@ class CudaBackend final : public Backend<T> {
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(per, acc, true, 1.0, [=] __device__(int c, long j) {
+    sum_per_chain(b.chains, per, acc, true, 1.0, [=] __device__(int c, long j) {
       const long o = c * per + j;
       return shared::mala_q_term<T>(to[o], from[o], gf[o], static_cast<T>(step[c]));
     });
-    check_launch();
   }
   void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
     const long per = b.per_chain, elem0 = b.elem0;
@@ -129,9 +125,8 @@ class CudaBackend final : public Backend<T> {
   }
   void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
     const long per = b.per_chain;
-    cuda::per_chain_sum<<<b.chains, cuda::kThreads, 0, st()>>>(
-        per, acc, true, w, [=] __device__(int c, long j) { return shared::square_at<T>(x[c * per + j]); });
-    check_launch();
+    sum_per_chain(b.chains, per, acc, true, w,
+                  [=] __device__(int c, long j) { return shared::square_at<T>(x[c * per + j]); });
   }
   void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
     const long per = b.per_chain;
@@ -143,12 +138,10 @@ class CudaBackend final : public Backend<T> {
   }
   void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
                  double* out) override {
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(
-        static_cast<long>(rows) * cols, out, false, 1.0, [=] __device__(int c, long e) {
-          const long i = e % rows, j = e / rows;
-          return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
-        });
-    check_launch();
+    sum_per_chain(chains, static_cast<long>(rows) * cols, out, false, 1.0, [=] __device__(int c, long e) {
+      const long i = e % rows, j = e / rows;
+      return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
+    });
   }
   void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
     const long per_in = static_cast<long>(D) * N * cin, per_out = per_in * S;
@@ -180,6 +173,13 @@ class CudaBackend final : public Backend<T> {
   void launch_elementwise(long n, F f) {
     if (n <= 0) return;
     cuda::elementwise<<<grid_for(n), cuda::kThreads, 0, st()>>>(n, f);
+    check_launch();
+  }
+  // out[c] = (add ? out[c] : 0) + scale * sum_j f(c, j), one block per chain (none to launch for 0 chains).
+  template <class F>
+  void sum_per_chain(int chains, long per_chain, double* out, bool add, double scale, F f) {
+    if (chains <= 0) return;
+    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per_chain, out, add, scale, f);
     check_launch();
   }
   template <class F>
