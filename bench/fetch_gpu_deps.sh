@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Run HERE (a machine with Debian's package registry) before bench/gpu_check.sh goes to a GPU machine that has no
 # registry: downloads the .deb files of fwmc's build dependencies into .deps/ (git-ignored; carry it along).
+# The -dev packages hold only headers and the .so symlink: each library's runtime package comes along too
+# (libtomlplusplus3, libopenblas0-pthread, libgfortran5, libquadmath0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .deps
 cd .deps
 apt-get update -qq
-apt-get download libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libeigen3-dev librandom123-dev libgtest-dev \
+apt-get download libtomlplusplus-dev libtomlplusplus3 libcli11-dev nlohmann-json3-dev libeigen3-dev librandom123-dev libgtest-dev \
   libopenblas-pthread-dev libopenblas0-pthread libopenblas-dev libgfortran5 libquadmath0 2>&1 | tail -1
 ls -la

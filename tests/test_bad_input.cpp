@@ -1,14 +1,17 @@
 // The bad-input table: every way a user can hand fwmc run something unusable ends with exit code 2, a one-line
 // message naming the problem, and nothing left behind in the output directory.
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "fwmc/dataset.hpp"
+#include "fwmc/devices.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc;
@@ -100,7 +103,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   write_bytes(dir + "/occupied/keep.txt", "mine");
   fs::create_directories(dir + "/no_checkpoint");
 
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       // TOML syntax
       {"unclosed table header", "[data\nn_train=4\n", "", "TOML syntax error"},
       {"double equals", "[data]\nn_train == 4\n", "", "TOML syntax error"},
@@ -197,6 +200,11 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"resume into another --out", "", "@resume:no_checkpoint --out " + dir + "/elsewhere", "own folder"},
   };
   ASSERT_GE(cases.size(), 40u);
+  if (!cuda_devices().empty())  // on a GPU machine a demanded GPU answers: not an error there
+    cases.erase(
+        std::remove_if(cases.begin(), cases.end(),
+                       [](const auto& c) { return c.name == std::string("a GPU demanded where none answers"); }),
+        cases.end());
   int n = 0;
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
