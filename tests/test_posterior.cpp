@@ -138,7 +138,8 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
     c.model.activation = act;
     const Dataset d = load_dataset(c);
     const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
-    const Eigen::MatrixXd phi = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d)).phi.phi;
+    const Eigen::MatrixXd phi =
+        compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d)).phi.phi;
     const int threads = omp_get_max_threads();
     omp_set_num_threads(1);
     const RunResult one = run_sampling(plan_run(c, d, 1), d, phi);
