@@ -26,6 +26,7 @@
 #include "fwmc/dataset.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/fcn_model.hpp"
+#include "fwmc/forwarding_backend.hpp"
 #include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/sampler.hpp"
 
@@ -41,66 +42,19 @@ struct GemmCall {
 };
 
 // Forwards every operation to `inner`; records the shapes of GEMM calls while `recording`.
-class Recorder final : public Backend<float> {
+class Recorder final : public ForwardingBackend<float> {
  public:
-  explicit Recorder(Backend<float>& inner) : in_(inner) {}
+  explicit Recorder(Backend<float>& inner) : ForwardingBackend<float>(inner) {}
   bool recording = false;
   std::vector<GemmCall> calls;
-  std::string name() const override { return in_.name(); }
-  void* allocate(std::size_t b) override { return in_.allocate(b); }
-  void release(void* p) override { in_.release(p); }
-  void to_device(void* d, const void* s, std::size_t b) override { in_.to_device(d, s, b); }
-  void to_host(void* d, const void* s, std::size_t b) override { in_.to_host(d, s, b); }
-  void copy(void* d, const void* s, std::size_t b) override { in_.copy(d, s, b); }
-  void fill_zero(void* d, std::size_t b) override { in_.fill_zero(d, b); }
   void gemm_strided(bool ta, bool tb, int m, int n, int k, float al, const float* A, int lda, long sa, const float* B,
                     int ldb, long sb, float be, float* C, int ldc, long sc, int batch) override {
     if (recording) calls.push_back({ta, tb, m, n, k, lda, ldb, ldc, batch, sa, sb, sc});
-    in_.gemm_strided(ta, tb, m, n, k, al, A, lda, sa, B, ldb, sb, be, C, ldc, sc, batch);
+    ForwardingBackend<float>::gemm_strided(ta, tb, m, n, k, al, A, lda, sa, B, ldb, sb, be, C, ldc, sc, batch);
   }
-  void activation_forward(int a, long n, const float* z, float* h) override { in_.activation_forward(a, n, z, h); }
-  void activation_backward(int a, long n, const float* z, float* dz) override { in_.activation_backward(a, n, z, dz); }
-  void residual(int P, int N, int nd, int C, const float* f, const float* y, float b, float* dF, double* l) override {
-    in_.residual(P, N, nd, C, f, y, b, dF, l);
-  }
-  void add_prior(const ChainBlock& b, const float* t, double s, float* g, double* e) override {
-    in_.add_prior(b, t, s, g, e);
-  }
-  void langevin_propose(const ChainBlock& b, const float* t, const float* g, const double* h, std::uint64_t s,
-                        std::uint32_t st, float* o) override {
-    in_.langevin_propose(b, t, g, h, s, st, o);
-  }
-  void mala_q(const ChainBlock& b, const float* t, const float* f, const float* g, const double* h,
-              double* a) override {
-    in_.mala_q(b, t, f, g, h, a);
-  }
-  void normal_scaled(const ChainBlock& b, double sc, std::uint64_t s, std::uint32_t st, float* o) override {
-    in_.normal_scaled(b, sc, s, st, o);
-  }
-  void kick(const ChainBlock& b, const float* g, const double* h, double f, float* p) override {
-    in_.kick(b, g, h, f, p);
-  }
-  void kick_drift(const ChainBlock& b, const float* g, const double* h, int k, double im, float* p, const float* t,
-                  float* o) override {
-    in_.kick_drift(b, g, h, k, im, p, t, o);
-  }
-  void sum_squares(const ChainBlock& b, const float* x, double w, double* a) override { in_.sum_squares(b, x, w, a); }
-  void select(const ChainBlock& b, const std::uint8_t* t, const float* s, float* d) override { in_.select(b, t, s, d); }
-  void accumulate(long n, const float* s, double sc, double* a) override { in_.accumulate(n, s, sc, a); }
-  void chain_dot(int r, int c, int C, const float* A, int la, long sa, const float* B, int lb, long sb,
-                 double* o) override {
-    in_.chain_dot(r, c, C, A, la, sa, B, lb, sb, o);
-  }
-  void im2col(int N, int D, int S, int ci, int C, const int* nb, const float* in, float* out) override {
-    in_.im2col(N, D, S, ci, C, nb, in, out);
-  }
-  void col2im(int N, int D, int S, int ci, int C, const int* inv, const float* in, float* out) override {
-    in_.col2im(N, D, S, ci, C, inv, in, out);
-  }
-  void nonfinite(const ChainBlock& b, const float* x, std::uint8_t* f) override { in_.nonfinite(b, x, f); }
 
  private:
-  Backend<float>& in_;
+  void on_call(const char*) override {}
 };
 
 double flops(const std::vector<GemmCall>& calls) {

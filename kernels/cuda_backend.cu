@@ -40,9 +40,10 @@ class CudaBackend final : public Backend<T> {
     return p;
   }
   void release(void* p) override { cudaFree(p); }
+  // No wait: from pageable host memory the copy is staged before the call returns, so the caller may reuse its
+  // buffer at once, and the stream orders the copy before every later operation.
   void to_device(void* d, const void* s, std::size_t b) override {
     FWMC_CUDA_CHECK(cudaMemcpyAsync(d, s, b, cudaMemcpyHostToDevice, st()));
-    FWMC_CUDA_CHECK(cudaStreamSynchronize(st()));
   }
   void to_host(void* d, const void* s, std::size_t b) override {
     FWMC_CUDA_CHECK(cudaMemcpyAsync(d, s, b, cudaMemcpyDeviceToHost, st()));

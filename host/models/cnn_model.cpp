@@ -58,8 +58,7 @@ CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, doub
   dB_ = Buffer<T, T>(be, dA_.size());
   patches_ = Buffer<T, T>(be, L_ > 1 ? static_cast<std::size_t>(C_) * DN * S_ * cmax : 0);
   dpatches_ = Buffer<T, T>(be, patches_.size());
-  loss_ = Buffer<double, T>(be, C_);
-  energy_ = Buffer<double, T>(be, C_);
+  sums_ = Buffer<double, T>(be, 2 * static_cast<std::size_t>(C_));
 }
 
 template <class T>
@@ -83,18 +82,18 @@ void CnnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   // The readout sees each chain's last layer as N x (D c_L).
   be_.gemm(T(1 / std::sqrt(double(k))), matrices(H_[L_].data(), N_, k, N_, DN * cL),
            packed(theta + blocks_[L_].offset, k, nd), T(0), packed(F_.data(), N_, nd), C_);
-  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), sums_.data());
   if (loss) {
     loss->resize(C_);
-    be_.to_host(loss->data(), loss_.data(), sizeof(double) * C_);
+    be_.to_host(loss->data(), sums_.data(), sizeof(double) * C_);
   }
 }
 
 template <class T>
-void CnnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
-  forward(theta, &loss_h_);
+void CnnModel<T>::evaluate_into(const T* theta, T* grad, std::vector<double>* U) {
+  forward(theta);
   backward(theta, grad, false);
-  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+  add_prior_and_total(be_, blocks_, theta, grad, sums_.data(), beta_, U);
 }
 
 template <class T>

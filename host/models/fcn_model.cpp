@@ -33,8 +33,7 @@ FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, doub
   dF_ = Buffer<T, T>(be, F_.size());
   dA_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
   dB_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
-  loss_ = Buffer<double, T>(be, C_);
-  energy_ = Buffer<double, T>(be, C_);
+  sums_ = Buffer<double, T>(be, 2 * static_cast<std::size_t>(C_));
   product_ = uses_weight_product(m, P_);
   if (product_) {
     A_.resize(L_ + 1);
@@ -64,19 +63,19 @@ void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   const int nL = m_.widths[L_ - 1];
   be_.gemm(T(1 / std::sqrt(double(nL))), rows(H_[L_].data(), nL), packed(theta + blocks_[L_].offset, nL, nd), T(0),
            rows(F_.data(), nd), C_);
-  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), sums_.data());
   if (loss) {
     loss->resize(C_);
-    be_.to_host(loss->data(), loss_.data(), sizeof(double) * C_);
+    be_.to_host(loss->data(), sums_.data(), sizeof(double) * C_);
   }
 }
 
 template <class T>
-void FcnModel<T>::evaluate(const T* theta, T* grad, std::vector<double>& U) {
+void FcnModel<T>::evaluate_into(const T* theta, T* grad, std::vector<double>* U) {
   if (product_) return evaluate_product(theta, grad, U);
-  forward(theta, &loss_h_);
+  forward(theta);
   backward(theta, grad, false);
-  add_prior_and_total(be_, blocks_, theta, grad, energy_.data(), loss_h_, beta_, U);
+  add_prior_and_total(be_, blocks_, theta, grad, sums_.data(), beta_, U);
 }
 
 template <class T>
@@ -117,7 +116,7 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
 // products A_l. With E_l = (X s_1 Wt_1 ... s_{l-1} Wt_{l-1})^T dF, grad Wt_l = s_l E_l A_{l+1}^T and
 // grad Wt_{L+1} = s_{L+1} E_{L+1}: every GEMM has n_d or P as one of its sizes, none has P n^2 work.
 template <class T>
-void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>& U) {
+void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>* U) {
   const int nd = m_.n_out;
   const auto n = [&](int l) { return l == L_ + 1 ? nd : m_.layer_width(l); };
   const auto W = [&](int l) { return packed(theta + blocks_[l - 1].offset, n(l - 1), n(l)); };  // Wt_l per chain
@@ -132,16 +131,14 @@ void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>&
   const int n0 = n(0);
   const auto X = matrix(X_.data(), P_, n0, N_);
   be_.gemm(T(1), X, matrix(A_[1].data(), n0, C_ * nd, n0), T(0), matrix(F_.data(), P_, C_ * nd, N_));
-  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), loss_.data());
-  loss_h_.resize(C_);
-  be_.to_host(loss_h_.data(), loss_.data(), sizeof(double) * C_);
+  be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), sums_.data());
   be_.gemm(T(1), X.t(), matrix(dF_.data(), P_, C_ * nd, N_), T(0), matrix(E_[1].data(), n0, C_ * nd, n0));
   for (int l = 1; l < L_; ++l) be_.gemm(s(l), W(l).t(), E(l), T(0), E(l + 1), C_);
   T* g = grad;
   const auto G = [&](int l) { return packed(g + blocks_[l - 1].offset, n(l - 1), n(l)); };  // grad Wt_l per chain
   be_.gemm(sLL, W(L_).t(), E(L_), T(0), G(L_ + 1), C_);
   for (int l = 1; l <= L_; ++l) be_.gemm(l == L_ ? sLL : s(l), E(l), next(l).t(), T(0), G(l), C_);
-  add_prior_and_total(be_, blocks_, theta, g, energy_.data(), loss_h_, beta_, U);
+  add_prior_and_total(be_, blocks_, theta, g, sums_.data(), beta_, U);
 }
 
 template <class T>

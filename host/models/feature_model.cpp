@@ -44,21 +44,23 @@ template class FeatureModel<float>;
 template class FeatureModel<double>;
 
 template <class T>
-void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* energy,
-                         const std::vector<double>& loss, double beta, std::vector<double>& U) {
+void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* sums,
+                         double beta, std::vector<double>* U) {
   const int C = blocks[0].layout.chains;
+  double* energy = sums + C;
   be.fill_zero(energy, sizeof(double) * C);
   for (const auto& b : blocks)
     be.add_prior(b.layout, theta + b.offset, 1.0 / (b.prior_std * b.prior_std), grad + b.offset, energy);
-  std::vector<double> e(C);
-  be.to_host(e.data(), energy, sizeof(double) * C);
-  U.resize(C);
-  for (int c = 0; c < C; ++c) U[c] = 0.5 * beta * loss[c] + e[c];
+  if (!U) return;
+  std::vector<double> h(2 * static_cast<std::size_t>(C));
+  be.to_host(h.data(), sums, sizeof(double) * h.size());
+  U->resize(C);
+  for (int c = 0; c < C; ++c) (*U)[c] = 0.5 * beta * h[c] + h[C + c];
 }
 template void add_prior_and_total(Backend<float>&, const std::vector<ParamBlock>&, const float*, float*, double*,
-                                  const std::vector<double>&, double, std::vector<double>&);
+                                  double, std::vector<double>*);
 template void add_prior_and_total(Backend<double>&, const std::vector<ParamBlock>&, const double*, double*, double*,
-                                  const std::vector<double>&, double, std::vector<double>&);
+                                  double, std::vector<double>*);
 
 template <class T>
 std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,

@@ -16,13 +16,13 @@ class HmcKernel final : public TransitionKernel<T> {
   HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed) {
     if (s_.mass.empty()) s_.mass.assign(pot.blocks().size(), 1.0);
     momentum_ = Buffer<T, T>(be_, pot.state_size());
-    kinetic_ = Buffer<double, T>(be_, pot.chains());
+    kinetic_ = Buffer<double, T>(be_, 2 * static_cast<std::size_t>(pot.chains()));  // K0, K1
   }
 
   void step(ChainState<T>& state, const StepInputs& in, StepInfo& info) override {
     const std::uint32_t stream = shared::stream_of(static_cast<std::uint64_t>(in.it) + 1, shared::kPurposeNoise);
     const auto& blocks = pot_.blocks();
-    const std::vector<double> K0 = draw_momenta(stream);
+    draw_momenta(stream);
     // Leapfrog: half kick, drift, gradient, half kick, with each step's closing half kick done together with the
     // next step's opening one and its drift (the same operations in the same order, one pass over memory). The
     // first drift reads the current state, so the trajectory starts without copying it.
@@ -34,15 +34,20 @@ class HmcKernel final : public TransitionKernel<T> {
         be_.kick_drift(b.layout, g + b.offset, in.step_dev, s == 0 ? 1 : 2, 1.0 / s_.mass[k],
                        momentum_.data() + b.offset, x + b.offset, prop_.theta() + b.offset);
       }
-      prop_.evaluate();
+      // U is needed at the trajectory's end only: the inner steps copy nothing back to the host.
+      if (s + 1 < s_.leapfrog_steps)
+        prop_.evaluate_gradient();
+      else
+        prop_.evaluate();
     }
     for (const auto& b : blocks)
       be_.kick(b.layout, prop_.grad() + b.offset, in.step_dev, 0.5, momentum_.data() + b.offset);
-    const std::vector<double> K1 = kinetic_energy();
     const int C = pot_.chains();
+    kinetic_energy(kinetic_.data() + C);
+    const std::vector<double> K = kinetic_.download();  // K0 then K1: one copy back
     std::vector<double> log_alpha(C);
     for (int c = 0; c < C; ++c) {
-      const double dH = prop_.U()[c] + K1[c] - state.U[c] - K0[c];
+      const double dH = prop_.U()[c] + K[C + c] - state.U[c] - K[c];
       info.divergent[c] = !std::isfinite(dH) || dH > s_.divergence_threshold;
       log_alpha[c] = -dH;
     }
@@ -50,23 +55,21 @@ class HmcKernel final : public TransitionKernel<T> {
   }
 
  private:
-  // p ~ N(0, M); returns the kinetic energy p^T M^-1 p / 2 per chain.
-  std::vector<double> draw_momenta(std::uint32_t stream) {
+  // p ~ N(0, M), and its kinetic energy into kinetic_[0, C).
+  void draw_momenta(std::uint32_t stream) {
     const auto& blocks = pot_.blocks();
-    be_.fill_zero(kinetic_.data(), sizeof(double) * pot_.chains());
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       const auto& b = blocks[k];
       be_.normal_scaled(b.layout, std::sqrt(s_.mass[k]), s_.seed, stream, momentum_.data() + b.offset);
-      be_.sum_squares(b.layout, momentum_.data() + b.offset, 0.5 / s_.mass[k], kinetic_.data());
     }
-    return kinetic_.download();
+    kinetic_energy(kinetic_.data());
   }
-  std::vector<double> kinetic_energy() {
+  // p^T M^-1 p / 2 per chain into K (backend memory).
+  void kinetic_energy(double* K) {
     const auto& blocks = pot_.blocks();
-    be_.fill_zero(kinetic_.data(), sizeof(double) * pot_.chains());
+    be_.fill_zero(K, sizeof(double) * pot_.chains());
     for (std::size_t k = 0; k < blocks.size(); ++k)
-      be_.sum_squares(blocks[k].layout, momentum_.data() + blocks[k].offset, 0.5 / s_.mass[k], kinetic_.data());
-    return kinetic_.download();
+      be_.sum_squares(blocks[k].layout, momentum_.data() + blocks[k].offset, 0.5 / s_.mass[k], K);
   }
 
   Potential<T>& pot_;

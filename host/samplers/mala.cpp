@@ -12,8 +12,7 @@ class MalaKernel final : public TransitionKernel<T> {
  public:
   MalaKernel(Potential<T>& pot, const SamplerSettings& s)
       : pot_(pot), be_(pot.backend()), seed_(s.seed), prop_(pot, s.seed), none_(pot.chains(), 0) {
-    qf_ = Buffer<double, T>(be_, pot.chains());
-    qb_ = Buffer<double, T>(be_, pot.chains());
+    q_ = Buffer<double, T>(be_, 2 * static_cast<std::size_t>(pot.chains()));  // forward, then backward
   }
   double default_target_accept() const override { return 0.574; }
 
@@ -25,18 +24,17 @@ class MalaKernel final : public TransitionKernel<T> {
       be_.langevin_propose(b.layout, state.theta.data() + b.offset, state.grad.data() + b.offset, in.step_dev, seed_,
                            stream, prop_.theta() + b.offset);
     prop_.evaluate();
-    be_.fill_zero(qf_.data(), sizeof(double) * C);
-    be_.fill_zero(qb_.data(), sizeof(double) * C);
+    be_.fill_zero(q_.data(), sizeof(double) * 2 * C);
     for (const auto& b : blocks) {
       // forward: ||theta' - theta + h g(theta)||^2 ; backward: ||theta - theta' + h g(theta')||^2
       be_.mala_q(b.layout, prop_.theta() + b.offset, state.theta.data() + b.offset, state.grad.data() + b.offset,
-                 in.step_dev, qf_.data());
+                 in.step_dev, q_.data());
       be_.mala_q(b.layout, state.theta.data() + b.offset, prop_.theta() + b.offset, prop_.grad() + b.offset,
-                 in.step_dev, qb_.data());
+                 in.step_dev, q_.data() + C);
     }
-    const std::vector<double> qf = qf_.download(), qb = qb_.download();
+    const std::vector<double> q = q_.download();  // one copy back
     std::vector<double> log_alpha(C);
-    for (int c = 0; c < C; ++c) log_alpha[c] = -(prop_.U()[c] - state.U[c]) + (qf[c] - qb[c]) / (4 * (*in.step)[c]);
+    for (int c = 0; c < C; ++c) log_alpha[c] = -(prop_.U()[c] - state.U[c]) + (q[c] - q[C + c]) / (4 * (*in.step)[c]);
     prop_.accept(in.it, log_alpha, none_, state, info);
   }
 
@@ -45,7 +43,7 @@ class MalaKernel final : public TransitionKernel<T> {
   Backend<T>& be_;
   std::uint64_t seed_;
   MetropolisProposal<T> prop_;
-  Buffer<double, T> qf_, qb_;
+  Buffer<double, T> q_;
   std::vector<std::uint8_t> none_;  // MALA rejects nothing outright
 };
 

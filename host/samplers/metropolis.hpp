@@ -16,6 +16,7 @@ class MetropolisProposal {
   T* grad() { return grad_.data(); }
   const std::vector<double>& U() const { return U_; }
   void evaluate() { pot_.evaluate(theta_.data(), grad_.data(), U_); }
+  void evaluate_gradient() { pot_.evaluate_gradient(theta_.data(), grad_.data()); }  // U() is then stale
   // Chain c takes its proposal with probability min(1, exp(log_alpha[c])), never when reject[c] or its U' or
   // log_alpha[c] is not finite; fills accept_prob, accepted and nonfinite.
   void accept(long it, const std::vector<double>& log_alpha, const std::vector<std::uint8_t>& reject,

@@ -18,7 +18,8 @@ class CnnModel final : public FeatureModel<T> {
   Backend<T>& backend() override { return be_; }
   int chains() const override { return C_; }
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
-  void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
+  void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
+  void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
@@ -36,8 +37,8 @@ class CnnModel final : public FeatureModel<T> {
   Buffer<int, T> nb_, inv_;    // neighbour table and its inverse (D x S)
   Buffer<T, T> dA_, dB_, patches_, dpatches_;
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
-  Buffer<double, T> loss_, energy_;
-  std::vector<double> loss_h_;
+  void evaluate_into(const T* theta, T* grad, std::vector<double>* U);
+  Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
 };
 
 }  // namespace fwmc

@@ -19,7 +19,8 @@ class FcnModel final : public FeatureModel<T> {
   Backend<T>& backend() override { return be_; }
   int chains() const override { return C_; }
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
-  void evaluate(const T* theta, T* grad, std::vector<double>& U) override;
+  void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
+  void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
 
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
@@ -33,7 +34,7 @@ class FcnModel final : public FeatureModel<T> {
   bool weight_product() const { return product_; }
 
  private:
-  void evaluate_product(const T* theta, T* grad, std::vector<double>& U);
+  void evaluate_product(const T* theta, T* grad, std::vector<double>* U);
 
   Backend<T>& be_;
   ModelSpec m_;
@@ -45,8 +46,8 @@ class FcnModel final : public FeatureModel<T> {
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   bool product_ = false;
   std::vector<Buffer<T, T>> A_, E_;  // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
-  Buffer<double, T> loss_, energy_;
-  std::vector<double> loss_h_;
+  void evaluate_into(const T* theta, T* grad, std::vector<double>* U);
+  Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
 };
 
 }  // namespace fwmc

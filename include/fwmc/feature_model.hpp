@@ -67,10 +67,11 @@ class FeatureModel : public Potential<T> {
 // One parameter block per layer (readout last), each holding that layer's weights of every chain.
 std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::uint64_t chain0);
 
-// The prior's share of U and grad U, then U = beta/2 loss + prior energy per chain (energy: scratch, one per chain).
+// The prior's share of grad U and U; with U given, U = beta/2 loss + prior energy per chain. `sums` (backend, 2 per
+// chain) holds the loss per chain, and the prior energy goes after it, so U takes one copy back to the host.
 template <class T>
-void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* energy,
-                         const std::vector<double>& loss, double beta, std::vector<double>& U);
+void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* sums,
+                         double beta, std::vector<double>* U);
 
 template <class T>
 std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,

@@ -28,6 +28,12 @@ class Potential {
   }
   // U per chain (host, double) and grad U (backend memory, same layout as theta).
   virtual void evaluate(const T* theta, T* grad, std::vector<double>& U) = 0;
+  // grad U only, for steps that need no U (HMC's inner leapfrog steps): a model then copies nothing back to the
+  // host. The default evaluates U too.
+  virtual void evaluate_gradient(const T* theta, T* grad) {
+    std::vector<double> U;
+    evaluate(theta, grad, U);
+  }
 };
 
 }  // namespace fwmc
