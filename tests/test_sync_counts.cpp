@@ -65,11 +65,11 @@ StepCounts count_steps(const std::string& method, int leapfrog_steps, double ste
 
 }  // namespace
 
-// Copies back to the host per step (each one a wait for the device on a GPU): one for U and the energy sums
-// together (loss and prior energy share one buffer; HMC's inner leapfrog steps evaluate the gradient only), one for the
-// kernel's own sums (HMC: both kinetic energies; MALA: both proposal densities; ULA: the non-finite flags). Before:
-// 22 per HMC step with 10 leapfrog steps (two per gradient, two kinetic energies), 4 per MALA step.
-TEST(SyncCounts, AnHmcOrMalaStepCopiesBackTwiceWhateverItsLength) {
+// Copies back to the host per step (each one a wait for the device on a GPU). HMC and MALA: one, carrying U' (the
+// loss and prior energy per chain) with the kernel's own sums (HMC: both kinetic energies; MALA: both proposal
+// densities); HMC's inner leapfrog steps evaluate the gradient only. ULA: U, and the non-finite flags of its state.
+// Before: 22 per HMC step with 10 leapfrog steps (two per gradient, two kinetic energies), 4 per MALA step.
+TEST(SyncCounts, AnHmcOrMalaStepCopiesBackOnceWhateverItsLength) {
   struct Row {
     const char* name;
     const char* method;
@@ -86,7 +86,7 @@ TEST(SyncCounts, AnHmcOrMalaStepCopiesBackTwiceWhateverItsLength) {
   for (const Row& r : rows) {
     const StepCounts n = count_steps(r.method, r.L, r.h, r.ov);
     std::printf("  %-50s %8.2f %10.2f %8.2f\n", r.name, n.to_host, n.to_device, n.calls);
-    EXPECT_LE(n.to_host, 2.0) << r.name;
+    EXPECT_LE(n.to_host, std::string(r.method) == "ula" ? 2.0 : 1.0) << r.name;
     EXPECT_LE(n.to_device, 1.0) << r.name;  // the accepted chains' flags, when some chains reject
   }
 }

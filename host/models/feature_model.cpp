@@ -54,8 +54,12 @@ void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, 
   if (!U) return;
   std::vector<double> h(2 * static_cast<std::size_t>(C));
   be.to_host(h.data(), sums, sizeof(double) * h.size());
-  U->resize(C);
-  for (int c = 0; c < C; ++c) (*U)[c] = 0.5 * beta * h[c] + h[C + c];
+  total_U(h.data(), C, beta, *U);
+}
+
+void total_U(const double* h, int C, double beta, std::vector<double>& U) {
+  U.resize(C);
+  for (int c = 0; c < C; ++c) U[c] = 0.5 * beta * h[c] + h[C + c];
 }
 template void add_prior_and_total(Backend<float>&, const std::vector<ParamBlock>&, const float*, float*, double*,
                                   double, std::vector<double>*);

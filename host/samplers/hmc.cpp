@@ -13,10 +13,9 @@ template <class T>
 class HmcKernel final : public TransitionKernel<T> {
  public:
   static constexpr int kExtraVectors = 1;  // the momentum
-  HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed) {
+  HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed, 2) {
     if (s_.mass.empty()) s_.mass.assign(pot.blocks().size(), 1.0);
     momentum_ = Buffer<T, T>(be_, pot.state_size());
-    kinetic_ = Buffer<double, T>(be_, 2 * static_cast<std::size_t>(pot.chains()));  // K0, K1
   }
 
   void step(ChainState<T>& state, const StepInputs& in, StepInfo& info) override {
@@ -38,13 +37,13 @@ class HmcKernel final : public TransitionKernel<T> {
       if (s + 1 < s_.leapfrog_steps)
         prop_.evaluate_gradient();
       else
-        prop_.evaluate();
+        prop_.evaluate_deferred();
     }
     for (const auto& b : blocks)
       be_.kick(b.layout, prop_.grad() + b.offset, in.step_dev, 0.5, momentum_.data() + b.offset);
     const int C = pot_.chains();
-    kinetic_energy(kinetic_.data() + C);
-    const std::vector<double> K = kinetic_.download();  // K0 then K1: one copy back
+    kinetic_energy(prop_.kernel_sums(1));
+    const std::vector<double> K = prop_.collect();  // U', K0 and K1: the step's one copy back
     std::vector<double> log_alpha(C);
     for (int c = 0; c < C; ++c) {
       const double dH = prop_.U()[c] + K[C + c] - state.U[c] - K[c];
@@ -55,14 +54,14 @@ class HmcKernel final : public TransitionKernel<T> {
   }
 
  private:
-  // p ~ N(0, M), and its kinetic energy into kinetic_[0, C).
+  // p ~ N(0, M), and its kinetic energy into the proposal's first kernel sum.
   void draw_momenta(std::uint32_t stream) {
     const auto& blocks = pot_.blocks();
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       const auto& b = blocks[k];
       be_.normal_scaled(b.layout, std::sqrt(s_.mass[k]), s_.seed, stream, momentum_.data() + b.offset);
     }
-    kinetic_energy(kinetic_.data());
+    kinetic_energy(prop_.kernel_sums(0));
   }
   // p^T M^-1 p / 2 per chain into K (backend memory).
   void kinetic_energy(double* K) {
@@ -77,7 +76,6 @@ class HmcKernel final : public TransitionKernel<T> {
   SamplerSettings s_;
   MetropolisProposal<T> prop_;
   Buffer<T, T> momentum_;
-  Buffer<double, T> kinetic_;
 };
 
 }  // namespace fwmc

@@ -9,11 +9,19 @@
 namespace fwmc {
 
 template <class T>
-MetropolisProposal<T>::MetropolisProposal(Potential<T>& pot, std::uint64_t seed)
+MetropolisProposal<T>::MetropolisProposal(Potential<T>& pot, std::uint64_t seed, int kernel_sums)
     : pot_(pot), be_(pot.backend()), seed_(seed), C_(pot.chains()) {
   theta_ = Buffer<T, T>(be_, pot.state_size());
   grad_ = Buffer<T, T>(be_, pot.state_size());
   take_ = Buffer<std::uint8_t, T>(be_, C_);
+  stats_ = Buffer<double, T>(be_, static_cast<std::size_t>(2 + kernel_sums) * C_);
+}
+
+template <class T>
+std::vector<double> MetropolisProposal<T>::collect() {
+  const std::vector<double> h = stats_.download();
+  pot_.U_from_sums(h.data(), U_);
+  return std::vector<double>(h.begin() + 2 * static_cast<std::ptrdiff_t>(C_), h.end());
 }
 
 template <class T>

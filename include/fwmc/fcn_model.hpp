@@ -21,6 +21,11 @@ class FcnModel final : public FeatureModel<T> {
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
   void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
   void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
+  void evaluate_into_sums(const T* theta, T* grad, double* sums) override {
+    evaluate_into(theta, grad, nullptr);
+    be_.copy(sums, sums_.data(), sizeof(double) * 2 * C_);
+  }
+  void U_from_sums(const double* host_sums, std::vector<double>& U) const override { total_U(host_sums, C_, beta_, U); }
 
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;

@@ -72,6 +72,8 @@ std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::
 template <class T>
 void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* sums,
                          double beta, std::vector<double>* U);
+// U = beta/2 loss + prior energy per chain from such sums on the host (C chains: the losses, then the energies).
+void total_U(const double* host_sums, int C, double beta, std::vector<double>& U);
 
 template <class T>
 std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,

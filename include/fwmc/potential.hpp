@@ -34,6 +34,14 @@ class Potential {
     std::vector<double> U;
     evaluate(theta, grad, U);
   }
+  // The deferred form, for a sampler that copies U back together with sums of its own in one copy: grad U now, and
+  // per chain the loss and then the prior energy into `sums` (backend memory, 2 per chain); U_from_sums makes U of
+  // them once they are on the host. The default evaluates U at once (a copy back of its own) and keeps it.
+  virtual void evaluate_into_sums(const T* theta, T* grad, double* /*sums*/) { evaluate(theta, grad, deferred_U_); }
+  virtual void U_from_sums(const double* /*host_sums*/, std::vector<double>& U) const { U = deferred_U_; }
+
+ private:
+  std::vector<double> deferred_U_;
 };
 
 }  // namespace fwmc
