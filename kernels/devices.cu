@@ -22,10 +22,10 @@ std::vector<std::string> cuda_devices() {
   return names;
 }
 
-std::size_t cuda_free_memory() {
+std::size_t cuda_free_memory(int ordinal) {
   if (cuda_devices().empty()) return 0;
   std::size_t free_b = 0, total = 0;
-  if (cudaMemGetInfo(&free_b, &total) != cudaSuccess) {
+  if (cudaSetDevice(ordinal) != cudaSuccess || cudaMemGetInfo(&free_b, &total) != cudaSuccess) {
     cudaGetLastError();
     return 0;
   }

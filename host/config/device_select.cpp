@@ -16,7 +16,8 @@ DeviceChoice choose_device(const Config& c) {
     const auto devs = cuda_devices();
     if (!devs.empty()) {
       d.cuda = true;
-      d.description = "cuda:0 " + devs[0];
+      d.ordinal = world().local_rank() % static_cast<int>(devs.size());  // one GPU per rank on a node
+      d.description = "cuda:" + std::to_string(d.ordinal) + " " + devs[d.ordinal];
       return d;
     }
     if (want == "cuda")

@@ -5,6 +5,6 @@
 namespace fwmc {
 bool cuda_compiled() { return false; }
 std::vector<std::string> cuda_devices() { return {}; }
-std::size_t cuda_free_memory() { return 0; }
+std::size_t cuda_free_memory(int) { return 0; }
 }  // namespace fwmc
 #endif

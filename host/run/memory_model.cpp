@@ -131,7 +131,7 @@ void check_memory(const RunPlan& plan) {
   const int batch = plan.chain_batch;
   std::size_t avail = 0;
   if (d.cuda) {
-    avail = cuda_free_memory();
+    avail = cuda_free_memory(d.ordinal);  // this rank's GPU, not GPU 0
   } else {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
     avail = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;

@@ -12,6 +12,7 @@ namespace fwmc {
 
 struct DeviceChoice {
   bool cuda = false;
+  int ordinal = 0;          // the CUDA device this process uses: its node-local MPI rank modulo the devices
   std::string description;  // e.g. "cuda:0 NVIDIA H200 (...)" or "cpu (2 threads)"
 };
 
@@ -19,7 +20,7 @@ DeviceChoice choose_device(const Config& c);
 
 template <class T>
 std::unique_ptr<Backend<T>> make_backend(const DeviceChoice& d) {
-  return d.cuda ? make_cuda_backend<T>(world().local_rank()) : make_cpu_backend<T>();
+  return d.cuda ? make_cuda_backend<T>(d.ordinal) : make_cpu_backend<T>();
 }
 
 }  // namespace fwmc

@@ -9,7 +9,7 @@ namespace fwmc {
 bool cuda_compiled();
 // Names of the visible CUDA devices (empty when none, or when the CUDA backend is not compiled in).
 std::vector<std::string> cuda_devices();
-// Free memory of the current CUDA device in bytes (0 when none).
-std::size_t cuda_free_memory();
+// Free memory of CUDA device `ordinal` in bytes (0 when none); makes it the current device.
+std::size_t cuda_free_memory(int ordinal);
 
 }  // namespace fwmc
