@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace fwmc::test {
 
@@ -252,5 +254,57 @@ std::vector<OpCase<T>> backend_op_cases() {
 
 template std::vector<OpCase<float>> backend_op_cases<float>();
 template std::vector<OpCase<double>> backend_op_cases<double>();
+
+// The first index where got differs from want beyond tol (relative to want's largest finite value), NaN and Inf
+// compared as values; -1 when none.
+long first_difference(const std::vector<double>& want, const std::vector<double>& got, double tol) {
+  if (want.size() != got.size()) return 0;
+  double scale = 1e-30;
+  for (double v : want)
+    if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double a = want[i], b = got[i];
+    if (std::isnan(a) || std::isnan(b)) {
+      if (std::isnan(a) != std::isnan(b)) return static_cast<long>(i);
+    } else if (std::isinf(a) || std::isinf(b)) {
+      if (a != b) return static_cast<long>(i);
+    } else if (std::abs(a - b) > tol * scale) {
+      return static_cast<long>(i);
+    }
+  }
+  return -1;
+}
+
+template <class T>
+void run_backend_op_cases(Backend<T>& test, double tol) {
+  auto ref = make_cpu_backend<T>();
+  const bool perf = std::getenv("FWMC_OPS_PERF") != nullptr;
+  int n = 0;
+  for (const auto& c : backend_op_cases<T>()) {
+    OpContext<T> want{*ref, std::mt19937_64(2026), {}}, got{test, std::mt19937_64(2026), {}};
+    c.run(want);
+    c.run(got);
+    const double s = got.seconds;
+    if (perf)
+      std::printf("  %-48s %-52s %9.3f ms %8.3g Melem/s\n", c.op.c_str(), c.shape.c_str(), 1e3 * s, c.work / s / 1e6);
+    const std::string where = c.op + " [" + c.shape + "] on " + test.name();
+    EXPECT_TRUE(want.out.guards_ok) << where << ": the reference wrote outside an output";
+    EXPECT_TRUE(got.out.guards_ok) << where << ": wrote outside an output";
+    ASSERT_EQ(want.out.values.size(), got.out.values.size()) << where;
+    for (std::size_t k = 0; k < want.out.values.size(); ++k) {
+      const auto& [name, w] = want.out.values[k];
+      const long i = first_difference(w, got.out.values[k].second, tol);
+      EXPECT_EQ(i, -1) << where << ", output " << name << "[" << i << "]: " << (i >= 0 ? w[i] : 0) << " vs "
+                       << (i >= 0 && i < static_cast<long>(got.out.values[k].second.size())
+                               ? got.out.values[k].second[i]
+                               : 0);
+    }
+    ++n;
+  }
+  std::printf("  %d cases on %s against the CPU reference (tolerance %g)\n", n, test.name().c_str(), tol);
+}
+
+template void run_backend_op_cases<float>(Backend<float>&, double);
+template void run_backend_op_cases<double>(Backend<double>&, double);
 
 }  // namespace fwmc::test

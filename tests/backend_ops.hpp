@@ -100,4 +100,13 @@ struct OpCase {
 template <class T>
 std::vector<OpCase<T>> backend_op_cases();
 
+// The first index where got differs from want beyond tol (relative to want's largest finite value), NaN and Inf
+// compared as values; -1 when none.
+long first_difference(const std::vector<double>& want, const std::vector<double>& got, double tol);
+
+// Runs every case on the CPU reference and on `test`, and fails (gtest) where an output differs beyond tol or a
+// guard region was written. FWMC_OPS_PERF=1 also prints each case's time on `test`.
+template <class T>
+void run_backend_op_cases(Backend<T>& test, double tol);
+
 }  // namespace fwmc::test
