@@ -24,16 +24,8 @@ echo "gpu_check: $(head -1 "$out/gpu.txt"); nvcc $("$nvcc" --version | grep -o '
 extra=()
 if [ ! -d /usr/include/toml++ ]; then
   [ -d .deps ] || die "the build dependencies are missing (no /usr/include/toml++) and no .deps/ was carried: run bench/fetch_gpu_deps.sh where Debian's registry is reachable"
-  # Unpack the carried Debian packages into a private prefix (never into /).
-  deps=/tmp/fwmc_deps
-  mkdir -p $deps
-  for f in .deps/*.deb; do dpkg -x "$f" $deps; done
-  arch=$deps/usr/lib/x86_64-linux-gnu
-  export LD_LIBRARY_PATH=$arch/openblas-pthread:$arch:${LD_LIBRARY_PATH:-}
-  extra=(-DCMAKE_PREFIX_PATH="$deps/usr;$arch/cmake"
-         -Dtomlplusplus_DIR=$arch/cmake/tomlplusplus -DGTest_DIR=$arch/cmake/GTest
-         -DFWMC_BLAS_LIBRARIES=$arch/openblas-pthread/libopenblas.so.0
-         -DCMAKE_CXX_FLAGS="-I$deps/usr/include -I$deps/usr/include/x86_64-linux-gnu/openblas-pthread -I$deps/usr/include/eigen3")
+  source bench/gpu_deps_env.sh .deps /tmp/fwmc_deps
+  extra=("${FWMC_DEPS_CMAKE_ARGS[@]}")
 fi
 
 # ---- build (no MPI: one process per GPU here, and no mpirun start-up cost)

@@ -162,7 +162,8 @@ void add_chain_cases(std::vector<OpCase<T>>& cases) {
           {"kick kick_drift select", std::string(s.name) + ", " + std::to_string(halves) + " half kicks", double(n),
            [b, n, h, halves](OpContext<T>& x) {
              auto g = x.buffer(x.normals(n)), p = x.buffer(x.normals(n)), th = x.buffer(x.normals(n));
-             auto out = x.buffer(x.normals(n)), hs = x.buffer(h);
+             auto out = x.buffer(x.normals(n));
+             auto hs = x.buffer(h);
              std::vector<std::uint8_t> take(b.chains);
              for (int c = 0; c < b.chains; ++c) take[c] = c % 2 == 0;
              auto tk = x.buffer(take);

@@ -143,11 +143,19 @@ template <class T>
 void KernelAccumulator<T>::add_group_outer(const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T alpha,
                                            int stat) {
   auto& be = model_.backend();
-  if (diag_) {  // one (M x M) GEMM per position i, from the rows i*M + a
-    for (int i = 0; i < D_; ++i)
-      be.gemm(alpha, A.row_block(i * M_, M_), B.row_block(i * M_, M_).t(), T(0),
-              matrices(kscratch_.data() + static_cast<long>(i) * M_ * M_, M_, M_, M_, static_cast<long>(D_) * M_ * M_),
-              G_);
+  if (diag_) {
+    // One (M x M) product per position i and group g, from the rows i*M + a: D calls batched over the groups, or,
+    // when there are more positions than groups, G calls batched over the positions (the same products).
+    const long MM = static_cast<long>(M_) * M_;
+    if (D_ <= G_) {
+      for (int i = 0; i < D_; ++i)
+        be.gemm(alpha, A.row_block(i * M_, M_), B.row_block(i * M_, M_).t(), T(0),
+                matrices(kscratch_.data() + i * MM, M_, M_, M_, D_ * MM), G_);
+    } else {
+      for (int g = 0; g < G_; ++g)
+        be.gemm(alpha, A.item(g).row_block(0, M_).with_stride(M_), B.item(g).row_block(0, M_).with_stride(M_).t(), T(0),
+                matrices(kscratch_.data() + g * D_ * MM, M_, M_, M_, MM), D_);
+    }
   } else {
     be.gemm(alpha, A, B.t(), T(0), packed(kscratch_.data(), Rs_, Rs_), G_);
   }

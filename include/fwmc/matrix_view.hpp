@@ -30,6 +30,18 @@ struct MatrixBatch {
     m.rows = n;
     return m;
   }
+  // Matrix k of the batch, and the batch from there on.
+  MatrixBatch item(long k) const {
+    MatrixBatch m = *this;
+    m.data = data + k * stride;
+    return m;
+  }
+  // The same matrices taken `s` elements apart.
+  MatrixBatch with_stride(long s) const {
+    MatrixBatch m = *this;
+    m.stride = s;
+    return m;
+  }
   // The same batch read-only.
   template <class U = T, class = std::enable_if_t<!std::is_const<U>::value>>
   operator MatrixBatch<const U>() const {
