@@ -8,15 +8,8 @@ namespace fwmc {
 template <class T>
 CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
                       std::uint64_t chain0)
-    : be_(be),
-      m_(m),
-      C_(chains),
-      N_(d.N()),
-      P_(d.P),
-      L_(m.depth()),
-      D_(m.positions()),
-      S_(m.window_size()),
-      beta_(beta) {
+    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), D_(m.positions()), S_(m.window_size()) {
+  beta_ = beta;
   blocks_ = layer_param_blocks(m, C_, chain0);
   const int c0 = m.in_channels, nd = m.n_out;
   const long DN = static_cast<long>(D_) * N_;

@@ -8,7 +8,8 @@ namespace fwmc {
 template <class T>
 FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
                       std::uint64_t chain0)
-    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), beta_(beta) {
+    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()) {
+  beta_ = beta;
   blocks_ = layer_param_blocks(m, C_, chain0);
   const int n0 = m.in_channels, nd = m.n_out;
   std::vector<T> x(static_cast<std::size_t>(N_) * n0), y(static_cast<std::size_t>(P_) * nd);

@@ -18,13 +18,6 @@ class CnnModel final : public FeatureModel<T> {
   Backend<T>& backend() override { return be_; }
   int chains() const override { return C_; }
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
-  void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
-  void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
-  void evaluate_into_sums(const T* theta, T* grad, double* sums) override {
-    evaluate_into(theta, grad, nullptr);
-    be_.copy(sums, sums_.data(), sizeof(double) * 2 * C_);
-  }
-  void U_from_sums(const double* host_sums, std::vector<double>& U) const override { total_U(host_sums, C_, beta_, U); }
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
@@ -36,14 +29,13 @@ class CnnModel final : public FeatureModel<T> {
   Backend<T>& be_;
   ModelSpec m_;
   int C_, N_, P_, L_, D_, S_;
-  double beta_;
   std::vector<ParamBlock> blocks_;
   Buffer<T, T> patches0_, Y_;  // first-layer patches (D N x S c0), shared; targets P x n_d
   Buffer<int, T> nb_, inv_;    // neighbour table and its inverse (D x S)
   Buffer<T, T> dA_, dB_, patches_, dpatches_;
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
-  void evaluate_into(const T* theta, T* grad, std::vector<double>* U);
-  Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
+  void evaluate_into(const T* theta, T* grad, std::vector<double>* U) override;
+  using FeatureModel<T>::beta_, FeatureModel<T>::sums_;
 };
 
 }  // namespace fwmc

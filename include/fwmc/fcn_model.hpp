@@ -19,13 +19,6 @@ class FcnModel final : public FeatureModel<T> {
   Backend<T>& backend() override { return be_; }
   int chains() const override { return C_; }
   const std::vector<ParamBlock>& blocks() const override { return blocks_; }
-  void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
-  void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
-  void evaluate_into_sums(const T* theta, T* grad, double* sums) override {
-    evaluate_into(theta, grad, nullptr);
-    be_.copy(sums, sums_.data(), sizeof(double) * 2 * C_);
-  }
-  void U_from_sums(const double* host_sums, std::vector<double>& U) const override { total_U(host_sums, C_, beta_, U); }
 
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
@@ -44,15 +37,14 @@ class FcnModel final : public FeatureModel<T> {
   Backend<T>& be_;
   ModelSpec m_;
   int C_, N_, P_, L_;
-  double beta_;
   std::vector<ParamBlock> blocks_;
   Buffer<T, T> X_, Y_;    // X: N x n0 column-major; Y: P x n_d
   Buffer<T, T> dA_, dB_;  // two backward scratch buffers
   using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
   bool product_ = false;
   std::vector<Buffer<T, T>> A_, E_;  // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
-  void evaluate_into(const T* theta, T* grad, std::vector<double>* U);
-  Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
+  void evaluate_into(const T* theta, T* grad, std::vector<double>* U) override;
+  using FeatureModel<T>::beta_, FeatureModel<T>::sums_;
 };
 
 }  // namespace fwmc

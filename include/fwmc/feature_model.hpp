@@ -12,9 +12,24 @@
 
 namespace fwmc {
 
+// U = beta/2 loss + prior energy per chain from sums on the host (C chains: the losses, then the energies).
+void total_U(const double* host_sums, int C, double beta, std::vector<double>& U);
+
 template <class T>
 class FeatureModel : public Potential<T> {
  public:
+  // Potential's evaluations, all through evaluate_into: U is copied back only when asked for, and its sums (the
+  // loss and the prior energy per chain) stay in sums_ for evaluate_into_sums.
+  void evaluate(const T* theta, T* grad, std::vector<double>& U) override { evaluate_into(theta, grad, &U); }
+  void evaluate_gradient(const T* theta, T* grad) override { evaluate_into(theta, grad, nullptr); }
+  void evaluate_into_sums(const T* theta, T* grad, double* sums) override {
+    evaluate_into(theta, grad, nullptr);
+    this->backend().copy(sums, sums_.data(), sizeof(double) * 2 * this->chains());
+  }
+  void U_from_sums(const double* host_sums, std::vector<double>& U) const override {
+    total_U(host_sums, this->chains(), beta_, U);
+  }
+
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   virtual void forward(const T* theta, std::vector<double>* loss = nullptr) = 0;
   const T* hidden(int l) const { return H_[l].data(); }  // l = 1..L, all chains
@@ -60,6 +75,10 @@ class FeatureModel : public Potential<T> {
   // keep_signals() when first kept), and the outputs F with their error dF (N x n_d).
   std::vector<Buffer<T, T>> Z_, H_, Delta_;
   Buffer<T, T> F_, dF_;
+  // U and grad U of every chain (add_prior_and_total), U copied back into *U when U is given.
+  virtual void evaluate_into(const T* theta, T* grad, std::vector<double>* U) = 0;
+  double beta_ = 1;
+  Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
   // Allocates Delta_ like Z_ (once), before a backward pass keeps the error signals.
   void keep_signals();
 };
@@ -72,9 +91,6 @@ std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::
 template <class T>
 void add_prior_and_total(Backend<T>& be, const std::vector<ParamBlock>& blocks, const T* theta, T* grad, double* sums,
                          double beta, std::vector<double>* U);
-// U = beta/2 loss + prior energy per chain from such sums on the host (C chains: the losses, then the energies).
-void total_U(const double* host_sums, int C, double beta, std::vector<double>& U);
-
 template <class T>
 std::unique_ptr<FeatureModel<T>> make_feature_model(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta,
                                                     int chains, std::uint64_t chain0);
