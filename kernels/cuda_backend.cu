@@ -82,12 +82,10 @@ class CudaBackend final : public Backend<T> {
   }
   void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
-    const long per = b.per_chain, elem0 = b.elem0;
-    const std::uint64_t chain0 = b.chain0;
-    map_chains(b, [=] __device__(int c, long j) {
-      const shared::RngKey key{seed, chain0 + c, stream};
+    const long per = b.per_chain;
+    normals_per_chain(b, seed, stream, [=] __device__(int c, long j, double z) {
       const long o = c * per + j;
-      out[o] = shared::langevin_proposal<T>(th[o], g[o], static_cast<T>(step[c]), shared::normal_at<T>(key, elem0 + j));
+      out[o] = shared::langevin_proposal<T>(th[o], g[o], static_cast<T>(step[c]), static_cast<T>(z));
     });
   }
   void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
@@ -98,12 +96,9 @@ class CudaBackend final : public Backend<T> {
     });
   }
   void normal_scaled(const ChainBlock& b, double scale, std::uint64_t seed, std::uint32_t stream, T* out) override {
-    const long per = b.per_chain, elem0 = b.elem0;
-    const std::uint64_t chain0 = b.chain0;
-    map_chains(b, [=] __device__(int c, long j) {
-      const shared::RngKey key{seed, chain0 + c, stream};
-      out[c * per + j] = static_cast<T>(scale * shared::normal_at<double>(key, elem0 + j));
-    });
+    const long per = b.per_chain;
+    normals_per_chain(b, seed, stream,
+                      [=] __device__(int c, long j, double z) { out[c * per + j] = static_cast<T>(scale * z); });
   }
   void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
     const long per = b.per_chain;
@@ -176,22 +171,60 @@ class CudaBackend final : public Backend<T> {
     cuda::elementwise<<<grid_for(n), cuda::kThreads, 0, st()>>>(n, f);
     check_launch();
   }
-  // out[c] = (add ? out[c] : 0) + scale * sum_j f(c, j), one block per chain (none to launch for 0 chains).
+  // Tiles per chain on the 2-D grids: enough blocks over all chains to fill the device (about 1024), no idle tile.
+  // A function of the sizes only, so sums come out the same on every device.
+  static int tiles_for(long per_chain, int chains) {
+    const long need = (per_chain + cuda::kThreads - 1) / cuda::kThreads;
+    return static_cast<int>(std::max(1L, std::min(need, 1024L / std::max(chains, 1))));
+  }
+  // Calls launch(c0, n) for the chains in chunks of at most 65535 (the grid's y limit).
+  template <class L>
+  static void by_chunks(int chains, L launch) {
+    for (int c0 = 0; c0 < chains; c0 += 65535) launch(c0, std::min(65535, chains - c0));
+  }
+  // out[c] = (add ? out[c] : 0) + scale * sum_j f(c, j): per-tile block sums, then each chain's tiles in order.
   template <class F>
   void sum_per_chain(int chains, long per_chain, double* out, bool add, double scale, F f) {
     if (chains <= 0) return;
-    cuda::per_chain_sum<<<chains, cuda::kThreads, 0, st()>>>(per_chain, out, add, scale, f);
-    check_launch();
+    const int tiles = tiles_for(per_chain, chains);
+    by_chunks(chains, [&](int c0, int n) {
+      double* partial = scratch(static_cast<std::size_t>(n) * tiles);
+      cuda::per_chain_partials<<<dim3(tiles, n), cuda::kThreads, 0, st()>>>(per_chain, c0, partial, f);
+      check_launch();
+      cuda::per_chain_total<<<(n + cuda::kThreads - 1) / cuda::kThreads, cuda::kThreads, 0, st()>>>(
+          n, tiles, partial, out + c0, add, scale);
+      check_launch();
+    });
   }
   template <class F>
   void map_chains(const ChainBlock& b, F f) {
     if (b.chains <= 0 || b.per_chain <= 0) return;
-    cuda::per_chain_map<<<b.chains, cuda::kThreads, 0, st()>>>(b.per_chain, f);
-    check_launch();
+    const int tiles = tiles_for(b.per_chain, b.chains);
+    by_chunks(b.chains, [&](int c0, int n) {
+      cuda::per_chain_map<<<dim3(tiles, n), cuda::kThreads, 0, st()>>>(b.per_chain, c0, f);
+      check_launch();
+    });
+  }
+  // f(c, j, z) with z the chain's normal number elem0 + j, one thread per Philox block of four.
+  template <class F>
+  void normals_per_chain(const ChainBlock& b, std::uint64_t seed, std::uint32_t stream, F f) {
+    if (b.chains <= 0 || b.per_chain <= 0) return;
+    const int tiles = tiles_for((b.per_chain + 3) / 4 + 1, b.chains);
+    by_chunks(b.chains, [&](int c0, int n) {
+      cuda::per_chain_normals<<<dim3(tiles, n), cuda::kThreads, 0, st()>>>(b.per_chain, b.elem0, c0, seed, b.chain0,
+                                                                           stream, f);
+      check_launch();
+    });
+  }
+  // Device scratch of at least n doubles (per-tile partial sums), grown when needed.
+  double* scratch(std::size_t n) {
+    if (scratch_.size() < n) scratch_ = Buffer<double, T>(*this, n);
+    return scratch_.data();
   }
 
   cuda::Stream stream_;
   cuda::CublasHandle blas_;
+  Buffer<double, T> scratch_;
 };
 
 }  // namespace

@@ -110,15 +110,24 @@ class CpuBackend final : public Backend<T> {
   std::string name() const override { return "cpu"; }
 
   void* allocate(std::size_t bytes) override {
-    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    void* p = std::aligned_alloc(64, (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64);  // a real block even for 0
     if (!p) throw RuntimeError("cpu backend: out of memory allocating " + std::to_string(bytes) + " bytes");
     return p;
   }
   void release(void* p) override { std::free(p); }
-  void to_device(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
-  void to_host(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
-  void copy(void* d, const void* s, std::size_t b) override { std::memcpy(d, s, b); }
-  void fill_zero(void* d, std::size_t b) override { std::memset(d, 0, b); }
+  // Zero bytes may come with null pointers (an empty vector's data()), which memcpy must never see.
+  void to_device(void* d, const void* s, std::size_t b) override {
+    if (b) std::memcpy(d, s, b);
+  }
+  void to_host(void* d, const void* s, std::size_t b) override {
+    if (b) std::memcpy(d, s, b);
+  }
+  void copy(void* d, const void* s, std::size_t b) override {
+    if (b) std::memcpy(d, s, b);
+  }
+  void fill_zero(void* d, std::size_t b) override {
+    if (b) std::memset(d, 0, b);
+  }
 
   void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
                     long sb, T beta, T* C, int ldc, long sc, int batch) override {
