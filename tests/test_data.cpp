@@ -111,6 +111,44 @@ TEST(Data, NpyInputsWithTestSetAndIntegerLabels) {
   EXPECT_NE(error_of([&] { load_dataset(c); }).find("n_train = 9"), std::string::npos);
 }
 
+TEST(Data, ArraysInMemoryLoadAsTheSameNpyFilesAndHashAsTheirBytes) {
+  auto dir = temp_dir("arrays");
+  std::vector<double> x(5 * 3), xt(2 * 3), y = {0.5, -1, 2, 0, 1};
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(double(i));
+  for (std::size_t i = 0; i < xt.size(); ++i) xt[i] = std::cos(double(i));
+  write_npy(dir + "/x.npy", {5, 3}, x.data());
+  write_npy(dir + "/xt.npy", {2, 3}, xt.data());
+  write_npy(dir + "/y.npy", {5, 1}, y.data());
+  const std::string rest = "normalize='center_unit'\n[model]\nwidths=[4]\n";
+  const Config files = parse_config(
+      "[data]\nkind='npy'\nx='" + dir + "/x.npy'\ny='" + dir + "/y.npy'\nx_test='" + dir + "/xt.npy'\n" + rest, "f");
+  const Config mem = parse_config("[data]\nkind='arrays'\n" + rest, "m");
+  const InputArrays a{read_npy(dir + "/x.npy"), read_npy(dir + "/y.npy"), read_npy(dir + "/xt.npy")};
+  const Dataset df = load_dataset(files), dm = load_dataset(mem, &a);
+  EXPECT_EQ(dm.P, 5);
+  EXPECT_EQ(dm.P_test, 2);
+  EXPECT_TRUE(dm.X == df.X);  // bitwise, after the same normalisation
+  EXPECT_TRUE(dm.Y == df.Y);
+  // The provenance of arrays: the hashes of the .npy files they would be.
+  const auto h = input_array_hashes(a);
+  ASSERT_EQ(h.size(), 3u);
+  const char* names[] = {"/x.npy", "/y.npy", "/xt.npy"};
+  for (int i = 0; i < 3; ++i) {
+    std::uintmax_t bytes = 0;
+    EXPECT_EQ(h[i].fnv1a, file_fnv1a(dir + names[i], &bytes)) << i;
+    EXPECT_EQ(h[i].bytes, bytes);
+    EXPECT_EQ(h[i].path, "<array>");
+  }
+  // Without test inputs there is no x_test; without arrays, kind = "arrays" is an input error.
+  const InputArrays no_test{a.x, a.y, {}};
+  EXPECT_EQ(load_dataset(mem, &no_test).P_test, 0);
+  EXPECT_EQ(input_array_hashes(no_test).size(), 2u);
+  EXPECT_NE(error_of([&] { load_dataset(mem); }).find("passed in memory"), std::string::npos);
+  InputArrays bad = a;
+  bad.x.data[4] = NAN;
+  EXPECT_NE(error_of([&] { load_dataset(mem, &bad); }).find("data.x (array)"), std::string::npos);
+}
+
 TEST(Data, CsvWithHeaderAndErrors) {
   auto dir = temp_dir("csv");
   write_text(dir + "/x.csv", "a,b\n1,2\n3,4\n5,6\n");

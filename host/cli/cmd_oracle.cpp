@@ -14,7 +14,7 @@ namespace fwmc::cli {
 
 int cmd_oracle(const CommonArgs& a, long draws) {
   const Config c = resolve_config(a);
-  const Dataset d = load_dataset(c);
+  const Dataset d = load_dataset(c, a.arrays);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   const long M = draws > 0 ? draws : c.theory.draws;
   const OracleResult r = run_oracle(c, m, d, M);
@@ -37,13 +37,13 @@ int cmd_oracle(const CommonArgs& a, long draws) {
     j["layers"].push_back({{"layer", l + 1}, {"frob_mean", e.mean.frobenius()}, {"frob_mcse", e.mcse.frobenius()}});
   }
   folder.publish("oracle.json", j);  // the manifest, last
-  std::printf("fwmc oracle: %ld prior draws in %.1f s, importance ESS %.0f (largest weight share %.3g)\n", r.draws,
-              r.seconds, r.ess, r.max_weight_share);
+  std::fprintf(a.report, "fwmc oracle: %ld prior draws in %.1f s, importance ESS %.0f (largest weight share %.3g)\n",
+               r.draws, r.seconds, r.ess, r.max_weight_share);
   for (std::size_t l = 0; l < r.kernels.size(); ++l)
-    std::printf("  layer %zu: ||<K>||_F = %.6g, ||MCSE||_F = %.3g\n", l + 1, r.kernels[l].mean.frobenius(),
-                r.kernels[l].mcse.frobenius());
-  for (const auto& w : r.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (oracle.json, K<l>_mean.npy, K<l>_mcse.npy)\n", c.output.dir.c_str());
+    std::fprintf(a.report, "  layer %zu: ||<K>||_F = %.6g, ||MCSE||_F = %.3g\n", l + 1, r.kernels[l].mean.frobenius(),
+                 r.kernels[l].mcse.frobenius());
+  for (const auto& w : r.warnings) std::fprintf(a.report, "  warning: %s\n", w.c_str());
+  std::fprintf(a.report, "  wrote %s/ (oracle.json, K<l>_mean.npy, K<l>_mcse.npy)\n", c.output.dir.c_str());
   return 0;
 }
 

@@ -67,23 +67,23 @@ CheckpointPolicy checkpoint_policy(const Config& c, const JobOptions& opt, const
   return policy;
 }
 
-void print_run_header(const RunPlan& plan, const Dataset& d) {
+void print_run_header(std::FILE* log, const RunPlan& plan, const Dataset& d) {
   const Config& c = plan.config;
-  std::fprintf(stderr, "fwmc run: %s, widths", c.model.arch.c_str());
-  for (int w : plan.model.widths) std::fprintf(stderr, " %d", w);
-  std::fprintf(stderr, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
+  std::fprintf(log, "fwmc run: %s, widths", c.model.arch.c_str());
+  for (int w : plan.model.widths) std::fprintf(log, " %d", w);
+  std::fprintf(log, ", %s%s, P = %d (+%d test), %s with %d chains (%s) on %s%s", c.model.activation.c_str(),
                plan.weight_product ? " (U through the weight product)" : "", d.P, d.P_test, c.sampler.method.c_str(),
                c.sampler.chains, precision_name(plan.precision), plan.device.description.c_str(),
                c.sampler.device == "auto" ? " (device = auto)" : "");
-  if (plan.ranks > 1) std::fprintf(stderr, " x %d processes", plan.ranks);
-  std::fprintf(stderr, "\n");
+  if (plan.ranks > 1) std::fprintf(log, " x %d processes", plan.ranks);
+  std::fprintf(log, "\n");
 }
 
 }  // namespace
 
 JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Dataset d = load_dataset(c);
+  const Dataset d = load_dataset(c, opt.arrays);
   // Before any output: an unknown sampler, a missing device or a job that cannot fit in memory is an input error.
   const RunPlan plan = plan_run(c, d, world().size());
   const ModelSpec& m = plan.model;
@@ -109,16 +109,19 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
                    "[output] dir",
                    "use --force to overwrite it, or fwmc run --resume " + out + " to continue an interrupted run");
   comm.barrier();  // the other ranks write their checkpoints into the folder rank 0 has claimed (or been refused)
-  const Provenance prov = provenance_of(c, plan.device.cuda ? "cuda" : "cpu", comm.size());
+  const std::string backend = plan.device.cuda ? "cuda" : "cpu";
+  const Provenance prov = opt.arrays && c.data.kind == "arrays"
+                              ? provenance_of(c, backend, comm.size(), input_array_hashes(*opt.arrays))
+                              : provenance_of(c, backend, comm.size());
   if (opt.resume && comm.rank() == 0) check_resume_provenance(*opt.resume, out, prov);
   std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
   const CheckpointPolicy policy = checkpoint_policy(c, opt, prov, comm.rank(), own);
-  if (comm.rank() == 0) print_run_header(plan, d);
+  if (comm.rank() == 0) print_run_header(opt.log, plan, d);
   try {
     job.run = run_sampling(plan, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
   } catch (const Interrupted&) {
     if (std::filesystem::exists(policy.path))
-      std::fprintf(stderr, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
+      std::fprintf(opt.log, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
     else if (folder)
       folder->remove_if_unused();  // interrupted before the first checkpoint: leave nothing behind
     throw;
@@ -160,7 +163,8 @@ std::vector<std::pair<std::string, std::string>> identity_of(const CommonArgs& a
   std::string ov;
   for (const auto& o : a.overrides) ov += o + "\n";
   const std::string path = a.config_path.empty() ? "" : std::filesystem::absolute(a.config_path).string();
-  return {{"config/path", path}, {"config/text", path.empty() ? "" : slurp(path)}, {"config/overrides", ov}};
+  // No path: the config's text (a dict from Python) or, when there is none, the embedded default.
+  return {{"config/path", path}, {"config/text", path.empty() ? a.config_text : slurp(path)}, {"config/overrides", ov}};
 }
 
 Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) {
@@ -168,7 +172,10 @@ Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) 
   std::stringstream ss(ck.get_string("config/overrides"));
   for (std::string line; std::getline(ss, line);) ov.push_back(line);
   const std::string path = ck.get_string("config/path");
-  Config c = path.empty() ? load_default_config(ov) : load_config_text(ck.get_string("config/text"), path, ov);
+  const std::string text = ck.get_string("config/text");
+  Config c = !path.empty()   ? load_config_text(text, path, ov)
+             : !text.empty() ? parse_config(text, "<config dict>", ov)
+                             : load_default_config(ov);
   c.output.dir = dir;
   return c;
 }
@@ -200,89 +207,97 @@ int cmd_run(const CommonArgs& a) {
             config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
             "); resume without a config, or start a new run");
     }
-    std::fprintf(stderr, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
+    std::fprintf(a.log, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
                  ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));
     JobOptions opt;
     opt.resume = &ck;
+    opt.arrays = a.arrays;
+    opt.log = a.log;
     opt.identity = {{"config/path", ck.get_string("config/path")},
                     {"config/text", ck.get_string("config/text")},
                     {"config/overrides", ck.get_string("config/overrides")}};
-    return report_job(c, run_job(c, make_progress_printer(), opt));
+    return report_job(c, run_job(c, progress_of(a), opt), a.report);
   }
   const Config c = resolve_config(a);
   if (a.dry_run) {
-    const Dataset d = load_dataset(c);
+    const Dataset d = load_dataset(c, a.arrays);
     const RunPlan plan = plan_run(c, d, world().size(), /*check_fit=*/false);
-    std::printf("fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
-                plan.model.total_params(), c.sampler.chains, plan.device.description.c_str());
-    std::fputs(describe_memory(plan).c_str(), stdout);
+    std::fprintf(a.report, "fwmc run --dry-run: %s, %ld parameters per chain, %d chains on %s\n", c.source.c_str(),
+                 plan.model.total_params(), c.sampler.chains, plan.device.description.c_str());
+    std::fputs(describe_memory(plan).c_str(), a.report);
     check_memory(plan);
-    std::printf("  fits: yes; nothing was sampled or written\n");
+    std::fprintf(a.report, "  fits: yes; nothing was sampled or written\n");
     return 0;
   }
   JobOptions opt;
   opt.force = a.force;
   opt.identity = identity_of(a);
-  return report_job(c, run_job(c, make_progress_printer(), opt));
+  opt.arrays = a.arrays;
+  opt.log = a.log;
+  return report_job(c, run_job(c, progress_of(a), opt), a.report);
 }
 
-int report_job(const Config& c, const JobResult& job) {
+int report_job(const Config& c, const JobResult& job, std::FILE* out) {
   if (job.worker) return 0;
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;
   const auto& dg = r.diag;
-  const std::string& out = c.output.dir;
-  std::printf("fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
-              r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
-  std::printf(
-      "  diagnostics: R-hat max %s (nested %s), bulk ESS min %s, tail ESS min %s, accept %.3f, "
-      "step size %.3g..%.3g, divergences %ld\n",
-      shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(), shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(),
-      shown(dg.ess_bulk_min, "%.0f").c_str(), shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean, dg.step_min,
-      dg.step_max, dg.divergences);
-  std::printf("  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
+  const std::string& dir = c.output.dir;
+  std::fprintf(out, "fwmc run: %ld chain-steps in %.1f s (%.3g chain-steps/s), %ld draws x %d chains\n", r.chain_steps,
+               r.sampling_s, r.chain_steps_per_s, r.traces.draws, c.sampler.chains);
+  std::fprintf(out,
+               "  diagnostics: R-hat max %s (nested %s), bulk ESS min %s, tail ESS min %s, accept %.3f, "
+               "step size %.3g..%.3g, divergences %ld\n",
+               shown(rhat_or_nan(dg.rhat_max), "%.4f").c_str(), shown(rhat_or_nan(dg.rhat_nested_max), "%.4f").c_str(),
+               shown(dg.ess_bulk_min, "%.0f").c_str(), shown(dg.ess_tail_min, "%.0f").c_str(), dg.accept_rate_mean,
+               dg.step_min, dg.step_max, dg.divergences);
+  std::fprintf(out, "  layer  ||dK_exp||          ||dK_th||    rel_err          max|z|  chi2/dof\n");
   for (const auto& l : job.layers) {
     if (l.has_theory)
-      std::printf("  %5d  %.4g +- %.2g  %10.4g  %.3f +- %.3f  %6.2f  %.1f/%ld\n", l.layer, l.frob_dK_exp,
-                  l.frob_dK_exp_se, l.frob_dK_th, l.rel_err, l.rel_err_se, l.max_abs_z, l.chi2, l.dof);
+      std::fprintf(out, "  %5d  %.4g +- %.2g  %10.4g  %.3f +- %.3f  %6.2f  %.1f/%ld\n", l.layer, l.frob_dK_exp,
+                   l.frob_dK_exp_se, l.frob_dK_th, l.rel_err, l.rel_err_se, l.max_abs_z, l.chi2, l.dof);
     else
-      std::printf("  %5d  %.4g +- %.2g  (no theory; max|z| vs NNGP %.2f)\n", l.layer, l.frob_dK_exp, l.frob_dK_exp_se,
-                  l.max_abs_z_nngp);
+      std::fprintf(out, "  %5d  %.4g +- %.2g  (no theory; max|z| vs NNGP %.2f)\n", l.layer, l.frob_dK_exp,
+                   l.frob_dK_exp_se, l.max_abs_z_nngp);
   }
   if (!r.stein.empty()) {
-    std::printf("  estimator: stein (docs/theory.md 11) vs plain on the same draws\n");
-    std::printf(
-        "  layer  kind             MCSE plain/stein (median, frob)  agreement max|z|  chi2/dof   C_l=0 max|z|\n");
-    auto row = [](const std::string& name, const SteinReport& s, bool cv) {
-      std::printf("  %5s  %-15s  %8.3g  %8.3g                  %6.2f  %6.1f/%ld", name.c_str(), s.kind.c_str(),
-                  s.mcse_ratio_median, s.mcse_ratio_frob, s.agree_max_z, s.agree_chi2, s.agree_dof);
-      if (cv) std::printf("  %6.2f", s.cv_max_z);
-      std::printf("\n");
+    std::fprintf(out, "  estimator: stein (docs/theory.md 11) vs plain on the same draws\n");
+    std::fprintf(
+        out, "  layer  kind             MCSE plain/stein (median, frob)  agreement max|z|  chi2/dof   C_l=0 max|z|\n");
+    auto row = [out](const std::string& name, const SteinReport& s, bool cv) {
+      std::fprintf(out, "  %5s  %-15s  %8.3g  %8.3g                  %6.2f  %6.1f/%ld", name.c_str(), s.kind.c_str(),
+                   s.mcse_ratio_median, s.mcse_ratio_frob, s.agree_max_z, s.agree_chi2, s.agree_dof);
+      if (cv) std::fprintf(out, "  %6.2f", s.cv_max_z);
+      std::fprintf(out, "\n");
     };
     for (std::size_t l = 0; l < r.stein.size(); ++l) row(std::to_string(l + 1), r.stein[l], true);
     if (r.has_preact) row("Q1", r.preact_report, false);  // its C is layer 1's
   } else {
-    std::printf("  estimator: plain\n");
+    std::fprintf(out, "  estimator: plain\n");
   }
   for (const auto& t : job.spatial_trace)
-    std::printf("  spatial trace, layer %d: ||dK_exp|| %.4g +- %.2g, ||dK_th|| %.4g, max|z| %.2f\n", t.layer,
-                t.frob_dK_exp, t.frob_dK_exp_se, t.frob_dK_th, t.max_abs_z);
+    std::fprintf(out, "  spatial trace, layer %d: ||dK_exp|| %.4g +- %.2g, ||dK_th|| %.4g, max|z| %.2f\n", t.layer,
+                 t.frob_dK_exp, t.frob_dK_exp_se, t.frob_dK_th, t.max_abs_z);
   for (const auto& f : job.cnn_forms)
-    std::printf("  layer %d distance in MCSE units: propagated %.2f (max|z| %.2f), unpropagated %.2f (max|z| %.2f)\n",
-                f.layer, f.propagated, f.max_z_propagated, f.unpropagated, f.max_z_unpropagated);
-  if (dg.rhat_max > 1.01) std::printf("  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
-  if (dg.ess_bulk_min < 100 * 4) std::printf("  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
+    std::fprintf(out,
+                 "  layer %d distance in MCSE units: propagated %.2f (max|z| %.2f), unpropagated %.2f (max|z| %.2f)\n",
+                 f.layer, f.propagated, f.max_z_propagated, f.unpropagated, f.max_z_unpropagated);
+  if (dg.rhat_max > 1.01)
+    std::fprintf(out, "  warning: R-hat %.4f > 1.01: chains have not mixed; run longer\n", dg.rhat_max);
+  if (dg.ess_bulk_min < 100 * 4) std::fprintf(out, "  warning: bulk ESS %.0f is low\n", dg.ess_bulk_min);
   if (dg.drift_z_max > 4)
-    std::printf(
-        "  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
-        "transient from their start; increase warmup\n",
-        dg.drift_z_max);
-  if (dg.divergences > 0) std::printf("  warning: %ld divergent transitions\n", dg.divergences);
+    std::fprintf(out,
+                 "  warning: the traces drift between the two halves of sampling (|z| = %.1f): all chains share a "
+                 "transient from their start; increase warmup\n",
+                 dg.drift_z_max);
+  if (dg.divergences > 0) std::fprintf(out, "  warning: %ld divergent transitions\n", dg.divergences);
   if (dg.dropped_nonfinite + dg.dropped_divergent > 0)
-    std::printf("  warning: %ld chain(s) dropped for a non-finite state, %ld for exceeding the divergence budget\n",
-                dg.dropped_nonfinite, dg.dropped_divergent);
-  for (const auto& w : th.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp,theory}.npy)\n", out.c_str());
+    std::fprintf(out,
+                 "  warning: %ld chain(s) dropped for a non-finite state, %ld for exceeding the divergence budget\n",
+                 dg.dropped_nonfinite, dg.dropped_divergent);
+  for (const auto& w : th.warnings) std::fprintf(out, "  warning: %s\n", w.c_str());
+  std::fprintf(out, "  wrote %s/ (summary.json, theory.json, K<l>_{mean,mcse,nngp,theory}.npy, traces.npy)\n",
+               dir.c_str());
   return 0;
 }
 

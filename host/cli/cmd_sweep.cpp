@@ -116,18 +116,18 @@ std::vector<WidthJob> width_jobs(const Config& base, const SweepArgs& sa) {
 }
 
 // Every width must see the same data: synthetic data is materialised once (a synthetic teacher would otherwise
-// change with the width) and every run is pointed at the files. The bytes are made here and written only after
-// the earlier runs in the folder were checked against them.
+// change with the width), as are arrays given in memory, and every run is pointed at the files. The bytes are made here
+// and written only after the earlier runs in the folder were checked against them.
 struct SweepData {
   std::vector<std::pair<std::string, std::string>> files;  // path, npy bytes
   std::vector<DataFileHash> hashes;
 };
 
-SweepData materialise_data(const Config& base, std::vector<WidthJob>& jobs) {
+SweepData materialise_data(const Config& base, const InputArrays* arrays, std::vector<WidthJob>& jobs) {
   SweepData out;
-  if (base.data.kind != "synthetic") return out;
+  if (base.data.kind != "synthetic" && base.data.kind != "arrays") return out;
   const std::string& dir = base.output.dir;
-  const Dataset d = load_dataset(base);
+  const Dataset d = load_dataset(base, arrays);
   const Eigen::MatrixXd Xtr = d.X.topRows(d.P), Xte = d.X.bottomRows(d.P_test);
   std::vector<std::size_t> shape = {static_cast<std::size_t>(d.P)};
   for (int v : d.input_shape) shape.push_back(v);
@@ -234,20 +234,21 @@ void read_width_results(const WidthJob& job, std::vector<SweepRow>& rows, std::v
   }
 }
 
-void print_sweep(const std::string& dir, const SweepArgs& sa, std::size_t runs, bool figures, const std::string& note) {
+void print_sweep(std::FILE* out, const std::string& dir, const SweepArgs& sa, std::size_t runs, bool figures,
+                 const std::string& note) {
   const auto j = nlohmann::json::parse(std::ifstream(dir + "/sweep.json"));
-  std::printf("fwmc sweep: %zu runs, widths", runs);
-  for (int w : sa.widths) std::printf(" %d", w);
-  std::printf("\n  layer  slope ||dK_exp|| (expect -1)  slope residual (expect -2)\n");
+  std::fprintf(out, "fwmc sweep: %zu runs, widths", runs);
+  for (int w : sa.widths) std::fprintf(out, " %d", w);
+  std::fprintf(out, "\n  layer  slope ||dK_exp|| (expect -1)  slope residual (expect -2)\n");
   for (const auto& f : j["fits"])
-    std::printf("  %5d  %6.3f +- %.3f              %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
-                f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(),
-                f["residual_bias_corrected"]["slope"].get<double>(),
-                f["residual_bias_corrected"]["slope_se"].get<double>(),
-                f["residual_bias_corrected"]["points"].get<int>());
-  if (!figures) std::printf("  warning: %s\n", note.c_str());
-  std::printf("  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", dir.c_str(),
-              figures ? "fig_deviation.{png,svg}, fig_scatter.{png,svg}, " : "");
+    std::fprintf(out, "  %5d  %6.3f +- %.3f              %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
+                 f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(),
+                 f["residual_bias_corrected"]["slope"].get<double>(),
+                 f["residual_bias_corrected"]["slope_se"].get<double>(),
+                 f["residual_bias_corrected"]["points"].get<int>());
+  if (!figures) std::fprintf(out, "  warning: %s\n", note.c_str());
+  std::fprintf(out, "  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", dir.c_str(),
+               figures ? "fig_deviation.{png,svg}, fig_scatter.{png,svg}, " : "");
 }
 
 }  // namespace
@@ -266,7 +267,7 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   if (!a.force && !looks_like_sweep(dir))
     throw InputError("--out " + dir +
                      ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
-  const SweepData data = materialise_data(base, jobs);
+  const SweepData data = materialise_data(base, a.arrays, jobs);
   std::vector<Have> have(jobs.size());
   std::vector<CheckpointData> checkpoints(jobs.size());
   for (std::size_t k = 0; k < jobs.size(); ++k)
@@ -280,21 +281,22 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   std::vector<ScatterSet> scatter;
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     if (have[k] == Have::finished) {
-      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s/summary.json\n", k + 1,
+      std::fprintf(a.log, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s/summary.json\n", k + 1,
                    jobs.size(), jobs[k].width, jobs[k].c.output.dir.c_str());
     } else {
       JobOptions opt;
+      opt.log = a.log;
       opt.force = true;  // what is there is a run of this width that did not finish, or (--force) of another setup
       if (have[k] == Have::resumable) opt.resume = &checkpoints[k];
-      std::fprintf(stderr, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), jobs[k].width,
+      std::fprintf(a.log, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), jobs[k].width,
                    opt.resume ? " (resuming its checkpoint)" : "");
-      run_job(jobs[k].c, make_progress_printer(), opt);
+      run_job(jobs[k].c, progress_of(a), opt);
     }
     read_width_results(jobs[k], rows, scatter);
   }
   std::string note;
   const bool figures = write_sweep_report(dir, rows, scatter, note);
-  print_sweep(dir, sa, jobs.size(), figures, note);
+  print_sweep(a.report, dir, sa, jobs.size(), figures, note);
   return 0;
 }
 

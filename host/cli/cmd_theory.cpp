@@ -17,8 +17,10 @@
 namespace fwmc::cli {
 
 Config resolve_config(const CommonArgs& a) {
-  std::vector<std::string> ov = a.overrides;
-  Config c = a.config_path.empty() ? load_default_config(ov) : load_config_file(a.config_path, ov);
+  const std::vector<std::string>& ov = a.overrides;
+  Config c = !a.config_path.empty()   ? load_config_file(a.config_path, ov)
+             : !a.config_text.empty() ? parse_config(a.config_text, a.config_source, ov)
+                                      : load_default_config(ov);
   if (!a.out_dir.empty()) c.output.dir = a.out_dir;
   return c;
 }
@@ -26,7 +28,7 @@ Config resolve_config(const CommonArgs& a) {
 int cmd_theory(const CommonArgs& a) {
   const Config c = resolve_config(a);
   const auto t0 = std::chrono::steady_clock::now();
-  const Dataset d = load_dataset(c);
+  const Dataset d = load_dataset(c, a.arrays);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
   const TheoryResult t = compute_theory(m, d, theory_options(c), backend_prior_source(choose_device(c), m, d));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -45,22 +47,24 @@ int cmd_theory(const CommonArgs& a) {
   j["timing"] = {{"theory_s", secs}};
   folder.publish("theory.json", j);  // the manifest, last
 
-  std::printf("fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n", c.model.arch.c_str(), m.depth(),
-              c.model.activation.c_str(), d.P, d.P_test, d.n_out());
-  std::printf("  method %s, cond(Gamma) = %.3g\n", t.method.c_str(), t.phi.gamma_cond);
+  std::fprintf(a.report, "fwmc theory: %s, %d hidden layer(s), %s, P = %d (+%d test), n_d = %d\n", c.model.arch.c_str(),
+               m.depth(), c.model.activation.c_str(), d.P, d.P_test, d.n_out());
+  std::fprintf(a.report, "  method %s, cond(Gamma) = %.3g\n", t.method.c_str(), t.phi.gamma_cond);
   for (const auto& lt : t.layers) {
     double norm, se;
     theory_correction_norm(lt, norm, se);
     if (lt.has_theory && se > 0)
-      std::printf("  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g +- %.2g\n", lt.layer, lt.nngp.frobenius(), norm,
-                  se);
+      std::fprintf(a.report, "  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g +- %.2g\n", lt.layer,
+                   lt.nngp.frobenius(), norm, se);
     else if (lt.has_theory)
-      std::printf("  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius(), norm);
+      std::fprintf(a.report, "  layer %d: ||K0||_F = %.6g  ||K_th - K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius(),
+                   norm);
     else
-      std::printf("  layer %d: ||K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius());
+      std::fprintf(a.report, "  layer %d: ||K0||_F = %.6g\n", lt.layer, lt.nngp.frobenius());
   }
-  for (const auto& w : t.warnings) std::printf("  warning: %s\n", w.c_str());
-  std::printf("  wrote %s/ (theory.json, K<l>_nngp.npy, K<l>_theory.npy) in %.2f s\n", c.output.dir.c_str(), secs);
+  for (const auto& w : t.warnings) std::fprintf(a.report, "  warning: %s\n", w.c_str());
+  std::fprintf(a.report, "  wrote %s/ (theory.json, K<l>_nngp.npy, K<l>_theory.npy) in %.2f s\n", c.output.dir.c_str(),
+               secs);
   return 0;
 }
 

@@ -43,7 +43,7 @@ void apply_override(toml::table& root, const std::string& item) {
 void read_data(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "data", src);
   auto& d = c.data;
-  r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx"});
+  r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx", "arrays"});
   r.get("x", d.x);
   r.get("y", d.y);
   r.get("x_test", d.x_test);
@@ -58,8 +58,12 @@ void read_data(const toml::table& root, const std::string& src, Config& c) {
   r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
   r.get("resize", d.resize, 1, 100000);
   if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
-  if (d.kind != "synthetic" && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
-  if (d.kind != "synthetic" && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
+  const bool files = d.kind != "synthetic" && d.kind != "arrays";  // arrays: given in memory (Python's data=)
+  if (files && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
+  if (files && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
+  for (const auto& [key, path] :
+       {std::pair<const char*, const std::string&>{"x", d.x}, {"y", d.y}, {"x_test", d.x_test}})
+    if (d.kind == "arrays" && !path.empty()) r.fail(key, "kind = \"arrays\" takes the arrays in memory, not a path");
 }
 
 void read_model(const toml::table& root, const std::string& src, Config& c) {

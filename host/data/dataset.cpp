@@ -2,6 +2,7 @@
 #include <cmath>
 #include <random>
 
+#include "fwmc/checkpoint.hpp"
 #include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/model_spec.hpp"
@@ -116,8 +117,29 @@ void make_synthetic_targets(const Config& c, Dataset& ds) {
 
 }  // namespace
 
-Dataset load_dataset(const Config& c) {
+std::vector<DataFileHash> input_array_hashes(const InputArrays& a) {
+  std::vector<DataFileHash> out;
+  for (const auto& [key, arr] :
+       {std::pair<const char*, const NpyArray*>{"data.x", &a.x}, {"data.y", &a.y}, {"data.x_test", &a.x_test}})
+    if (!arr->shape.empty()) {
+      const std::string b = npy_bytes(arr->shape, arr->data.data());
+      out.push_back({key, "<array>", b.size(), fnv1a(b.data(), b.size())});
+    }
+  return out;
+}
+
+Dataset load_dataset(const Config& c, const InputArrays* arrays) {
   const auto& d = c.data;
+  const bool in_memory = d.kind == "arrays";
+  if (in_memory && !arrays)
+    throw InputError(c.source +
+                     ": [data] kind = \"arrays\": the arrays are passed in memory (Python: "
+                     "fwmc.run(config, data={...})); from the command line use kind = \"npy\"");
+  // Each input by its config key: a file's path, or "data.x (array)"; messages name it.
+  const std::string x_name = in_memory ? "data.x (array)" : d.x, y_name = in_memory ? "data.y (array)" : d.y;
+  const std::string xt_name = in_memory ? "data.x_test (array)" : d.x_test;
+  const bool has_test = in_memory ? !arrays->x_test.shape.empty() : !d.x_test.empty();
+  auto input = [&](const std::string& path, const NpyArray* given) { return given ? *given : read_any(d.kind, path); };
   Dataset ds;
   if (d.kind == "synthetic") {
     if (d.n_train < 1)
@@ -128,38 +150,38 @@ Dataset load_dataset(const Config& c) {
     normalize_inputs(ds, d.normalize, c.source + ": [data] synthetic");
     make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
   } else {
-    NpyArray x = read_any(d.kind, d.x);
+    NpyArray x = input(x_name, in_memory ? &arrays->x : nullptr);
     if (x.shape.size() < 2)
-      throw InputError(d.x + ": inputs need shape (P, ...), got rank " + std::to_string(x.shape.size()));
+      throw InputError(x_name + ": inputs need shape (P, ...), got rank " + std::to_string(x.shape.size()));
     if (d.kind == "csv" && !d.input_shape.empty()) {
       std::size_t prod = 1;
       for (int v : d.input_shape) prod *= v;
       if (prod != x.shape[1])
-        throw InputError(d.x + ": rows have " + std::to_string(x.shape[1]) + " values, [data] input_shape needs " +
+        throw InputError(x_name + ": rows have " + std::to_string(x.shape[1]) + " values, [data] input_shape needs " +
                          std::to_string(prod));
       x.shape.resize(1);
       for (int v : d.input_shape) x.shape.push_back(v);
     }
     NpyArray xt;
-    if (!d.x_test.empty()) xt = read_any(d.kind, d.x_test);
+    if (has_test) xt = input(xt_name, in_memory ? &arrays->x_test : nullptr);
     if (!d.resize.empty()) {
       x = box_resize(x, d.resize[0], d.resize[1]);
-      if (!d.x_test.empty()) xt = box_resize(xt, d.resize[0], d.resize[1]);
+      if (has_test) xt = box_resize(xt, d.resize[0], d.resize[1]);
     }
-    check_finite(x, d.x);
-    check_input_rank(x, c.model.arch, d.x);
+    check_finite(x, x_name);
+    check_input_rank(x, c.model.arch, x_name);
     std::size_t P = d.n_train > 0 ? static_cast<std::size_t>(d.n_train) : x.shape[0];
     if (P > x.shape[0])
-      throw InputError(d.x + ": [data] n_train = " + std::to_string(P) + " but the file has " +
+      throw InputError(x_name + ": [data] n_train = " + std::to_string(P) + " but the file has " +
                        std::to_string(x.shape[0]) + " rows");
     ds.input_shape.assign(x.shape.begin() + 1, x.shape.end());
     Eigen::MatrixXd Xtr = rows_of(x, P);
     Eigen::MatrixXd Xte(0, Xtr.cols());
-    if (!d.x_test.empty()) {
-      check_finite(xt, d.x_test);
+    if (has_test) {
+      check_finite(xt, xt_name);
       if (std::vector<std::size_t>(xt.shape.begin() + 1, xt.shape.end()) !=
           std::vector<std::size_t>(x.shape.begin() + 1, x.shape.end()))
-        throw InputError(d.x_test + ": test inputs must have the same per-example shape as " + d.x);
+        throw InputError(xt_name + ": test inputs must have the same per-example shape as " + x_name);
       std::size_t Pt = d.n_test > 0 ? std::min<std::size_t>(d.n_test, xt.shape[0]) : xt.shape[0];
       Xte = rows_of(xt, Pt);
     }
@@ -167,11 +189,11 @@ Dataset load_dataset(const Config& c) {
     ds.P_test = static_cast<int>(Xte.rows());
     ds.X.resize(ds.N(), Xtr.cols());
     ds.X << Xtr, Xte;
-    NpyArray y = read_any(d.kind, d.y);
-    check_finite(y, d.y);
-    ds.Y = targets_of(y, P, d.y);
-    ds.description = d.kind + ": " + d.x;
-    normalize_inputs(ds, d.normalize, d.x);
+    NpyArray y = input(y_name, in_memory ? &arrays->y : nullptr);
+    check_finite(y, y_name);
+    ds.Y = targets_of(y, P, y_name);
+    ds.description = in_memory ? "arrays given in memory" : d.kind + ": " + d.x;
+    normalize_inputs(ds, d.normalize, x_name);
   }
   make_model_spec(c.model, ds.input_shape, ds.n_out());  // validates shape against the architecture
   return ds;

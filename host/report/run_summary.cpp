@@ -126,6 +126,15 @@ void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& fo
     write_estimate("K" + std::to_string(l), r.kernels[l - 1]);
     if (both) write_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
   }
+  {  // the traces, (trace, chain, draw): what ArviZ and the diagnostics read
+    const Traces& t = r.traces;
+    std::vector<double> v;
+    v.reserve(t.values.size() * t.chains * t.draws);
+    for (std::size_t k = 0; k < t.values.size(); ++k)
+      for (const auto& chain : t.per_chain(k)) v.insert(v.end(), chain.begin(), chain.end());
+    write_tensor_npy(out + "/traces.npy",
+                     {t.values.size(), static_cast<std::size_t>(t.chains), static_cast<std::size_t>(t.draws)}, v);
+  }
   if (r.has_preact) {
     write_estimate("Q1", r.preact);
     if (both) write_estimate("Q1_plain", r.preact_plain);

@@ -7,7 +7,7 @@
 namespace fwmc {
 
 struct DataConfig {
-  std::string kind = "synthetic";  // synthetic | npy | csv | idx
+  std::string kind = "synthetic";  // synthetic | npy | csv | idx | arrays (in memory, Python API)
   std::string x, y, x_test;        // paths (npy/csv/idx)
   int n_train = 0, n_test = 0;     // synthetic sizes; files: 0 = all rows
   int input_dim = 16;              // synthetic fcn input dimension

@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "fwmc/config.hpp"
+#include "fwmc/provenance.hpp"
 
 namespace fwmc {
 
@@ -22,15 +23,25 @@ struct Dataset {
   std::string description;
 };
 
-// Loads (or generates) the data a config describes, validates it against the model and normalises it.
-Dataset load_dataset(const Config& c);
-
 // .npy array: shape and values as double (float32/float64/int inputs accepted where noted).
 struct NpyArray {
   std::vector<std::size_t> shape;
   std::vector<double> data;  // C order
   bool integer = false;      // the file held an integer dtype
 };
+
+// Data given in memory (the Python API's data=...), read in place of files when [data] kind = "arrays".
+// An empty x_test (no shape) means no test inputs.
+struct InputArrays {
+  NpyArray x, y, x_test;
+};
+
+// The fingerprints of in-memory data for the provenance record: the bytes write_npy would write, path "<array>".
+std::vector<DataFileHash> input_array_hashes(const InputArrays& a);
+
+// Loads (or generates) the data a config describes, validates it against the model and normalises it.
+// kind = "arrays" reads `arrays` (an InputError when there are none).
+Dataset load_dataset(const Config& c, const InputArrays* arrays = nullptr);
 NpyArray read_npy(const std::string& path);
 // The parsers behind read_npy/read_csv/read_idx, on any stream (`name` for messages); InputError on bad input.
 NpyArray parse_npy(std::istream& in, const std::string& name);
