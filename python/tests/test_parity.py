@@ -118,7 +118,8 @@ def test_theory_and_oracle_equal_cli(tmp_path):
 def test_sweep(tmp_path):
     s = fwmc.sweep(SMALL, [8, 16], progress=False, sampler={"samples": 60, "warmup": 30})
     assert sorted({r["width"] for r in s.rows}) == [8, 16]
-    assert len(s.rows) == 4 and len(s.runs) == 2
+    assert len(s.rows) == 4 and list(s.runs) == [(8, 0), (16, 0)]
+    assert s.runs[(16, 0)].layers[0].mean.shape == (5, 5)
     assert {f["layer"] for f in s.summary["fits"]} == {1, 2}
 
 

@@ -100,6 +100,6 @@ def test_arviz_agrees_with_fwmc_diagnostics():
     rhat, bulk, tail = az.rhat(idata), az.ess(idata, method="bulk"), az.ess(idata, method="tail")
     for t in r.summary["diagnostics"]["traces"]:
         n = t["name"]
-        assert float(rhat[n]) == pytest.approx(t["rhat"], rel=1e-6, abs=0), n
-        assert float(bulk[n]) == pytest.approx(t["ess_bulk"], rel=1e-6, abs=0), n
-        assert float(tail[n]) == pytest.approx(t["ess_tail"], rel=1e-6, abs=0), n
+        assert float(rhat[n]) == pytest.approx(t["rhat"], rel=1e-10, abs=0), n
+        assert float(bulk[n]) == pytest.approx(t["ess_bulk"], rel=1e-10, abs=0), n
+        assert float(tail[n]) == pytest.approx(t["ess_tail"], rel=1e-10, abs=0), n
