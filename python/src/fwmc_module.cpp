@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -160,6 +161,10 @@ std::string call(Call& c, bool handle_sigint, F command) {
   std::exception_ptr failure;
   {
     py::gil_scoped_release nogil;
+    // One command at a time per process (the interrupt flag, OpenMP's threads and BLAS are process-wide): a call
+    // from a second thread waits here, without the GIL.
+    static std::mutex one_at_a_time;
+    const std::lock_guard<std::mutex> lock(one_at_a_time);
     SigintScope sigint(handle_sigint);
     try {
       command(c.args);

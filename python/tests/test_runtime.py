@@ -103,3 +103,18 @@ def test_arviz_agrees_with_fwmc_diagnostics():
         assert float(rhat[n]) == pytest.approx(t["rhat"], rel=1e-10, abs=0), n
         assert float(bulk[n]) == pytest.approx(t["ess_bulk"], rel=1e-10, abs=0), n
         assert float(tail[n]) == pytest.approx(t["ess_tail"], rel=1e-10, abs=0), n
+
+
+def test_calls_from_two_threads_run_one_after_another():
+    results = {}
+
+    def work(name):
+        results[name] = fwmc.run(SMALL, progress=False)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Same config and seed: the same numbers, whichever ran first.
+    assert np.array_equal(results["a"].layers[1].mean, results["b"].layers[1].mean)
