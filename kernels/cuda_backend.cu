@@ -60,36 +60,45 @@ class CudaBackend final : public Backend<T> {
                                    &alpha, A, lda, sa, B, ldb, sb, &beta, C, ldc, sc, batch));
   }
 
-  void activation_forward(int act, long n, const T* z, T* h) override {
+  void activation_forward(int act, long n, const T* z_, T* h) override {
+    const auto z = cuda::in(z_);
     launch_elementwise(n, [=] __device__(long i) { h[i] = shared::act_forward<T>(act, z[i]); });
   }
-  void activation_backward(int act, long n, const T* z, T* dz) override {
+  void activation_backward(int act, long n, const T* z_, T* dz) override {
     if (act == shared::kLinear) return;
+    const auto z = cuda::in(z_);
     launch_elementwise(n, [=] __device__(long i) { dz[i] *= shared::act_derivative<T>(act, z[i]); });
   }
-  void residual(int P, int N, int nd, int chains, const T* f, const T* y, T beta, T* dF, double* loss) override {
+  void residual(int P, int N, int nd, int chains, const T* f_, const T* y_, T beta, T* dF, double* loss) override {
     const long per = static_cast<long>(N) * nd;
+    const auto f = cuda::in(f_), y = cuda::in(y_);
     sum_per_chain(chains, per, loss, false, 1.0, [=] __device__(int c, long e) {
-      return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per);
+      return shared::residual_term<T>(e, P, N, f[c * per + e], y, beta, dF[c * per + e]);
     });
   }
-  void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {
+  void add_prior(const ChainBlock& b, const T* th_, double inv_s2, T* g, double* energy) override {
     const long per = b.per_chain;
+    const auto th = cuda::in(th_);
     sum_per_chain(b.chains, per, energy, true, 0.5 * inv_s2, [=] __device__(int c, long j) {
       const long o = c * per + j;
       return shared::prior_gradient_at<T>(th[o], g[o], inv_s2);
     });
   }
-  void langevin_propose(const ChainBlock& b, const T* th, const T* g, const double* step, std::uint64_t seed,
+  void langevin_propose(const ChainBlock& b, const T* th_, const T* g_, const double* step_, std::uint64_t seed,
                         std::uint32_t stream, T* out) override {
     const long per = b.per_chain;
+    const auto th = cuda::in(th_), g = cuda::in(g_);
+    const auto step = cuda::in(step_);
     normals_per_chain(b, seed, stream, [=] __device__(int c, long j, double z) {
       const long o = c * per + j;
       out[o] = shared::langevin_proposal<T>(th[o], g[o], static_cast<T>(step[c]), static_cast<T>(z));
     });
   }
-  void mala_q(const ChainBlock& b, const T* to, const T* from, const T* gf, const double* step, double* acc) override {
+  void mala_q(const ChainBlock& b, const T* to_, const T* from_, const T* gf_, const double* step_,
+              double* acc) override {
     const long per = b.per_chain;
+    const auto to = cuda::in(to_), from = cuda::in(from_), gf = cuda::in(gf_);
+    const auto step = cuda::in(step_);
     sum_per_chain(b.chains, per, acc, true, 1.0, [=] __device__(int c, long j) {
       const long o = c * per + j;
       return shared::mala_q_term<T>(to[o], from[o], gf[o], static_cast<T>(step[c]));
@@ -100,16 +109,21 @@ class CudaBackend final : public Backend<T> {
     normals_per_chain(b, seed, stream,
                       [=] __device__(int c, long j, double z) { out[c * per + j] = static_cast<T>(scale * z); });
   }
-  void kick(const ChainBlock& b, const T* g, const double* step, double frac, T* p) override {
+  void kick(const ChainBlock& b, const T* g_, const double* step_, double frac, T* p) override {
     const long per = b.per_chain;
+    const auto g = cuda::in(g_);
+    const auto step = cuda::in(step_);
     map_chains(b, [=] __device__(int c, long j) {
       const long o = c * per + j;
       p[o] = shared::leapfrog_kick<T>(p[o], g[o], static_cast<T>(step[c]), T(frac));
     });
   }
-  void kick_drift(const ChainBlock& b, const T* g, const double* step, int halves, double inv_mass, T* p, const T* th,
+  // th may be out (HMC drifts in place after its first leapfrog step), so it is no read-only input.
+  void kick_drift(const ChainBlock& b, const T* g_, const double* step_, int halves, double inv_mass, T* p, const T* th,
                   T* out) override {
     const long per = b.per_chain;
+    const auto g = cuda::in(g_);
+    const auto step = cuda::in(step_);
     map_chains(b, [=] __device__(int c, long j) {
       const long o = c * per + j;
       const T h = static_cast<T>(step[c]);
@@ -119,35 +133,42 @@ class CudaBackend final : public Backend<T> {
       out[o] = shared::leapfrog_drift<T>(th[o], q, h, T(inv_mass));
     });
   }
-  void sum_squares(const ChainBlock& b, const T* x, double w, double* acc) override {
+  void sum_squares(const ChainBlock& b, const T* x_, double w, double* acc) override {
     const long per = b.per_chain;
+    const auto x = cuda::in(x_);
     sum_per_chain(b.chains, per, acc, true, w,
                   [=] __device__(int c, long j) { return shared::square_at<T>(x[c * per + j]); });
   }
-  void select(const ChainBlock& b, const std::uint8_t* take, const T* src, T* dst) override {
+  void select(const ChainBlock& b, const std::uint8_t* take_, const T* src_, T* dst) override {
     const long per = b.per_chain;
+    const auto take = cuda::in(take_);
+    const auto src = cuda::in(src_);
     map_chains(
         b, [=] __device__(int c, long j) { shared::select_at<T>(take[c] != 0, src[c * per + j], dst[c * per + j]); });
   }
-  void accumulate(long n, const T* src, double scale, double* acc) override {
+  void accumulate(long n, const T* src_, double scale, double* acc) override {
+    const auto src = cuda::in(src_);
     launch_elementwise(n, [=] __device__(long i) { acc[i] += scale * static_cast<double>(src[i]); });
   }
-  void chain_dot(int rows, int cols, int chains, const T* A, int lda, long sa, const T* B, int ldb, long sb,
+  void chain_dot(int rows, int cols, int chains, const T* A_, int lda, long sa, const T* B_, int ldb, long sb,
                  double* out) override {
+    const auto A = cuda::in(A_), B = cuda::in(B_);
     sum_per_chain(chains, static_cast<long>(rows) * cols, out, false, 1.0, [=] __device__(int c, long e) {
       const long i = e % rows, j = e / rows;
       return shared::product_at<T>(A[c * sa + i + j * lda], B[c * sb + i + j * ldb]);
     });
   }
-  void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in, T* out) override {
+  void im2col(int N, int D, int S, int cin, int chains, const int* nb, const T* in_, T* out) override {
     const long per_in = static_cast<long>(D) * N * cin, per_out = per_in * S;
+    const auto in = cuda::in(in_);
     launch_elementwise(per_out * chains, [=] __device__(long e) {
       const long c = e / per_out;
       out[e] = in[c * per_in + shared::im2col_source(e % per_out, N, D, cin, S, nb)];
     });
   }
-  void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) override {
+  void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in_, T* out) override {
     const long per_out = static_cast<long>(D) * N * cin, per_in = per_out * S;
+    const auto in = cuda::in(in_);
     launch_elementwise(per_out * chains, [=] __device__(long e) {
       const long c = e / per_out;
       T acc = 0;
@@ -155,8 +176,9 @@ class CudaBackend final : public Backend<T> {
       out[e] = acc;
     });
   }
-  void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
+  void nonfinite(const ChainBlock& b, const T* x_, std::uint8_t* flag) override {
     const long per = b.per_chain;
+    const auto x = cuda::in(x_);
     map_chains(b, [=] __device__(int c, long j) {
       if (shared::nonfinite_at<T>(x[c * per + j])) flag[c] = 1;
     });

@@ -12,6 +12,22 @@ namespace fwmc::cuda {
 
 constexpr int kThreads = 256;
 
+// A kernel's read-only input: an input no output of the same kernel aliases (in-place operands stay plain
+// pointers), loaded through the read-only data path (ld.global.nc). Plain kernels get that from __restrict__
+// parameters; the per-chain kernels take their work as device lambdas, whose captured pointers cannot carry
+// __restrict__ (nvcc drops it, and a restrict copy inside the lambda is not enough where the kernel also reduces),
+// so this wrapper asks for the load explicitly with __ldg. tests/check_ptx_loads.py checks the PTX: every kernel
+// that reads global memory has such loads.
+template <class T>
+struct In {
+  const T* p;
+  __device__ T operator[](long i) const { return __ldg(p + i); }
+};
+template <class T>
+In<T> in(const T* p) {
+  return {p};
+}
+
 template <class F>
 __global__ void elementwise(long n, F f) {
   for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n;
@@ -38,8 +54,8 @@ __global__ void per_chain_partials(long per_chain, int c0, double* partial, F f)
 }
 
 // Stage 2: out[c0 + c] = (add ? out : 0) + scale * the chain's partials summed in tile order, one thread per chain.
-__global__ inline void per_chain_total(int chains, int tiles, const double* partial, double* out, bool add,
-                                       double scale) {
+__global__ inline void per_chain_total(int chains, int tiles, const double* __restrict__ partial,
+                                       double* __restrict__ out, bool add, double scale) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= chains) return;
   double s = 0;

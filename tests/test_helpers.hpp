@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,14 +14,40 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace fwmc::test {
 
+// The folders a test process made; removed when it exits with every test passed (kept, and named, when one
+// failed, to look into; FWMC_KEEP_TEST_DIRS=1 keeps them always). Without this each run of the suite leaves its
+// folders behind, checkpoints included, and a machine that runs it often fills its disk.
+class TempDirs {
+ public:
+  void add(const std::filesystem::path& p) { dirs_.push_back(p); }
+  ~TempDirs() {
+    if (dirs_.empty()) return;
+    const bool keep = std::getenv("FWMC_KEEP_TEST_DIRS") || !::testing::UnitTest::GetInstance()->Passed();
+    for (const auto& d : dirs_) {
+      if (keep) {
+        std::fprintf(stderr, "kept %s\n", d.c_str());
+        continue;
+      }
+      std::error_code ec;  // best effort: a folder a test left read-only is not worth failing the run for
+      std::filesystem::remove_all(d, ec);
+    }
+  }
+
+ private:
+  std::vector<std::filesystem::path> dirs_;
+};
+
 inline std::string temp_dir(const std::string& tag) {
   static std::mt19937_64 rng(std::random_device{}());
+  static TempDirs made;  // constructed after gtest's UnitTest, so destroyed before it
   auto p = std::filesystem::temp_directory_path() / ("fwmc_test_" + tag + "_" + std::to_string(rng() % 1000000000));
   std::filesystem::create_directories(p);
+  made.add(p);
   return p.string();
 }
 

@@ -177,8 +177,8 @@ class CpuBackend final : public Backend<T> {
     const long per = static_cast<long>(N) * nd;
 #pragma omp parallel for schedule(static) if (per * chains > kParallelWork)
     for (int c = 0; c < chains; ++c) {
-      loss[c] =
-          lane_sum(per, [&](long e) { return shared::residual_term<T>(e, P, N, f + c * per, y, beta, dF + c * per); });
+      loss[c] = lane_sum(
+          per, [&](long e) { return shared::residual_term<T>(e, P, N, f[c * per + e], y, beta, dF[c * per + e]); });
     }
   }
   void add_prior(const ChainBlock& b, const T* th, double inv_s2, T* g, double* energy) override {

@@ -16,7 +16,12 @@ RunTotals::RunTotals(int chains, int groups, std::size_t entries, const Statisti
   traces.chains = chains;
   traces.draws = draws;
   traces.names = trace_names(depth);
-  traces.values.assign(traces.names.size(), std::vector<double>(static_cast<std::size_t>(draws) * chains, 0.0));
+  traces.values.resize(traces.names.size());
+}
+
+void RunTotals::allocate_traces() {
+  for (auto& v : traces.values)
+    if (v.empty()) v.assign(static_cast<std::size_t>(traces.draws) * traces.chains, 0.0);
 }
 
 template <class T>
@@ -30,11 +35,14 @@ void RunTotals::add_batch(int bi, int batch, const KernelAccumulator<T>& acc, co
   std::copy(counts.begin(), counts.end(), group_counts.begin() + static_cast<long>(bi) * counts.size());
   for (int k = 0; k < batch; ++k) dropped[bi * batch + k] = !alive[k];
   std::copy(steps.begin(), steps.end(), step_sizes.begin() + static_cast<long>(bi) * batch);
+  allocate_traces();
   const Traces& t = acc.traces();
   const int C = traces.chains;
   for (std::size_t k = 0; k < t.names.size(); ++k)
     for (long d = 0; d < t.draws; ++d)
       for (int c = 0; c < batch; ++c) traces.values[k][d * C + bi * batch + c] = t.values[k][d * batch + c];
+  batch_ = batch;
+  finished_.push_back(bi);
 }
 template void RunTotals::add_batch(int, int, const KernelAccumulator<float>&, const std::vector<std::uint8_t>&,
                                    const std::vector<double>&);
@@ -49,7 +57,50 @@ void RunTotals::save(CheckpointData& ck, const Statistics& st) const {
   ck.put("run/dropped", dropped);
   for (int k = 0; k < st.count(); ++k) ck.put("run/" + st.name(k), group_sums[k]);
   ck.put("run/step_sizes", step_sizes);
-  for (std::size_t k = 0; k < traces.values.size(); ++k) ck.put("run/trace" + std::to_string(k), traces.values[k]);
+  // Each finished batch's columns, draws x batch, one batch after another.
+  ck.put("run/finished_batches", std::vector<long>(finished_.begin(), finished_.end()));
+  ck.put_value("run/batch", batch_);
+  const int C = traces.chains;
+  for (std::size_t k = 0; k < traces.values.size() && !finished_.empty(); ++k) {
+    std::vector<double> cols;
+    cols.reserve(finished_.size() * static_cast<std::size_t>(traces.draws) * batch_);
+    for (int bi : finished_)
+      for (long d = 0; d < traces.draws; ++d)
+        for (int c = 0; c < batch_; ++c) cols.push_back(traces.values[k][d * C + bi * batch_ + c]);
+    ck.put("run/batch_trace" + std::to_string(k), cols);
+  }
+}
+
+void RunTotals::load_traces(const CheckpointData& ck) {
+  const int C = traces.chains;
+  if (!ck.has("run/finished_batches")) {  // checkpoints of fwmc before 2026-11: every chain's column, zeros included
+    for (std::size_t k = 0; k < traces.values.size(); ++k)
+      if (ck.has("run/trace" + std::to_string(k))) {
+        auto v = ck.get<double>("run/trace" + std::to_string(k));
+        if (v.size() != static_cast<std::size_t>(traces.draws) * C)
+          throw RuntimeError("checkpoint: the run totals do not match this run");
+        traces.values[k] = std::move(v);
+      }
+    return;
+  }
+  const auto done = ck.get<long>("run/finished_batches");
+  const int batch = ck.get_value<int>("run/batch");
+  if (done.empty()) return;
+  if (batch <= 0 || C % batch != 0) throw RuntimeError("checkpoint: the run totals do not match this run");
+  for (long bi : done)
+    if (bi < 0 || bi >= C / batch) throw RuntimeError("checkpoint: the run totals do not match this run");
+  allocate_traces();
+  for (std::size_t k = 0; k < traces.values.size(); ++k) {
+    const auto cols = ck.get<double>("run/batch_trace" + std::to_string(k));
+    if (cols.size() != done.size() * static_cast<std::size_t>(traces.draws) * batch)
+      throw RuntimeError("checkpoint: the run totals do not match this run");
+    std::size_t i = 0;
+    for (long bi : done)
+      for (long d = 0; d < traces.draws; ++d)
+        for (int c = 0; c < batch; ++c) traces.values[k][d * C + bi * batch + c] = cols[i++];
+  }
+  batch_ = batch;
+  finished_.assign(done.begin(), done.end());
 }
 
 void RunTotals::load(const CheckpointData& ck, const Statistics& st) {
@@ -65,9 +116,7 @@ void RunTotals::load(const CheckpointData& ck, const Statistics& st) {
   same_size(dropped, ck.get<double>("run/dropped"));
   for (int k = 0; k < st.count(); ++k) same_size(group_sums[k], ck.get<double>("run/" + st.name(k)));
   same_size(step_sizes, ck.get<double>("run/step_sizes"));
-  for (std::size_t k = 0; k < traces.values.size(); ++k)  // older checkpoints before any batch finished have none
-    if (ck.has("run/trace" + std::to_string(k)))
-      same_size(traces.values[k], ck.get<double>("run/trace" + std::to_string(k)));
+  load_traces(ck);
   sampling_s_before = ck.get_value<double>("sampling_s");
 }
 
@@ -76,6 +125,7 @@ void RunTotals::reduce_to_root(Comm& comm, double& sampling_s) {
   comm.sum_to_root(group_counts);
   comm.sum_to_root(dropped);
   comm.sum_to_root(step_sizes);
+  allocate_traces();  // a rank whose batches all ran elsewhere still adds its zeros
   for (auto& v : traces.values) comm.sum_to_root(v);
   comm.sum_to_root(accept);
   std::vector<long> c = {

@@ -21,7 +21,7 @@ struct RunTotals {
   std::vector<double> dropped;                  // per chain: 1 if dropped
   std::vector<double> step_sizes;               // per chain, after warm-up
   std::vector<double> accept;                   // per chain: post-warm-up acceptance probabilities summed
-  Traces traces;                                // every chain, draws x chains
+  Traces traces;                                // every chain, draws x chains (allocated when first needed)
   RunCounters n;
   double sampling_s_before = 0;  // sampling seconds of the runs this one resumes
 
@@ -36,6 +36,14 @@ struct RunTotals {
   void load(const CheckpointData& ck, const Statistics& st);
   // Sums every rank's totals into rank 0's; the sampling time is the slowest rank's.
   void reduce_to_root(Comm& comm, double& sampling_s);
+
+ private:
+  // The run's traces take draws x chains doubles each; a run interrupted before its first batch ends never
+  // needs them, and a checkpoint holds only the finished batches' columns (not the zeros of the others).
+  void allocate_traces();
+  void load_traces(const CheckpointData& ck);
+  std::vector<int> finished_;  // batches whose traces are in `traces`, in the order they finished
+  int batch_ = 0;              // chains per batch (0 until one finished)
 };
 
 }  // namespace fwmc

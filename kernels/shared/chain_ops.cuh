@@ -44,17 +44,17 @@ FWMC_HD void select_at(bool take, T src, T& dst) {
   if (take) dst = src;
 }
 
-// Residual of output element e (row a = e % N of an N x n_d block): writes beta r (0 for test rows, a >= P)
-// and returns r^2 for the loss.
-template <class T>
-FWMC_HD double residual_term(long e, int P, int N, const T* f, const T* y, T beta, T* dF) {
+// Residual of output element e (row a = e % N of an N x n_d block) whose model output is fe: sets dF = beta r (0 for
+// test rows, a >= P) and returns r^2 for the loss. y, the targets, is anything indexable (a pointer, cuda::In).
+template <class T, class Y>
+FWMC_HD double residual_term(long e, int P, int N, T fe, const Y& y, T beta, T& dF) {
   const long a = e % N, j = e / N;
   if (a >= P) {
-    dF[e] = T(0);
+    dF = T(0);
     return 0.0;
   }
-  const T r = f[e] - y[a + j * P];
-  dF[e] = beta * r;
+  const T r = fe - y[a + j * P];
+  dF = beta * r;
   return static_cast<double>(r) * r;
 }
 
