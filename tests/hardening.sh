@@ -14,7 +14,12 @@ CC=clang CXX=clang++ cmake -S "$src" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -
 cmake --build "$b" -j"$(nproc)" >> "$b.log" 2>&1 || { tail -50 "$b.log"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== unit tests under ASan + UBSan"
-(cd "$b" && ctest -j"$(nproc)" -E 'Gpu|Hardening|Carrier|Lint|Layers' --output-on-failure | tail -4)
+# Left out here (they run in the main pass): long statistical comparisons whose code paths shorter tests take
+# under the sanitizers too (cnn HMC: CliRun.CnnRun*, Cnn.BetaZero*, KernelSelection on cnn2d, Stein on cnn1d; the
+# prior-moment estimator: PriorMomentEstimator.Reproduces*). The sanitizers look at paths, not at draw counts, and
+# these three took 265 s of the 877 s of sanitized test time (about 2 minutes of CI on 2 cores).
+long='Cnn.HmcAgreesWithTheOracle|PriorMomentEstimator.ApproachesTheOracleFasterThanTheCorrectionShrinks'
+(cd "$b" && ctest -j"$(nproc)" -E "Gpu|Hardening|Carrier|Lint|Layers|$long" --output-on-failure | tail -4)
 mkdir -p "$b/crashes"
 for t in config npy csv idx; do
   work=$b/corpus_$t
