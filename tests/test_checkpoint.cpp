@@ -204,12 +204,28 @@ TEST(Checkpoint, HoldsOnlyTheFinishedBatchesTracesAndResumesFromAnyBatchBitwise)
         EXPECT_EQ(static_cast<long>(ck.get<double>(key).size()), per_trace * static_cast<long>(finished.size()));
     }
   }
-  const RunResult got = run_sampling(plan, d, phi, {}, &policy);
-  ASSERT_EQ(got.traces.values.size(), ref.traces.values.size());
-  for (std::size_t k = 0; k < ref.traces.values.size(); ++k)
-    EXPECT_TRUE(got.traces.values[k] == ref.traces.values[k]) << ref.traces.names[k];
-  for (std::size_t l = 0; l < ref.kernels.size(); ++l) {
-    EXPECT_TRUE(got.kernels[l].mean.v == ref.kernels[l].mean.v) << "K" << l + 1;
-    EXPECT_TRUE(got.kernels[l].mcse.v == ref.kernels[l].mcse.v) << "K" << l + 1;
+  // The same checkpoint in the layout of fwmc before 2026-11 (every chain's column, zeros where no batch finished).
+  CheckpointData old = ck;
+  old.erase("run/finished_batches");
+  old.erase("run/batch");
+  const int C = c.sampler.chains;
+  for (std::size_t k = 0; k < ref.traces.values.size(); ++k) {
+    old.erase("run/batch_trace" + std::to_string(k));
+    std::vector<double> all(static_cast<std::size_t>(c.sampler.samples) * C, 0.0);
+    for (long dr = 0; dr < c.sampler.samples; ++dr)
+      for (int ch = 0; ch < 8; ++ch) all[dr * C + ch] = ref.traces.values[k][dr * C + ch];  // batches 0 and 1
+    old.put("run/trace" + std::to_string(k), all);
+  }
+  for (const CheckpointData* from : {&ck, &old}) {
+    SCOPED_TRACE(from == &ck ? "resumed" : "resumed from the old layout");
+    policy.resume = from;
+    const RunResult got = run_sampling(plan, d, phi, {}, &policy);
+    ASSERT_EQ(got.traces.values.size(), ref.traces.values.size());
+    for (std::size_t k = 0; k < ref.traces.values.size(); ++k)
+      EXPECT_TRUE(got.traces.values[k] == ref.traces.values[k]) << ref.traces.names[k];
+    for (std::size_t l = 0; l < ref.kernels.size(); ++l) {
+      EXPECT_TRUE(got.kernels[l].mean.v == ref.kernels[l].mean.v) << "K" << l + 1;
+      EXPECT_TRUE(got.kernels[l].mcse.v == ref.kernels[l].mcse.v) << "K" << l + 1;
+    }
   }
 }

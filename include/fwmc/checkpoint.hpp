@@ -31,6 +31,7 @@ class CheckpointData {
   }
 
   bool has(const std::string& name) const { return sections_.count(name) != 0; }
+  void erase(const std::string& name) { sections_.erase(name); }
   // Throws RuntimeError naming the section when it is missing or its size does not fit E.
   template <class E>
   std::vector<E> get(const std::string& name) const {
