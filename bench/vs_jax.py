@@ -20,7 +20,9 @@ default; `--evaluation layers` makes it go through the activations as the BlackJ
 arithmetic, to compare the implementations rather than the algorithms).
 
 usage: bench/vs_jax.py [--fwmc build/fwmc] [--repeats 3] [--problems default,large] [--threads 2,1]
-                       [--evaluation auto|layers]
+                       [--evaluation auto|layers] [--baseline OTHER_FWMC [--no-jax]]
+--baseline runs a second fwmc build (e.g. the previous main's) in the same interleaved rounds and prints the median
+ratio of this build's rate to it (vs_baseline_ratio_<problem>_<threads>t); --no-jax leaves BlackJAX out.
 Needs numpy, jax and blackjax: without them it creates build/bench-venv and reruns itself there.
 Last lines: vs_jax_ratio_<problem>_<threads>t=<median fwmc / BlackJAX>
 """
@@ -182,27 +184,44 @@ def main():
     ap.add_argument("--evaluation", default="auto",
                     help="fwmc's [model] evaluation: auto (the weight product for these linear nets) or layers "
                          "(through the activations, as the BlackJAX program computes)")
+    ap.add_argument("--baseline", help="another fwmc binary, run interleaved; prints this build's rate over its")
+    ap.add_argument("--no-jax", action="store_true", help="with --baseline: leave BlackJAX out")
     a = ap.parse_args()
-    ensure_python_deps()
-    import jax
-    import blackjax
-    print(f"jax {jax.__version__}, blackjax {blackjax.__version__}; {os.cpu_count()} CPUs; "
+    jax_too = not (a.no_jax and a.baseline)
+    if jax_too:
+        ensure_python_deps()
+        import jax
+        import blackjax
+        print(f"jax {jax.__version__}, blackjax {blackjax.__version__}", end="; ")
+    print(f"{os.cpu_count()} CPUs; "
           f"fwmc: {subprocess.run([a.fwmc, '--version'], capture_output=True, text=True).stdout.splitlines()[-4:-1]}")
-    results = {}
+    results, vs_base = {}, {}
     with tempfile.TemporaryDirectory() as work:
         for name in a.problems.split(","):
             for threads in [int(t) for t in a.threads.split(",")]:
-                ratios = []
+                ratios, base_ratios = [], []
                 for rep in range(a.repeats):
                     load = os.getloadavg()[0]
                     f, kernel = run_fwmc(a.fwmc, name, threads, work, a.evaluation)
-                    j, acc = run_jax(name, threads, work)
-                    ratios.append(f / j)
-                    print(f"{name:8s} {threads}t run {rep + 1}: fwmc {f:10.4g}  BlackJAX {j:10.4g} chain-steps/s "
-                          f"(accept {acc:.2f})  ratio {f / j:6.2f}  load {load:.2f}  BLAS kernels {kernel}", flush=True)
-                results[(name, threads)] = statistics.median(ratios)
+                    line = f"{name:8s} {threads}t run {rep + 1}: fwmc {f:10.4g}"
+                    if a.baseline:
+                        b, _ = run_fwmc(a.baseline, name, threads, work, a.evaluation)
+                        base_ratios.append(f / b)
+                        line += f"  baseline {b:10.4g}  ratio {f / b:6.3f}"
+                    if jax_too:
+                        j, acc = run_jax(name, threads, work)
+                        ratios.append(f / j)
+                        line += f"  BlackJAX {j:10.4g} chain-steps/s (accept {acc:.2f})  ratio {f / j:6.2f}"
+                    print(f"{line}  load {load:.2f}  BLAS kernels {kernel}", flush=True)
+                if ratios:
+                    results[(name, threads)] = statistics.median(ratios)
+                if base_ratios:
+                    vs_base[(name, threads)] = statistics.median(base_ratios)
+    suffix = "" if a.evaluation == "auto" else f" (evaluation = {a.evaluation})"
     for (name, threads), r in results.items():
-        print(f"vs_jax_ratio_{name}_{threads}t={r:.3f}" + ("" if a.evaluation == "auto" else f" (evaluation = {a.evaluation})"))
+        print(f"vs_jax_ratio_{name}_{threads}t={r:.3f}{suffix}")
+    for (name, threads), r in vs_base.items():
+        print(f"vs_baseline_ratio_{name}_{threads}t={r:.3f}{suffix}")
 
 
 if __name__ == "__main__":

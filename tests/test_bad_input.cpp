@@ -102,6 +102,22 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
   fs::create_directories(dir + "/occupied");
   write_bytes(dir + "/occupied/keep.txt", "mine");
   fs::create_directories(dir + "/no_checkpoint");
+  // The hostile battery's classes (#30): csv rows with a hole or a typo (not a header), targets with more rows than
+  // the inputs, too few test rows, inputs too small or too large for their kernels, an IDX file with no rows.
+  write_bytes(dir + "/hole.csv", "1,,3\n4,5,6\n7,8,9\n1,2,2\n");
+  write_bytes(dir + "/typo.csv", "1,2,5x\n4,5,6\n7,8,9\n1,2,2\n");
+  write_bytes(dir + "/x4.csv", "1,2,3\n4,5,6\n7,8,9\n1,2,2\n");
+  write_bytes(dir + "/y5.csv", "1\n0\n1\n0\n1\n");
+  const double y5[] = {1, 0, 1, 0, 1}, tiny[] = {1e-310, 2e-310, 3e-310, 1e-310, 2e-310, 5e-310,
+                                                 3e-310, 2e-310, 1e-310, 4e-310, 1e-310, 2e-310};
+  const double huge[] = {1e200, 2e200, 3e200, 1e200, 2e200, 5e200, 3e200, 2e200, 1e200, 4e200, 1e200, 2e200};
+  write_npy(dir + "/y5.npy", {5, 1}, y5);
+  write_npy(dir + "/x_tiny.npy", {4, 3}, tiny);
+  write_npy(dir + "/x_huge.npy", {4, 3}, huge);
+  write_npy(dir + "/xt1.npy", {1, 3}, x6);
+  write_bytes(dir + "/zero_rows.idx",
+              std::string("\x00\x00\x08\x03\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x02", 16));
+  write_bytes(dir + "/labels0.idx", std::string("\x00\x00\x08\x01\x00\x00\x00\x00", 8));
 
   std::vector<Case> cases = {
       // TOML syntax
@@ -147,7 +163,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
        "[data]\nn_train=3\ninput_shape=[3,1]\n[model]\narch='cnn1d'\nwidths=[4]\nwindow=5\n", "", "window"},
       {"x and y row counts differ", npy_config("x.npy", "y3.npy"), "", "rows"},
       {"test inputs of another width", npy_config("x.npy", "y.npy") + "", "--set data.x_test='" + dir + "/xt2.npy'",
-       "same per-example shape"},
+       "do not have the per-example shape of"},
       {"kernel input out of range", kOk, "--set output.kernel_inputs=[0,5]", "kernel_inputs"},
       // data files
       {"missing file", npy_config("nope.npy", "y.npy"), "", "nope.npy"},
@@ -183,6 +199,31 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       {"singular Gamma", npy_config("x_duplicate.npy", "y.npy"),
        "--set data.normalize='none' --set posterior.beta=1e12", "Gamma = K_out + I/beta is singular"},
       {"huge class label", npy_config("x.npy", "y_huge_label.npy"), "", "class label 1000000000000 at index 2"},
+      // silent wrong results (#30 class 1): refused, naming the file, line, column or key
+      {"csv row with a hole is not a header", "[data]\nkind='csv'\nx='hole.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "",
+       "hole.csv:1: column 2 holds an empty field, not a number"},
+      {"csv row with a typo is not a header", "[data]\nkind='csv'\nx='typo.csv'\ny='y.csv'\n[model]\nwidths=[4]\n", "",
+       "typo.csv:1: column 3 holds '5x', not a number"},
+      {"y with more rows than x (npy)", npy_config("x.npy", "y5.npy"), "", "y5.npy: has 5 rows but"},
+      {"y with more rows than x (csv)", "[data]\nkind='csv'\nx='x4.csv'\ny='y5.csv'\n[model]\nwidths=[4]\n", "",
+       "y5.csv: has 5 rows but"},
+      {"n_test beyond the test file", npy_config("x.npy", "y.npy"),
+       "--set data.x_test='" + dir + "/xt1.npy' --set data.n_test=3", "[data] n_test = 3 but the file has 1 rows"},
+      {"inputs whose kernels underflow", npy_config("x_tiny.npy", "y.npy"), "--set data.normalize='none'",
+       "x_tiny.npy: example 0 has x.x / n0 ="},
+      {"inputs whose kernels overflow", npy_config("x_huge.npy", "y.npy"), "--set data.normalize='none'",
+       "x_huge.npy: example 0 has x.x / n0 ="},
+      {"csv_header on an npy file", npy_config("x.npy", "y.npy"), "--set data.csv_header=true", "csv_header"},
+      {"resize on synthetic data", kOk, "--set data.resize=[2,2]", "[data] resize"},
+      // NaN results (#30 class 2) refused up front, naming model.sigma
+      {"sigma whose kernels overflow", kOk, "--set model.sigma=1e6", "[model] sigma"},
+      {"sigma whose kernels underflow", kOk, "--set model.sigma=1e-300", "[model] sigma"},
+      // crashes (#30 class 4): no rows
+      {"IDX with zero rows", "[data]\nkind='idx'\nx='zero_rows.idx'\ny='labels0.idx'\n[model]\nwidths=[4]\n", "",
+       "zero_rows.idx: has no rows"},
+      // messages that name the key (#30 class 7)
+      {"samples whose traces do not fit", kOk, "--set sampler.samples=1000000000", "[sampler] samples = 1000000000"},
+      {"resume with --dry-run", "", "@resume:no_checkpoint --dry-run", "--dry-run"},
       // messages that name the right thing
       {"folder as the config", "@@a_folder.npy", "", "not a config file"},
       {"binary config", "@@binary.toml", "", "binary.toml"},
@@ -199,7 +240,7 @@ TEST(BadInput, EveryCaseExitsTwoNamesTheProblemAndLeavesNothing) {
       // output directory
       {"occupied output dir without --force", kOk, "@occupied", "--force"},
       {"output dir that cannot be created", kOk, "@/proc/fwmc_cannot_exist/out", "cannot create"},
-      {"resume without a checkpoint", "", "@resume:no_checkpoint", "no checkpoint"},
+      {"resume without a checkpoint", "", "@resume:no_checkpoint", "holds no run to resume"},
       {"resume into another --out", "", "@resume:no_checkpoint --out " + dir + "/elsewhere", "own folder"},
   };
   ASSERT_GE(cases.size(), 40u);

@@ -72,14 +72,19 @@ TEST(CliRun, ForceClearsAnEarlierRunsFilesAndStaleTempFilesButNothingElse) {
              "[sampler]\nchains=4\ngroups=2\nwarmup=5\nsamples=5\n");
   ASSERT_EQ(run_fwmc("run " + cfg + " --out " + out).code, 0);
   ASSERT_TRUE(std::filesystem::exists(out + "/K3_mean.npy"));
-  write_text(out + "/checkpoint.bin.tmp.99999", "half a checkpoint");  // a write killed midway
+  write_text(out + "/.fwmc-tmp.checkpoint.bin.99999", "half a checkpoint");  // a write killed midway
   write_text(out + "/my_notes.txt", "the user's");
+  // The user's files that merely look like outputs, or like temp files, are not fwmc's.
+  write_text(out + "/K1_weights.npy", "the user's");
+  write_text(out + "/Q1_notes.npy", "the user's");
+  write_text(out + "/data.tmp.123", "the user's");
   auto r = run_fwmc("run " + cfg + " --out " + out + " --force --set model.widths=[4]");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out + "/K1_mean.npy"));
-  for (const char* gone : {"K2_mean.npy", "K3_mean.npy", "K3_theory.npy", "checkpoint.bin.tmp.99999"})
+  for (const char* gone : {"K2_mean.npy", "K3_mean.npy", "K3_theory.npy", ".fwmc-tmp.checkpoint.bin.99999"})
     EXPECT_FALSE(std::filesystem::exists(out + "/" + gone)) << gone;
-  EXPECT_EQ(slurp(out + "/my_notes.txt"), "the user's");
+  for (const char* kept : {"my_notes.txt", "K1_weights.npy", "Q1_notes.npy", "data.tmp.123"})
+    EXPECT_EQ(slurp(out + "/" + kept), "the user's") << kept;
   std::filesystem::remove_all(dir);
 }
 

@@ -30,6 +30,7 @@
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 #include "host/cli/progress.hpp"
+#include "host/cli/run_folder.hpp"
 
 namespace fwmc::cli {
 
@@ -88,14 +89,6 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   const RunPlan plan = plan_run(c, d, world().size());
   const ModelSpec& m = plan.model;
   const KernelSelection& sel = plan.selection;
-  // The theory can still refuse the config (e.g. theory.method = "closed_form" where none exists): before the
-  // output directory is touched.
-  const auto tt = std::chrono::steady_clock::now();
-  JobResult job;
-  const TheoryResult th_full = compute_theory(m, d, plan.theory, backend_prior_source(plan.device, m, d));
-  job.theory = restrict_theory(th_full, sel);  // the entries the run measures
-  const TheoryResult& th = job.theory;
-  const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   // The output directory holds the checkpoint while the run goes, so it is claimed now (after validation): locked,
   // and checked to be empty unless --force or --resume. MPI ranks > 0 only write their own checkpoints into it.
   Comm& comm = world();
@@ -116,14 +109,36 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   if (opt.resume && comm.rank() == 0) check_resume_provenance(*opt.resume, out, prov);
   std::optional<CheckpointData> own;  // ranks > 0 resume from their own file
   const CheckpointPolicy policy = checkpoint_policy(c, opt, prov, comm.rank(), own);
+  // The start record, before anything long runs (the theory, the sampling): from here on a kill at any moment
+  // leaves a folder that --resume continues (from step 0 when nothing was sampled yet).
+  const bool started_here = !opt.resume;
+  if (started_here) write_start_checkpoint(policy, comm.size());
+  // The theory can still refuse the config (e.g. theory.method = "closed_form" where none exists): then the
+  // start record goes, and the folder if this run made it.
+  const auto tt = std::chrono::steady_clock::now();
+  JobResult job;
+  std::optional<TheoryResult> th_full;
+  const auto resume_hint = [&] {
+    if (comm.rank() == 0)
+      std::fprintf(opt.log, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
+  };
+  try {
+    th_full.emplace(compute_theory(m, d, plan.theory, backend_prior_source(plan.device, m, d)));
+  } catch (const InputError&) {
+    if (started_here) std::filesystem::remove(policy.path);
+    throw;
+  } catch (const Interrupted&) {
+    resume_hint();
+    throw;
+  }
+  job.theory = restrict_theory(*th_full, sel);  // the entries the run measures
+  const TheoryResult& th = job.theory;
+  const double theory_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tt).count();
   if (comm.rank() == 0) print_run_header(opt.log, plan, d);
   try {
     job.run = run_sampling(plan, d, th.phi.phi, comm.rank() == 0 ? progress : ProgressFn{}, &policy);
   } catch (const Interrupted&) {
-    if (std::filesystem::exists(policy.path))
-      std::fprintf(opt.log, "\nfwmc: checkpoint saved; continue with: fwmc run --resume %s\n", out.c_str());
-    else if (folder)
-      folder->remove_if_unused();  // interrupted before the first checkpoint: leave nothing behind
+    resume_hint();
     throw;
   }
   const RunResult& r = job.run;
@@ -133,7 +148,7 @@ JobResult run_job(const Config& c, const ProgressFn& progress, const JobOptions&
   }
   for (int l = 0; l < m.depth(); ++l) job.layers.push_back(compare_layer(th.layers[l], r.kernels[l]));
   job.spatial_trace = spatial_trace_comparisons(th, r);
-  if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, th_full, r, sel);
+  if (c.theory.compare_cnn_forms) job.cnn_forms = cnn_form_distances(m, *th_full, r, sel);
   job.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Everything is computed: now write. The sampling state is in the final checkpoint, so a failure from here on
@@ -180,43 +195,98 @@ Config config_from_checkpoint(const CheckpointData& ck, const std::string& dir) 
   return c;
 }
 
+// Continues the run whose checkpoint (or start record) is `ck`, in folder `dir`, with the config it records.
+int resume_run(const CommonArgs& a, const CheckpointData& ck, const Config& c) {
+  if (has_sampling_state(ck))
+    std::fprintf(a.log, "fwmc run: resuming %s (batch %d, iteration %ld)\n", c.output.dir.c_str(),
+                 ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));
+  else
+    std::fprintf(a.log, "fwmc run: resuming %s from step 0 (it stopped before sampling began)\n", c.output.dir.c_str());
+  JobOptions opt;
+  opt.resume = &ck;
+  opt.arrays = a.arrays;
+  opt.log = a.log;
+  opt.identity = {{"config/path", ck.get_string("config/path")},
+                  {"config/text", ck.get_string("config/text")},
+                  {"config/overrides", ck.get_string("config/overrides")}};
+  return report_job(c, run_job(c, progress_of(a), opt), a.report);
+}
+
+int cmd_resume(const CommonArgs& a) {
+  if (!a.out_dir.empty() && std::filesystem::absolute(a.out_dir).lexically_normal() !=
+                                std::filesystem::absolute(a.resume_dir).lexically_normal())
+    throw InputError("--resume " + a.resume_dir + " --out " + a.out_dir +
+                     ": a resumed run finishes in its own folder; "
+                     "drop --out (or copy the folder first and resume the copy)");
+  const std::string ckpt = checkpoint_path(a.resume_dir, 0);
+  if (!std::filesystem::exists(ckpt) && std::filesystem::exists(a.resume_dir + "/summary.json"))
+    throw InputError("--resume " + a.resume_dir + ": holds a finished run (summary.json), nothing to resume");
+  if (!std::filesystem::exists(ckpt))
+    throw InputError("--resume " + a.resume_dir + ": holds no run to resume (" + ckpt +
+                     " is missing: the run never started, or finished); start it with "
+                     "fwmc run CONFIG --out DIR --resume-or-start");
+  const CheckpointData ck = read_checkpoint(ckpt);
+  if (ck.version != kVersion)
+    throw InputError(a.resume_dir + "/checkpoint.bin: written by fwmc " + ck.version + ", this is fwmc " + kVersion +
+                     "; finish it with that version or start again");
+  const Config c = config_from_checkpoint(ck, a.resume_dir);
+  if (config_hash(c) != ck.config_hash)
+    throw InputError(a.resume_dir + "/checkpoint.bin: does not belong to its own config (corrupted?)");
+  if (!a.config_path.empty() || !a.overrides.empty()) {
+    // --set alone changes the run's own config (not the embedded default), so the message names just those keys.
+    Config g;
+    if (a.config_path.empty()) {
+      CheckpointData with = ck;
+      std::string ov = ck.get_string("config/overrides");
+      for (const auto& o : a.overrides) ov += o + "\n";
+      with.put_string("config/overrides", ov);
+      g = config_from_checkpoint(with, a.resume_dir);
+    } else {
+      CommonArgs given = a;
+      given.out_dir = a.resume_dir;
+      g = resolve_config(given);
+    }
+    if (config_hash(g) != ck.config_hash)
+      throw InputError(
+          a.resume_dir + "/checkpoint.bin: was written by a different config than " +
+          (a.config_path.empty() ? std::string("the --set given") : a.config_path) + " (" +
+          config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
+          "); resume without a config, or start a new run");
+  }
+  return resume_run(a, ck, c);
+}
+
+// --resume-or-start: start when the folder holds no run, continue an interrupted run of this config, and do
+// nothing when it has finished; a folder holding another setup's run is refused. One unchanged command line can
+// so be requeued by a preemptible scheduler (Slurm --requeue).
+int cmd_resume_or_start(const CommonArgs& a, const Config& c) {
+  const std::string backend = choose_device(c).cuda ? "cuda" : "cpu";
+  const Provenance now = a.arrays && c.data.kind == "arrays"
+                             ? provenance_of(c, backend, world().size(), input_array_hashes(*a.arrays))
+                             : provenance_of(c, backend, world().size());
+  const FolderSurvey s = survey_run_folder(c, now);
+  if (!s.differs.empty())
+    throw InputError("--out " + c.output.dir + ": holds the run of another setup (" + s.differs +
+                     "); choose another folder");
+  if (s.holds == FolderHolds::finished) {
+    std::fprintf(a.report, "fwmc run: %s holds this run's finished results; nothing to do\n", c.output.dir.c_str());
+    return 0;
+  }
+  if (s.holds == FolderHolds::resumable) return resume_run(a, s.checkpoint, c);
+  JobOptions opt;
+  opt.identity = identity_of(a);
+  opt.arrays = a.arrays;
+  opt.log = a.log;
+  return report_job(c, run_job(c, progress_of(a), opt), a.report);
+}
+
 }  // namespace
 
 int cmd_run(const CommonArgs& a) {
   if (!a.resume_dir.empty()) {
-    if (!a.out_dir.empty() && std::filesystem::absolute(a.out_dir).lexically_normal() !=
-                                  std::filesystem::absolute(a.resume_dir).lexically_normal())
-      throw InputError("--resume " + a.resume_dir + " --out " + a.out_dir +
-                       ": a resumed run finishes in its own folder; "
-                       "drop --out (or copy the folder first and resume the copy)");
-    const CheckpointData ck = read_checkpoint(checkpoint_path(a.resume_dir, 0));
-    if (ck.version != kVersion)
-      throw InputError(a.resume_dir + "/checkpoint.bin: written by fwmc " + ck.version + ", this is fwmc " + kVersion +
-                       "; finish it with that version or start again");
-    const Config c = config_from_checkpoint(ck, a.resume_dir);
-    if (config_hash(c) != ck.config_hash)
-      throw InputError(a.resume_dir + "/checkpoint.bin: does not belong to its own config (corrupted?)");
-    if (!a.config_path.empty() || !a.overrides.empty()) {
-      CommonArgs given = a;
-      given.out_dir = a.resume_dir;
-      const Config g = resolve_config(given);
-      if (config_hash(g) != ck.config_hash)
-        throw InputError(
-            a.resume_dir + "/checkpoint.bin: was written by a different config than " +
-            (a.config_path.empty() ? std::string("the one given") : a.config_path) + " (" +
-            config_difference(nlohmann::json::parse(config_to_json(c)), nlohmann::json::parse(config_to_json(g))) +
-            "); resume without a config, or start a new run");
-    }
-    std::fprintf(a.log, "fwmc run: resuming %s (batch %d, iteration %ld)\n", a.resume_dir.c_str(),
-                 ck.get_value<int>("batch"), ck.get_value<long>("next_iteration"));
-    JobOptions opt;
-    opt.resume = &ck;
-    opt.arrays = a.arrays;
-    opt.log = a.log;
-    opt.identity = {{"config/path", ck.get_string("config/path")},
-                    {"config/text", ck.get_string("config/text")},
-                    {"config/overrides", ck.get_string("config/overrides")}};
-    return report_job(c, run_job(c, progress_of(a), opt), a.report);
+    if (a.resume_or_start) throw InputError("--resume and --resume-or-start: give one of them");
+    if (a.dry_run) throw InputError("--resume and --dry-run: a resumed run has nothing to validate; give one of them");
+    return cmd_resume(a);
   }
   const Config c = resolve_config(a);
   if (a.dry_run) {
@@ -228,6 +298,10 @@ int cmd_run(const CommonArgs& a) {
     check_memory(plan);
     std::fprintf(a.report, "  fits: yes; nothing was sampled or written\n");
     return 0;
+  }
+  if (a.resume_or_start) {
+    if (a.force) throw InputError("--resume-or-start and --force: give one of them");
+    return cmd_resume_or_start(a, c);
   }
   JobOptions opt;
   opt.force = a.force;

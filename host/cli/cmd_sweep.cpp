@@ -20,10 +20,12 @@
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
+#include "fwmc/safe_file.hpp"
 #include "fwmc/sweep_report.hpp"
 #include "fwmc/version.hpp"
 #include "host/cli/commands.hpp"
 #include "host/cli/progress.hpp"
+#include "host/cli/run_folder.hpp"
 
 namespace fwmc::cli {
 
@@ -59,7 +61,7 @@ bool looks_like_sweep(const std::string& dir) {
     if (n == "sweep.json" || n == "data_x.npy" || n.rfind("width_", 0) == 0)
       sweep = true;
     else if (n != "sweep.csv" && n != "report.md" && n != "plot_data" && n != "data_y.npy" && n != "data_x_test.npy" &&
-             n.rfind("fig_", 0) != 0 && n.find(".tmp.") == std::string::npos)
+             n.rfind("fig_", 0) != 0 && n.rfind(".fwmc-tmp.", 0) != 0)
       other = true;
   }
   return sweep || !other;
@@ -84,6 +86,12 @@ void check_sweep_args(const SweepArgs& sa) {
   if (!sa.pattern.empty() && sa.pattern.find('n') == std::string::npos)
     throw InputError("--widths-pattern \"" + sa.pattern + "\": has no n, so every width would run the same network");
   if (sa.repeats < 1) throw InputError("--repeats must be >= 1");
+  // Every run of the sweep is planned (a config each) before any starts: bound them before allocating.
+  constexpr long kMaxRuns = 100000;
+  if (static_cast<long>(sa.repeats) * static_cast<long>(sa.widths.size()) > kMaxRuns)
+    throw InputError("--repeats " + std::to_string(sa.repeats) + ": " + std::to_string(sa.widths.size()) +
+                     " widths x " + std::to_string(sa.repeats) + " repeats is more than the " +
+                     std::to_string(kMaxRuns) + " runs a sweep plans");
 }
 
 // One run of the sweep: its config and (width, repeat).
@@ -158,51 +166,23 @@ SweepData materialise_data(const Config& base, const InputArrays* arrays, std::v
   return out;
 }
 
-// What the folder already holds of a width's run: a finished run, a checkpoint to continue, or nothing usable.
-enum class Have { nothing, finished, resumable };
-
 // Checks a width's folder against the run it will be: a run of another setup is an InputError naming what
 // differs, unless --force (then it is rerun).
-Have survey_width(const Config& c, const std::string& dir, const std::string& backend, const SweepData& data,
-                  bool force, CheckpointData& checkpoint) {
+FolderSurvey survey_width(const Config& c, const std::string& dir, const std::string& backend, const SweepData& data,
+                          bool force) {
   const Provenance now = data.hashes.empty() ? provenance_of(c, backend, world().size())
                                              : provenance_of(c, backend, world().size(), data.hashes);
-  const std::string summary = c.output.dir + "/summary.json", ckpt = c.output.dir + "/checkpoint.bin";
-  std::string differs;
-  Have have = Have::nothing;
-  if (std::filesystem::exists(summary)) {
-    try {
-      const auto j = nlohmann::json::parse(std::ifstream(summary));
-      differs = j.contains("provenance") ? provenance_difference(Provenance::from_json(j["provenance"], summary), now)
-                                         : "no provenance record (an older fwmc)";
-    } catch (const nlohmann::json::exception&) {
-      differs = "summary.json is not valid JSON";
-    }
-    if (differs.empty()) {
-      const auto bad = verify_manifest(c.output.dir, "summary.json");
-      if (!bad.empty()) differs = "its files do not match summary.json (" + bad[0] + ")";
-    }
-    if (differs.empty()) have = Have::finished;
-  } else if (std::filesystem::exists(ckpt)) {
-    checkpoint = read_checkpoint(ckpt);
-    const CheckpointData& ck = checkpoint;
-    differs = ck.version != kVersion ? "checkpoint of fwmc " + ck.version
-              : !ck.has("provenance")
-                  ? "checkpoint without provenance"
-                  : provenance_difference(
-                        Provenance::from_json(nlohmann::json::parse(ck.get_string("provenance")), ckpt), now);
-    if (differs.empty()) have = Have::resumable;
-  }
-  if (!differs.empty() && !force)
-    throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + differs +
+  FolderSurvey s = survey_run_folder(c, now);
+  if (!s.differs.empty() && !force)
+    throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + s.differs +
                      "); use --force to rerun it, or another --out");
-  return have;
+  return s;
 }
 
 // A finished width's rows (one per layer) and, for its first repeat, the kernels for the scatter figure.
 void read_width_results(const WidthJob& job, std::vector<SweepRow>& rows, std::vector<ScatterSet>& scatter) {
   const std::string summary = job.c.output.dir + "/summary.json";
-  const auto j = nlohmann::json::parse(std::ifstream(summary));
+  const auto j = nlohmann::json::parse(read_regular_file(summary, std::uintmax_t(256) << 20));
   for (const auto& l : j["layers"]) {
     if (!l.contains("frob_dK_th")) throw RuntimeError("fwmc sweep: " + summary + " has no theory to compare with");
     SweepRow r;
@@ -236,7 +216,7 @@ void read_width_results(const WidthJob& job, std::vector<SweepRow>& rows, std::v
 
 void print_sweep(std::FILE* out, const std::string& dir, const SweepArgs& sa, std::size_t runs, bool figures,
                  const std::string& note) {
-  const auto j = nlohmann::json::parse(std::ifstream(dir + "/sweep.json"));
+  const auto j = nlohmann::json::parse(read_regular_file(dir + "/sweep.json", std::uintmax_t(256) << 20));
   std::fprintf(out, "fwmc sweep: %zu runs, widths", runs);
   for (int w : sa.widths) std::fprintf(out, " %d", w);
   std::fprintf(out, "\n  layer  slope ||dK_exp|| (expect -1)  slope residual (expect -2)\n");
@@ -268,10 +248,8 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
     throw InputError("--out " + dir +
                      ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another folder");
   const SweepData data = materialise_data(base, a.arrays, jobs);
-  std::vector<Have> have(jobs.size());
-  std::vector<CheckpointData> checkpoints(jobs.size());
-  for (std::size_t k = 0; k < jobs.size(); ++k)
-    have[k] = survey_width(jobs[k].c, dir, backend, data, a.force, checkpoints[k]);
+  std::vector<FolderSurvey> have(jobs.size());
+  for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, backend, data, a.force);
   for (const auto& [path, bytes] : data.files) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))
@@ -280,14 +258,14 @@ int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
   std::vector<SweepRow> rows;
   std::vector<ScatterSet> scatter;
   for (std::size_t k = 0; k < jobs.size(); ++k) {
-    if (have[k] == Have::finished) {
+    if (have[k].holds == FolderHolds::finished) {
       std::fprintf(a.log, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s/summary.json\n", k + 1,
                    jobs.size(), jobs[k].width, jobs[k].c.output.dir.c_str());
     } else {
       JobOptions opt;
       opt.log = a.log;
       opt.force = true;  // what is there is a run of this width that did not finish, or (--force) of another setup
-      if (have[k] == Have::resumable) opt.resume = &checkpoints[k];
+      if (have[k].holds == FolderHolds::resumable) opt.resume = &have[k].checkpoint;
       std::fprintf(a.log, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), jobs[k].width,
                    opt.resume ? " (resuming its checkpoint)" : "");
       run_job(jobs[k].c, progress_of(a), opt);

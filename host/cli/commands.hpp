@@ -21,6 +21,7 @@ struct CommonArgs {
   bool dry_run = false;                         // run: validate and print the memory model, sample nothing
   bool force = false;                   // write into an existing, non-empty output directory (sweep: rerun mismatches)
   std::string resume_dir;               // run: continue the run whose checkpoint is in this directory
+  bool resume_or_start = false;         // run: start, continue the interrupted run, or do nothing if it finished
   const InputArrays* arrays = nullptr;  // [data] kind = "arrays": the data, given in memory
   std::FILE* report = stdout;           // where the printed report goes (the Python API collects it)
   std::FILE* log = stderr;              // where the run's header and notes go

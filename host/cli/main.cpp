@@ -1,6 +1,8 @@
 // fwmc command line: subcommands run / theory / oracle / sweep. Exit 0 ok, 2 bad input, 1 runtime failure.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -22,7 +24,11 @@ struct Commands {
   CLI::App* sweep;
 };
 
-Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws, fwmc::cli::SweepArgs& sweep_args) {
+// Each draw of the oracle is one prior network: beyond this it would run for years (and 2^63 overflows).
+constexpr long long kMaxOracleDraws = 1LL << 40;
+
+Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws, fwmc::cli::SweepArgs& sweep_args,
+                         std::string& widths_text) {
   auto add_common = [&](CLI::App* s, bool config_required) {
     auto* o = s->add_option("config", args.config_path, "TOML config file (see configs/default.toml)");
     if (config_required) o->required();
@@ -36,6 +42,9 @@ Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws
   run->add_flag("--dry-run", args.dry_run, "Validate the config and data, print the memory model, and exit");
   run->add_flag("--force", args.force, "Write into an existing, non-empty output directory (replacing fwmc's files)");
   run->add_option("--resume", args.resume_dir, "Continue the interrupted run whose checkpoint is in DIR");
+  run->add_flag("--resume-or-start", args.resume_or_start,
+                "Start the run in its output folder, continue it there if it was interrupted, or do nothing if it "
+                "finished (one command line for a requeued job)");
   auto* theory = app.add_subcommand("theory", "NNGP kernels and the leading-order theory only (no sampling)");
   add_common(theory, false);
   theory->add_flag("--force", args.force,
@@ -47,22 +56,43 @@ Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws
                    "Write into an existing, non-empty output directory (replacing fwmc's files)");
   oracle->add_option("--draws", draws, "Number of prior draws M")->check([](const std::string& v) {
     char* end = nullptr;
+    errno = 0;
     const long long n = std::strtoll(v.c_str(), &end, 10);
-    return !v.empty() && *end == 0 && n > 0 ? std::string() : std::string("must be a positive whole number");
+    if (v.empty() || *end != 0 || n <= 0) return std::string("must be a positive whole number");
+    if (errno == ERANGE || n > kMaxOracleDraws)
+      return "at most " + std::to_string(kMaxOracleDraws) + " (each draw is one prior network)";
+    return std::string();
   });
   auto* sweep =
       app.add_subcommand("sweep", "Width-scaling study: run CONFIG at each width, fit log-log slopes, plot, report");
   add_common(sweep, true);
   sweep->add_flag("--force", args.force,
                   "Rerun widths whose earlier runs in --out are of another setup; write into a non-sweep folder");
-  sweep->add_option("--widths", sweep_args.widths, "Comma-separated widths, e.g. 32,64,128")
-      ->delimiter(',')
-      ->required();
+  sweep->add_option("--widths", widths_text, "Comma-separated widths, e.g. 32,64,128")->required();
   sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (different seeds)");
   sweep->add_option("--widths-pattern", sweep_args.pattern,
                     "Hidden widths per layer with n for the sweep width, e.g. \"n,50,n\" (default: every layer n)");
 
   return {run, theory, oracle, sweep};
+}
+
+// --widths 32,64,128: every item a whole number (an empty item, as in 16,,32, is an error, not skipped).
+std::vector<int> parse_widths(const std::string& text) {
+  std::vector<int> w;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != 0 || errno == ERANGE || v < 1 || v > fwmc::kMaxWidth)
+      throw fwmc::InputError("--widths " + text.substr(0, 80) + ": '" + item.substr(0, 20) +
+                             "' is not a width from 1 to " + std::to_string(fwmc::kMaxWidth));
+    w.push_back(static_cast<int>(v));
+    if (comma == std::string::npos) return w;
+    start = comma + 1;
+  }
 }
 
 int run_main(int argc, char** argv) {
@@ -72,18 +102,36 @@ int run_main(int argc, char** argv) {
       "with many parallel MCMC chains and compares each layer's posterior mean kernel with the NNGP\n"
       "kernel and the leading-order 1/width theory."};
   app.require_subcommand(0, 1);
+  // Bad arguments are one line, like every other input error (CLI11 adds a second, "Run with --help ...").
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "fwmc: error: " + cli::printable(e.what()) + " (fwmc --help)\n";
+  });
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the version, whether CUDA is compiled in, and the devices seen");
 
   cli::CommonArgs args;
   long draws = 0;
   cli::SweepArgs sweep_args;
-  const Commands cmd = define_commands(app, args, draws, sweep_args);
+  std::string widths_text;
+  const Commands cmd = define_commands(app, args, draws, sweep_args, widths_text);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  for (CLI::App* sub : {cmd.run, cmd.theory, cmd.oracle, cmd.sweep})
+    if (*sub && sub->get_option("--out")->count() > 0 && args.out_dir.empty()) {
+      std::fprintf(stderr, "fwmc: error: --out '': give the output folder's name\n");
+      return 2;
+    }
+  if (*cmd.sweep) {
+    try {
+      sweep_args.widths = parse_widths(widths_text);
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "fwmc: error: %s\n", cli::printable(e.what()).c_str());
+      return 2;
+    }
   }
   install_interrupt_handlers();
   // Under mpirun every message names its rank, and a failure on one rank ends the job on all of them.
@@ -99,12 +147,23 @@ int run_main(int argc, char** argv) {
       std::fputs(cli::version_text().c_str(), stdout);
       return 0;
     }
-    if (*cmd.theory) return cli::cmd_theory(args);
-    if (*cmd.run) return cli::cmd_run(args);
-    if (*cmd.oracle) return cli::cmd_oracle(args, draws);
-    if (*cmd.sweep) return cli::cmd_sweep(args, sweep_args);
-    std::fputs(app.help().c_str(), stderr);  // no subcommand: nothing was asked for, so not a success
-    return 2;
+    int code = 2;  // no subcommand: nothing was asked for, so not a success
+    if (*cmd.theory) {
+      code = cli::cmd_theory(args);
+    } else if (*cmd.run) {
+      code = cli::cmd_run(args);
+    } else if (*cmd.oracle) {
+      code = cli::cmd_oracle(args, draws);
+    } else if (*cmd.sweep) {
+      code = cli::cmd_sweep(args, sweep_args);
+    } else {
+      std::fputs(app.help().c_str(), stderr);
+    }
+    // A report that could not be printed (stdout on a full disk, a closed pipe) is not a success.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      return fail(1,
+                  std::string("failure: writing the report to standard output failed (") + std::strerror(errno) + ")");
+    return code;
   } catch (const Interrupted&) {
     std::fprintf(stderr, "\n%sinterrupted; no outputs were written\n", who.c_str());
     return 130;
@@ -121,6 +180,10 @@ int run_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   fwmc::tune_cpu_runtime(argv);  // may re-execute the program once with better BLAS kernels selected
+  if (const std::string why = fwmc::blas_kernels_problem(); !why.empty()) {
+    std::fprintf(stderr, "fwmc: error: %s\n", why.c_str());
+    return 2;
+  }
   // Help and --version need no MPI, whose start-up takes up to a second or two; nor does a process that no MPI
   // launcher started (mpirun, mpiexec and srun set one of these), which runs as a single process anyway.
   bool launched = false;

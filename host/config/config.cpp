@@ -40,6 +40,16 @@ void apply_override(toml::table& root, const std::string& item) {
   t->insert_or_assign(key, *parsed.get("v"));
 }
 
+// csv_header: true, false or "auto".
+CsvHeader read_csv_header(const SectionReader& r, const toml::table& root) {
+  const auto* sec = root["data"].as_table();
+  const toml::node* n = sec ? sec->get("csv_header") : nullptr;
+  if (!n) return CsvHeader::detect;
+  if (const auto* b = n->as_boolean()) return b->get() ? CsvHeader::present : CsvHeader::absent;
+  if (const auto* t = n->as_string(); t && t->get() == "auto") return CsvHeader::detect;
+  r.fail("csv_header", "expected true, false or \"auto\"");
+}
+
 void read_data(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "data", src);
   auto& d = c.data;
@@ -58,6 +68,10 @@ void read_data(const toml::table& root, const std::string& src, Config& c) {
   r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
   r.get("resize", d.resize, 1, 100000);
   if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
+  if (!d.resize.empty() && (d.kind == "synthetic"))
+    r.fail("resize", "synthetic data has no images to resize; give input_shape its size instead");
+  d.csv_header = read_csv_header(r, root);
+  if (d.kind != "csv" && d.csv_header != CsvHeader::detect) r.fail("csv_header", "applies to kind = \"csv\" only");
   const bool files = d.kind != "synthetic" && d.kind != "arrays";  // arrays: given in memory (Python's data=)
   if (files && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
   if (files && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
@@ -243,7 +257,10 @@ std::string config_to_json(const Config& c) {
                {"targets", d.targets},
                {"noise", d.noise},
                {"normalize", d.normalize},
-               {"resize", d.resize}};
+               {"resize", d.resize},
+               {"csv_header", d.csv_header == CsvHeader::detect    ? nlohmann::ordered_json("auto")
+                              : d.csv_header == CsvHeader::present ? nlohmann::ordered_json(true)
+                                                                   : nlohmann::ordered_json(false)}};
   const auto& m = c.model;
   j["model"] = {{"arch", m.arch},   {"widths", m.widths}, {"activation", m.activation},
                 {"sigma", m.sigma}, {"window", m.window}, {"evaluation", m.evaluation}};

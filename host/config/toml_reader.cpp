@@ -18,7 +18,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
   static const std::map<std::string, std::vector<std::string>> s = {
       {"data",
        {"kind", "x", "y", "x_test", "n_train", "n_test", "input_dim", "input_shape", "output_dim", "seed", "targets",
-        "noise", "normalize", "resize"}},
+        "noise", "normalize", "resize", "csv_header"}},
       {"model", {"arch", "widths", "activation", "sigma", "window", "evaluation"}},
       {"posterior", {"beta"}},
       {"sampler",

@@ -83,6 +83,8 @@ void small_gemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int 
     }
 }
 constexpr long kSmallGemm = 2048;
+// Columns per BLAS call of a product whose A the whole batch shares.
+constexpr int kColumnBlock = 128;
 
 // Calls f(c, j0, len, xi) over tiles of every chain's block, xi = that tile's normals (per-chain key, element
 // counter elem0 + j0 ...). Tiles of all chains are spread over the threads, so few chains with many weights
@@ -129,6 +131,10 @@ class CpuBackend final : public Backend<T> {
     if (b) std::memset(d, 0, b);
   }
 
+  // Every product of a batch is its own BLAS call of the same shape, and a product that shares A across the batch
+  // (sa == 0: the data) has its columns in blocks fixed by the shape alone. OpenBLAS rounds a column differently
+  // by its position in a call and by the call's width (bench/blas_positions.cpp measures it per kernel set), so
+  // a chain's numbers depend on its own operands only, never on the batch or the thread count.
   void gemm_strided(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, long sa, const T* B, int ldb,
                     long sb, T beta, T* C, int ldc, long sc, int batch) override {
     const long work = static_cast<long>(m) * n * k;
@@ -138,22 +144,17 @@ class CpuBackend final : public Backend<T> {
         small_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
       return;
     }
-    if (batch == 1 && !tb) {
-      // One large product (the shared first layer, the weight product's ends): C's columns in blocks over the
-      // threads. The blocks do not depend on the thread count, since BLAS kernels may round a column differently
-      // for other widths (results stay bitwise the same for any OMP_NUM_THREADS).
-      constexpr int blk = 128;
-#pragma omp parallel for schedule(static) if (work > kParallelWork)
-      for (int j0 = 0; j0 < n; j0 += blk) {
-        const int nj = std::min(blk, n - j0);
-        blas_gemm(ta, tb, m, nj, k, alpha, A, lda, B + static_cast<long>(j0) * ldb, ldb, beta,
-                  C + static_cast<long>(j0) * ldc, ldc);
-      }
-      return;
-    }
+    // A shared A is packed once per block: blocks let a few wide products (the first layer of few chains) use
+    // every thread without cutting the per-chain products that already spread over the threads.
+    const int blk = sa == 0 ? kColumnBlock : n, blocks = (n + blk - 1) / blk;
+    const long items = static_cast<long>(batch) * blocks;
 #pragma omp parallel for schedule(static) if (work * batch > kParallelWork)
-    for (int i = 0; i < batch; ++i)
-      blas_gemm(ta, tb, m, n, k, alpha, A + i * sa, lda, B + i * sb, ldb, beta, C + i * sc, ldc);
+    for (long t = 0; t < items; ++t) {
+      const long i = t / blocks;
+      const int j0 = static_cast<int>(t % blocks) * blk, nj = std::min(blk, n - j0);
+      blas_gemm(ta, tb, m, nj, k, alpha, A + i * sa, lda, B + i * sb + (tb ? j0 : static_cast<long>(j0) * ldb), ldb,
+                beta, C + i * sc + static_cast<long>(j0) * ldc, ldc);
+    }
   }
 
   void activation_forward(int act, long n, const T* z, T* h) override {

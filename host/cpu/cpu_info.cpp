@@ -1,11 +1,14 @@
 #include "fwmc/cpu_info.hpp"
 
+#include <cblas.h>
 #include <cpuid.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 extern "C" char* openblas_get_corename(void);
 extern "C" char* openblas_get_config(void);
@@ -102,6 +105,43 @@ BlasInfo blas_info() {
     b.selected_by = "OPENBLAS_CORETYPE";
   }
   return b;
+}
+
+namespace {
+
+// Multiplies small matrices in both precisions and transpositions, and at sizes that take OpenBLAS's small-matrix
+// and packed paths.
+void blas_selftest() {
+  for (const int n : {8, 96}) {
+    std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), c(a.size());
+    std::vector<double> b(a.size(), 0.5), d(a.size());
+    for (const auto t : {CblasNoTrans, CblasTrans}) {
+      cblas_sgemm(CblasColMajor, t, CblasNoTrans, n, n, n, 1.0f, a.data(), n, a.data(), n, 0.0f, c.data(), n);
+      cblas_dgemm(CblasColMajor, t, CblasNoTrans, n, n, n, 1.0, b.data(), n, b.data(), n, 0.0, d.data(), n);
+    }
+  }
+}
+
+}  // namespace
+
+std::string blas_kernels_problem() {
+  // Only kernels named in the environment can be wrong for the CPU: OpenBLAS's own choice and fwmc's fit it.
+  const char* user = std::getenv("OPENBLAS_CORETYPE");
+  if (!user || !*user || std::getenv("FWMC_BLAS_SELECTED")) return "";
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    blas_selftest();
+    ::_exit(0);
+  }
+  int st = 0;
+  if (pid < 0 || ::waitpid(pid, &st, 0) != pid || (WIFEXITED(st) && WEXITSTATUS(st) == 0)) return "";
+  const CpuIsa isa = detect_isa();
+  const std::string fit = openblas_core_for(isa);
+  return std::string("OPENBLAS_CORETYPE=") + std::string(user).substr(0, 40) + ": the BLAS's " +
+         openblas_get_corename() + " kernels do not run on this CPU (" + isa.name() + "; a test product died of " +
+         (WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "an error") + "): unset it" +
+         (fit.empty() ? std::string() : " or set " + fit);
 }
 
 void tune_cpu_runtime(char** argv) {

@@ -1,51 +1,86 @@
 // Plain-text (.csv) and MNIST IDX readers.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
+#include "fwmc/interrupt.hpp"
 #include "host/data/stream_bytes.hpp"
 
 namespace fwmc {
 
-NpyArray read_csv(const std::string& path) {
+NpyArray read_csv(const std::string& path, CsvHeader header) {
   // Text is parsed into doubles (8 bytes per number of ~2-20 characters): cap it well below the memory it needs.
   std::ifstream in = open_data_file(path, std::ios::in, std::uintmax_t(4) << 30);
-  return parse_csv(in, path);
+  return parse_csv(in, path, header);
 }
 
-NpyArray parse_csv(std::istream& in, const std::string& path) {
+namespace {
+
+// The fields of one line, the value of each and whether it is a number at all ("nan" and "inf" are numbers here:
+// the finite check names them later with their index).
+void split_fields(const std::string& line, std::vector<std::string>& fields, std::vector<double>& values,
+                  std::vector<char>& numeric) {
+  fields.clear();
+  values.clear();
+  numeric.clear();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    fields.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (const std::string& f : fields) {
+    const char* s = f.c_str();
+    while (*s == ' ' || *s == '\t') ++s;
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    while (end && (*end == ' ' || *end == '\t')) ++end;
+    values.push_back(v);
+    numeric.push_back(end != s && *end == '\0');
+  }
+}
+
+std::string shown_field(const std::string& f) {
+  return f.empty() ? std::string("an empty field") : "'" + f.substr(0, 40) + "'";
+}
+
+}  // namespace
+
+// Strict: every field of every data row is a number; a header is the first row only, and only when none of its
+// fields is a number (or header = present). A row with a hole or a typo is an error naming its line and column,
+// never a header dropped in silence (which would shift every x/y pair by one).
+NpyArray parse_csv(std::istream& in, const std::string& path, CsvHeader header) {
   NpyArray a;
   std::string line;
+  std::vector<std::string> fields;
+  std::vector<double> vals;
+  std::vector<char> numeric;
   std::size_t cols = 0, rows = 0, lineno = 0;
+  bool first = true;
   while (std::getline(in, line)) {
-    ++lineno;
+    if (++lineno % 4096 == 0) throw_if_interrupted();  // a large file takes seconds
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
-    std::vector<double> vals;
-    std::stringstream ss(line);
-    std::string cell;
-    bool numeric = true;
-    while (std::getline(ss, cell, ',')) {
-      char* end = nullptr;
-      const char* s = cell.c_str();
-      double v = std::strtod(s, &end);
-      while (end && (*end == ' ' || *end == '\t')) ++end;
-      if (end == s || (end && *end != '\0')) {
-        numeric = false;
-        break;
-      }
-      vals.push_back(v);
+    split_fields(line, fields, vals, numeric);
+    if (first) {
+      first = false;
+      const bool any_number = std::any_of(numeric.begin(), numeric.end(), [](char n) { return n != 0; });
+      if (header == CsvHeader::present || (header == CsvHeader::detect && !any_number)) continue;
     }
-    if (!numeric) {
-      if (rows == 0 && cols == 0) {
-        cols = static_cast<std::size_t>(-1);
-        continue;
-      }  // header line
-      throw InputError(path + ":" + std::to_string(lineno) + ": non-numeric value '" + cell + "'");
-    }
-    if (cols == 0 || cols == static_cast<std::size_t>(-1)) cols = vals.size();
+    for (std::size_t k = 0; k < vals.size(); ++k)
+      if (!numeric[k])
+        throw InputError(path + ":" + std::to_string(lineno) + ": column " + std::to_string(k + 1) + " holds " +
+                         shown_field(fields[k]) + ", not a number" +
+                         (rows == 0 && header == CsvHeader::detect
+                              ? " (a header is recognised only when none of its fields is a number; set "
+                                "[data] csv_header = true if this row is one)"
+                              : ""));
+    if (cols == 0) cols = vals.size();
     if (vals.size() != cols)
       throw InputError(path + ":" + std::to_string(lineno) + ": expected " + std::to_string(cols) + " columns, got " +
                        std::to_string(vals.size()));

@@ -7,41 +7,16 @@
 #include "fwmc/errors.hpp"
 #include "fwmc/model_spec.hpp"
 #include "fwmc/reference_net.hpp"
+#include "host/data/validate_data.hpp"
 
 namespace fwmc {
 
 namespace {
 
-NpyArray read_any(const std::string& kind, const std::string& path) {
-  if (kind == "npy") return read_npy(path);
-  if (kind == "csv") return read_csv(path);
+NpyArray read_any(const DataConfig& d, const std::string& path) {
+  if (d.kind == "npy") return read_npy(path);
+  if (d.kind == "csv") return read_csv(path, d.csv_header);
   return read_idx(path);
-}
-
-void check_finite(const NpyArray& a, const std::string& path) {
-  for (std::size_t i = 0; i < a.data.size(); ++i)
-    if (!std::isfinite(a.data[i])) {
-      // Report the multi-index of the first bad value.
-      std::string idx;
-      std::size_t r = i;
-      std::vector<std::size_t> ix(a.shape.size());
-      for (std::size_t k = a.shape.size(); k-- > 0;) {
-        ix[k] = r % a.shape[k];
-        r /= a.shape[k];
-      }
-      for (auto v : ix) idx += (idx.empty() ? "" : ", ") + std::to_string(v);
-      throw InputError(path + ": non-finite value (" + std::to_string(a.data[i]) + ") at index (" + idx + ")");
-    }
-}
-
-// Expected per-example input rank for the architecture (fcn accepts anything and flattens).
-void check_input_rank(const NpyArray& a, const std::string& arch, const std::string& path) {
-  if (a.shape.size() < 2 && arch == "fcn") return;
-  const std::size_t want = arch == "cnn1d" ? 3 : 4;
-  if (arch != "fcn" && a.shape.size() != want && !(arch == "cnn2d" && a.shape.size() == 3))
-    throw InputError(path + ": arch = \"" + arch + "\" needs inputs of shape " +
-                     (arch == "cnn1d" ? "(P, D, c0)" : "(P, H, W, c0)") + ", got rank " +
-                     std::to_string(a.shape.size()));
 }
 
 Eigen::MatrixXd rows_of(const NpyArray& a, std::size_t n) {
@@ -52,10 +27,8 @@ Eigen::MatrixXd rows_of(const NpyArray& a, std::size_t n) {
   return X;
 }
 
+// y's first P rows as targets (check_sources has checked its shape): class labels become one-hot columns.
 Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& path) {
-  if (y.shape.empty() || y.shape[0] < P)
-    throw InputError(path + ": has " + std::to_string(y.shape.empty() ? 0 : y.shape[0]) + " rows, the inputs need " +
-                     std::to_string(P));
   if (y.shape.size() == 1 && y.integer) {  // class labels -> one-hot targets
     long classes = 0;
     for (std::size_t i = 0; i < P; ++i) {
@@ -73,7 +46,6 @@ Eigen::MatrixXd targets_of(const NpyArray& y, std::size_t P, const std::string& 
     for (std::size_t i = 0; i < P; ++i) Y(long(i), static_cast<long>(y.data[i])) = 1.0;
     return Y;
   }
-  if (y.shape.size() > 2) throw InputError(path + ": targets must have shape (P,) or (P, n_d)");
   return rows_of(y, P);
 }
 
@@ -139,7 +111,7 @@ Dataset load_dataset(const Config& c, const InputArrays* arrays) {
   const std::string x_name = in_memory ? "data.x (array)" : d.x, y_name = in_memory ? "data.y (array)" : d.y;
   const std::string xt_name = in_memory ? "data.x_test (array)" : d.x_test;
   const bool has_test = in_memory ? !arrays->x_test.shape.empty() : !d.x_test.empty();
-  auto input = [&](const std::string& path, const NpyArray* given) { return given ? *given : read_any(d.kind, path); };
+  auto input = [&](const std::string& path, const NpyArray* given) { return given ? *given : read_any(d, path); };
   Dataset ds;
   if (d.kind == "synthetic") {
     if (d.n_train < 1)
@@ -150,51 +122,30 @@ Dataset load_dataset(const Config& c, const InputArrays* arrays) {
     normalize_inputs(ds, d.normalize, c.source + ": [data] synthetic");
     make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
   } else {
-    NpyArray x = input(x_name, in_memory ? &arrays->x : nullptr);
-    if (x.shape.size() < 2)
-      throw InputError(x_name + ": inputs need shape (P, ...), got rank " + std::to_string(x.shape.size()));
-    if (d.kind == "csv" && !d.input_shape.empty()) {
-      std::size_t prod = 1;
-      for (int v : d.input_shape) prod *= v;
-      if (prod != x.shape[1])
-        throw InputError(x_name + ": rows have " + std::to_string(x.shape[1]) + " values, [data] input_shape needs " +
-                         std::to_string(prod));
-      x.shape.resize(1);
-      for (int v : d.input_shape) x.shape.push_back(v);
-    }
-    NpyArray xt;
-    if (has_test) xt = input(xt_name, in_memory ? &arrays->x_test : nullptr);
-    if (!d.resize.empty()) {
-      x = box_resize(x, d.resize[0], d.resize[1]);
-      if (has_test) xt = box_resize(xt, d.resize[0], d.resize[1]);
-    }
-    check_finite(x, x_name);
-    check_input_rank(x, c.model.arch, x_name);
-    std::size_t P = d.n_train > 0 ? static_cast<std::size_t>(d.n_train) : x.shape[0];
-    if (P > x.shape[0])
-      throw InputError(x_name + ": [data] n_train = " + std::to_string(P) + " but the file has " +
-                       std::to_string(x.shape[0]) + " rows");
-    ds.input_shape.assign(x.shape.begin() + 1, x.shape.end());
-    Eigen::MatrixXd Xtr = rows_of(x, P);
+    DataSources s;
+    s.x_name = x_name;
+    s.y_name = y_name;
+    s.x_test_name = xt_name;
+    s.has_test = has_test;
+    s.x = input(x_name, in_memory ? &arrays->x : nullptr);
+    s.y = input(y_name, in_memory ? &arrays->y : nullptr);
+    if (has_test) s.x_test = input(xt_name, in_memory ? &arrays->x_test : nullptr);
+    check_sources(c, s);
+    const std::size_t P = d.n_train > 0 ? static_cast<std::size_t>(d.n_train) : s.x.shape[0];
+    ds.input_shape.assign(s.x.shape.begin() + 1, s.x.shape.end());
+    const Eigen::MatrixXd Xtr = rows_of(s.x, P);
     Eigen::MatrixXd Xte(0, Xtr.cols());
-    if (has_test) {
-      check_finite(xt, xt_name);
-      if (std::vector<std::size_t>(xt.shape.begin() + 1, xt.shape.end()) !=
-          std::vector<std::size_t>(x.shape.begin() + 1, x.shape.end()))
-        throw InputError(xt_name + ": test inputs must have the same per-example shape as " + x_name);
-      std::size_t Pt = d.n_test > 0 ? std::min<std::size_t>(d.n_test, xt.shape[0]) : xt.shape[0];
-      Xte = rows_of(xt, Pt);
-    }
+    if (has_test) Xte = rows_of(s.x_test, d.n_test > 0 ? static_cast<std::size_t>(d.n_test) : s.x_test.shape[0]);
     ds.P = static_cast<int>(P);
     ds.P_test = static_cast<int>(Xte.rows());
     ds.X.resize(ds.N(), Xtr.cols());
     ds.X << Xtr, Xte;
-    NpyArray y = input(y_name, in_memory ? &arrays->y : nullptr);
-    check_finite(y, y_name);
-    ds.Y = targets_of(y, P, y_name);
+    ds.Y = targets_of(s.y, P, y_name);
     ds.description = in_memory ? "arrays given in memory" : d.kind + ": " + d.x;
     normalize_inputs(ds, d.normalize, x_name);
   }
+  check_dataset(c, ds, d.kind == "synthetic" ? c.source + ": [data] synthetic" : x_name,
+                d.kind == "synthetic" ? c.source + ": [data] synthetic" : xt_name);
   make_model_spec(c.model, ds.input_shape, ds.n_out());  // validates shape against the architecture
   return ds;
 }

@@ -1,9 +1,13 @@
 #include "fwmc/checkpoint.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
 #include "fwmc/errors.hpp"
+#include "fwmc/safe_file.hpp"
 
 namespace fwmc {
 
@@ -94,11 +98,36 @@ void CheckpointData::bad(const std::string& name) const {
 }
 
 CheckpointData read_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": no checkpoint to resume from");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return CheckpointData::parse(ss.str(), path);
+  if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) throw InputError(path + ": no checkpoint to resume from");
+  // A regular file, never through a link, and fwmc's magic before the rest is read (a link to /dev/zero, or a
+  // FIFO, would otherwise be read for ever).
+  std::uintmax_t size = 0;
+  const int fd = open_regular_file(path, std::uintmax_t(1) << 40, &size);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<std::size_t>(r);
+    if (done >= sizeof kMagic && std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) break;  // not a checkpoint
+  }
+  ::close(fd);
+  bytes.resize(done);
+  return CheckpointData::parse(bytes, path);
+}
+
+bool is_checkpoint_file(const std::string& path) {
+  if (!is_plain_file(path)) return false;
+  try {
+    const int fd = open_regular_file(path, std::uintmax_t(1) << 40);
+    char m[sizeof kMagic] = {};
+    const bool ok = ::read(fd, m, sizeof m) == static_cast<ssize_t>(sizeof m) && std::memcmp(m, kMagic, sizeof m) == 0;
+    ::close(fd);
+    return ok;
+  } catch (const InputError&) {
+    return false;
+  }
 }
 
 }  // namespace fwmc

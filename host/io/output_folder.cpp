@@ -15,6 +15,7 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/provenance.hpp"
+#include "fwmc/safe_file.hpp"
 
 namespace fwmc {
 
@@ -51,8 +52,20 @@ OutputFolder::OutputFolder(const std::string& dir, Mode mode, const std::string&
     // The lock. flock is released by the kernel when its holder dies, so a killed run never blocks the folder;
     // the inode check catches a holder that removed the file between our open and our lock.
     for (int attempt = 0; attempt < 8 && lock_fd_ < 0; ++attempt) {
-      const int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      // Never through a link (a planted .fwmc.lock -> the user's file would be truncated), never a FIFO.
+      const int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == ELOOP)
+        throw InputError(name + ": its lock file " + kLock +
+                         " is a symbolic link; remove it (fwmc does not follow "
+                         "links in its folders)");
       if (fd < 0) throw InputError(name + ": not writable (" + std::strerror(errno) + ")");
+      struct stat lst {};
+      if (::fstat(fd, &lst) != 0 || !S_ISREG(lst.st_mode)) {
+        ::close(fd);
+        throw InputError(name + ": its lock file " + kLock +
+                         " is not a regular file (a FIFO, device or "
+                         "directory); remove it");
+      }
       if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         std::string pid = holder_of(fd);
         for (int i = 0; i < 20 && pid.empty(); ++i) {  // the holder may be about to write its pid
@@ -153,10 +166,9 @@ std::vector<std::string> OutputFolder::publish(const std::string& manifest_name,
 std::vector<std::string> verify_manifest(const std::string& dir, const std::string& manifest_name) {
   const std::string path = dir + "/" + manifest_name;
   nlohmann::json j;
+  if (::access(path.c_str(), F_OK) != 0) throw InputError(path + ": missing: the folder holds no complete result");
   try {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": missing: the folder holds no complete result");
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(read_regular_file(path, std::uintmax_t(256) << 20));
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": not valid JSON (" + std::string(e.what()).substr(0, 120) + ")");
   }
@@ -164,9 +176,8 @@ std::vector<std::string> verify_manifest(const std::string& dir, const std::stri
   std::vector<std::string> bad;
   for (const auto& f : j["files"]) {
     const std::string n = f.value("name", "");
-    std::error_code ec;
-    if (n.empty() || !fs::is_regular_file(dir + "/" + n, ec)) {
-      bad.push_back(n + ": missing");
+    if (n.empty() || n.find('/') != std::string::npos || !is_plain_file(dir + "/" + n)) {
+      bad.push_back(n + ": missing (or not a regular file)");
       continue;
     }
     std::uintmax_t bytes = 0;

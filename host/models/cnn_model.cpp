@@ -59,10 +59,10 @@ void CnnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   const int c0 = m_.in_channels, nd = m_.n_out, act = static_cast<int>(m_.activation);
   const long DN = static_cast<long>(D_) * N_;
   const int c1 = m_.widths[0];
-  // Layer 1, all chains: shared patches (D N x S c0) times [Wt_1 of every chain] (S c0 x C c1).
+  // Layer 1: the shared patches (D N x S c0) times each chain's Wt_1 (S c0 x c1), one product per chain.
   const int dn = static_cast<int>(DN);
   be_.gemm(T(1 / std::sqrt(double(S_) * c0)), matrix(patches0_.data(), dn, S_ * c0, dn),
-           matrix(theta + blocks_[0].offset, S_ * c0, C_ * c1, S_ * c0), T(0), matrix(Z_[1].data(), dn, C_ * c1, dn));
+           packed(theta + blocks_[0].offset, S_ * c0, c1), T(0), packed(Z_[1].data(), dn, c1), C_);
   be_.activation_forward(act, C_ * DN * c1, Z_[1].data(), H_[1].data());
   for (int l = 2; l <= L_; ++l) {
     const int a = m_.widths[l - 2], b = m_.widths[l - 1];
@@ -112,8 +112,8 @@ void CnnModel<T>::backward(const T* theta, T* grad, bool keep) {
     if (keep) be_.copy(Delta_[l].data(), dH, Delta_[l].size() * sizeof(T));
     if (l == 1) {
       if (grad)
-        be_.gemm(s, matrix(patches0_.data(), dn, S_ * c0, dn).t(), matrix(dH, dn, C_ * b, dn), T(0),
-                 matrix(grad + blocks_[0].offset, S_ * c0, C_ * b, S_ * c0));
+        be_.gemm(s, matrix(patches0_.data(), dn, S_ * c0, dn).t(), packed(dH, dn, b), T(0),
+                 packed(grad + blocks_[0].offset, S_ * c0, b), C_);
       break;
     }
     if (grad) {

@@ -49,11 +49,12 @@ FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, doub
 template <class T>
 void FcnModel<T>::forward(const T* theta, std::vector<double>* loss) {
   const int n0 = m_.in_channels, nd = m_.n_out;
-  // Layer 1 for all chains at once: X (N x n0) times [Wt_1 of chain 0 | chain 1 | ...] (n0 x C n1).
+  // Layer 1: X (N x n0), shared by every chain, times each chain's Wt_1 (n0 x n1). One product per chain, never
+  // all chains side by side: the BLAS would round a chain's columns by where they sit (CpuBackend::gemm_strided).
   const int n1 = m_.widths[0];
   const auto rows = [&](T* p, int width) { return matrices(p, N_, width, N_, static_cast<long>(N_) * width); };
-  be_.gemm(T(1 / std::sqrt(double(n0))), matrix(X_.data(), N_, n0, N_),
-           matrix(theta + blocks_[0].offset, n0, C_ * n1, n0), T(0), matrix(Z_[1].data(), N_, C_ * n1, N_));
+  be_.gemm(T(1 / std::sqrt(double(n0))), matrix(X_.data(), N_, n0, N_), packed(theta + blocks_[0].offset, n0, n1), T(0),
+           rows(Z_[1].data(), n1), C_);
   be_.activation_forward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * n1, Z_[1].data(), H_[1].data());
   for (int l = 2; l <= L_; ++l) {
     const int a = m_.widths[l - 2], b = m_.widths[l - 1];
@@ -100,10 +101,9 @@ void FcnModel<T>::backward(const T* theta, T* grad, bool keep) {
     be_.activation_backward(static_cast<int>(m_.activation), static_cast<long>(C_) * N_ * b, Z_[l].data(), dH);
     if (keep) be_.copy(Delta_[l].data(), dH, Delta_[l].size() * sizeof(T));
     if (l == 1) {
-      // All chains at once: X[:P]^T (n0 x P) times [dZ_1 of every chain] (P x C n1).
+      // X[:P]^T (n0 x P), shared, times each chain's dZ_1 (P x n1).
       if (grad)
-        be_.gemm(s, matrix(X_.data(), P_, n0, N_).t(), matrix(dH, P_, C_ * b, N_), T(0),
-                 matrix(grad + blocks_[0].offset, n0, C_ * b, n0));
+        be_.gemm(s, matrix(X_.data(), P_, n0, N_).t(), train(dH, b), T(0), packed(grad + blocks_[0].offset, n0, b), C_);
       break;
     }
     if (grad)
@@ -128,12 +128,13 @@ void FcnModel<T>::evaluate_product(const T* theta, T* grad, std::vector<double>*
   const T sLL = T(1 / std::sqrt(double(n(L_ - 1)) * n(L_)));
   const auto next = [&](int l) { return l == L_ ? W(L_ + 1) : A(l + 1); };  // what multiplies s_l Wt_l
   for (int l = L_; l >= 1; --l) be_.gemm(l == L_ ? sLL : s(l), W(l), next(l), T(0), A(l), C_);
-  // F = X[:P] A_1 and E_1 = X[:P]^T dF for all chains at once (A_1 and E_1 of the chains side by side: n0 x C n_d).
+  // F = X[:P] A_1 and E_1 = X[:P]^T dF, X shared by every chain.
   const int n0 = n(0);
   const auto X = matrix(X_.data(), P_, n0, N_);
-  be_.gemm(T(1), X, matrix(A_[1].data(), n0, C_ * nd, n0), T(0), matrix(F_.data(), P_, C_ * nd, N_));
+  const auto out = [&](T* p) { return matrices(p, P_, nd, N_, static_cast<long>(N_) * nd); };  // F, dF per chain
+  be_.gemm(T(1), X, A(1), T(0), out(F_.data()), C_);
   be_.residual(P_, N_, nd, C_, F_.data(), Y_.data(), T(beta_), dF_.data(), sums_.data());
-  be_.gemm(T(1), X.t(), matrix(dF_.data(), P_, C_ * nd, N_), T(0), matrix(E_[1].data(), n0, C_ * nd, n0));
+  be_.gemm(T(1), X.t(), out(dF_.data()), T(0), E(1), C_);
   for (int l = 1; l < L_; ++l) be_.gemm(s(l), W(l).t(), E(l), T(0), E(l + 1), C_);
   T* g = grad;
   const auto G = [&](int l) { return packed(g + blocks_[l - 1].offset, n(l - 1), n(l)); };  // grad Wt_l per chain

@@ -14,6 +14,7 @@
 #include "fwmc/cpu_info.hpp"
 #include "fwmc/memory_model.hpp"
 #include "fwmc/version.hpp"
+#include "host/report/output_guard.hpp"
 #include "host/report/theory_output.hpp"
 
 namespace fwmc {
@@ -114,6 +115,7 @@ void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& fo
   const ModelSpec& m = plan.model;
   const RunResult& r = job.run;
   const TheoryResult& th = job.theory;
+  check_outputs_finite(c, job);  // before anything is written
   const std::string out = folder.staging_dir();
   const double total_s = job.total_s;
   write_theory_arrays(out, th);

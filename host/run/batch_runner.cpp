@@ -23,6 +23,17 @@ RunShape run_shape(const RunPlan& plan, const Comm& comm) {
   return s;
 }
 
+void write_start_checkpoint(const CheckpointPolicy& policy, int ranks) {
+  CheckpointData ck;
+  ck.version = kVersion;
+  ck.config_hash = policy.config_hash;
+  for (const auto& [k, v] : policy.extra) ck.put_string(k, v);
+  ck.put_value("ranks", ranks);
+  write_file_atomic(policy.path, ck.serialize());
+}
+
+bool has_sampling_state(const CheckpointData& ck) { return ck.has("batch"); }
+
 template <class T>
 void CheckpointWriter::write(int bi, long next_it, const RunTotals& totals, const Statistics& st,
                              const DropPolicy& drops, const Sampler<T>& sampler, const KernelAccumulator<T>& acc) {

@@ -124,34 +124,69 @@ std::string describe_memory(const RunPlan& plan) {
   return out;
 }
 
+namespace {
+
+std::size_t host_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+}
+
+// The host's need as a function of the draws kept: fixed + per_draw * samples.
+void host_need_per_draw(const RunPlan& plan, std::size_t& fixed, std::size_t& per_draw) {
+  const auto need_with = [&](int samples) {
+    RunPlan p = plan;
+    p.config.sampler.samples = samples;
+    const MemoryEstimate m = estimate_memory(p);
+    return p.device.cuda ? m.host : m.peak_same_memory(p.chain_batch);
+  };
+  const std::size_t one = need_with(1), two = need_with(2);
+  per_draw = two > one ? two - one : 0;
+  fixed = one - per_draw;
+}
+
+}  // namespace
+
 void check_memory(const RunPlan& plan) {
   const Config& c = plan.config;
   const DeviceChoice& d = plan.device;
   const MemoryEstimate& e = plan.memory;
   const int batch = plan.chain_batch;
-  std::size_t avail = 0;
-  if (d.cuda) {
-    avail = cuda_free_memory(d.ordinal);  // this rank's GPU, not GPU 0
-  } else {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    avail = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+  char msg[640];
+  // The host: the traces and diagnostics grow with the draws kept, whatever the batch. When they are what does
+  // not fit, name samples (and thin, which keeps a run's length with fewer draws) and the draws that fit.
+  const std::size_t host_avail = host_memory(), host_budget = host_avail / 10 * 9;
+  const std::size_t host_need = d.cuda ? e.host : e.peak_same_memory(batch);
+  if (host_avail > 0 && host_need > host_budget) {
+    std::size_t fixed = 0, per_draw = 0;
+    host_need_per_draw(plan, fixed, per_draw);
+    if (fixed + per_draw <= host_budget && per_draw > 0) {
+      const long draws = static_cast<long>((host_budget - fixed) / per_draw);
+      std::snprintf(msg, sizeof msg,
+                    "%s: [sampler] samples = %d: the traces and diagnostics of %d chains x %d draws need %.3g GiB, "
+                    "but this machine has %.3g GiB; use samples <= %ld (with thin = %ld for the same run length)",
+                    c.source.c_str(), c.sampler.samples, c.sampler.chains, c.sampler.samples, host_need / 1073741824.0,
+                    host_avail / 1073741824.0, draws,
+                    static_cast<long>(c.sampler.thin) * ((c.sampler.samples + draws - 1) / std::max(draws, 1L)));
+      throw InputError(msg);
+    }
   }
+  std::size_t avail = d.cuda ? cuda_free_memory(d.ordinal) : host_avail;  // this rank's GPU, not GPU 0
   if (avail == 0) return;
   const std::size_t budget = avail / 10 * 9;
   // On the CPU the host's traces and sums share the same memory as the backend buffers.
-  const std::size_t need = d.cuda ? e.total(batch) : e.peak_same_memory(batch);
-  if (need <= budget) return;
+  const std::size_t need = d.cuda ? e.total(batch) : host_need;
+  if (need <= budget && (!d.cuda || host_avail == 0 || host_need <= host_budget)) return;
   const long fit =
       e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
-  char msg[512];
-  if (fit < 1) {  // not even one chain: the model and data are the problem, not the number of chains
+  if (fit < 1 || need <= budget) {  // not even one chain (or the host's tensors): the model and data, not the chains
     std::string w;
     for (int x : c.model.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
     std::snprintf(msg, sizeof msg,
-                  "%s: [model] widths = [%s]: one chain needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared) but %s "
-                  "has %.3g GiB available; use smaller widths or fewer examples (see fwmc run --dry-run)",
+                  "%s: [model] widths = [%s]: one chain needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared, %.3g "
+                  "MiB on the host) but %s has %.3g GiB available; use smaller widths, fewer examples or "
+                  "[output] kernel_inputs (see fwmc run --dry-run)",
                   c.source.c_str(), w.c_str(), (e.per_chain + e.shared) / 1073741824.0, e.per_chain / 1048576.0,
-                  e.shared / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0);
+                  e.shared / 1048576.0, e.host / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0);
     throw InputError(msg);
   }
   std::snprintf(msg, sizeof msg,

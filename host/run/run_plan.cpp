@@ -1,5 +1,7 @@
 #include "fwmc/run_plan.hpp"
 
+#include <cstdio>
+
 #include "fwmc/errors.hpp"
 
 namespace fwmc {
@@ -41,6 +43,29 @@ SamplerSettings sampler_settings(const SamplerConfig& sc) {
   return ss;
 }
 
+// Sigmas (and activations, and inputs) whose kernels fall outside what the precision represents would give zero
+// kernels or NaN after sampling: refused now, naming model.sigma.
+void check_kernel_scale(const Config& c, const ModelSpec& m, const Dataset& d) {
+  const KernelRange ok = representable_kernels(c.sampler.precision);
+  const auto r = nngp_diagonal_ranges(m, d.X);
+  for (std::size_t l = 0; l < r.size(); ++l) {
+    if (r[l].lo >= ok.lo && r[l].hi <= ok.hi) continue;
+    std::string sigma;
+    for (double s : c.model.sigma) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%s%.6g", sigma.empty() ? "" : ", ", s);
+      sigma += b;
+    }
+    char v[200];
+    std::snprintf(v, sizeof v, "%s kernel ranges over %.4g..%.4g, outside [%g, %g]",
+                  l + 1 == r.size() ? "the readout's" : ("the layer-" + std::to_string(l + 1)).c_str(), r[l].lo,
+                  r[l].hi, ok.lo, ok.hi);
+    throw InputError(c.source + ": [model] sigma = [" + sigma + "]: " + v + " where " + c.sampler.precision +
+                     " sampling represents it; " + (r[l].hi > ok.hi ? "lower" : "raise") + " sigma" +
+                     (c.sampler.precision == "double" ? std::string() : ", or use sampler.precision = \"double\""));
+  }
+}
+
 }  // namespace
 
 RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit) {
@@ -49,6 +74,7 @@ RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit) {
   p.model = make_model_spec(c.model, d.input_shape, d.n_out());
   p.N = d.N();
   p.P = d.P;
+  check_kernel_scale(c, p.model, d);
   p.weight_product = uses_weight_product(p.model, d.P);
   p.sampler = &resolve_sampler(c);
   p.settings = sampler_settings(c.sampler);

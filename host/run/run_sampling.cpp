@@ -25,7 +25,9 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
   BatchRunner<T> runner(be, plan, d, phi, shape, stats, progress, writer);
   int first_batch = shape.batch_lo;
   long first_it = 0;
-  const CheckpointData* resume = policy ? policy->resume : nullptr;
+  // A start record (written before the run sampled anything) resumes as a fresh start.
+  const CheckpointData* resume =
+      policy && policy->resume && has_sampling_state(*policy->resume) ? policy->resume : nullptr;
   if (resume) {
     first_batch = resume->get_value<int>("batch");
     first_it = resume->get_value<long>("next_iteration");

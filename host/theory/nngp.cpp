@@ -1,6 +1,7 @@
 // Infinite-width kernels K^(0)_l (docs/theory.md 2): activation maps and the layer recursion for fcn and cnn.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "fwmc/theory.hpp"
 
@@ -57,6 +58,32 @@ std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd
     out.push_back(K);
   }
   return out;
+}
+
+std::vector<DiagonalRange> nngp_diagonal_ranges(const ModelSpec& m, const Eigen::MatrixXd& X) {
+  const int D = m.positions(), c0 = m.in_channels, L = m.depth();
+  std::vector<DiagonalRange> r(L + 1, {std::numeric_limits<double>::infinity(), 0.0});
+  // E_phi(q) = E[phi(z)^2], z ~ N(0, q), increases with q, so a window's average lies between the smallest and
+  // largest position variance, and the bounds propagate layer by layer.
+  const auto second_moment = [&](double q) { return activation_kernel(m.activation, q, q, q); };
+  for (long a = 0; a < X.rows(); ++a) {
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (int i = 0; i < D; ++i) {
+      const double q = X.row(a).segment(i * c0, c0).squaredNorm() / c0;
+      lo = std::min(lo, q);
+      hi = std::max(hi, q);
+    }
+    // Layer l: its pre-activation variance sigma_l^2 K_{l-1} and its kernel K_l; the readout: the former only.
+    for (int l = 1; l <= L + 1; ++l) {
+      const double s2 = m.sigma[l - 1] * m.sigma[l - 1];
+      const double plo = s2 * lo, phi = s2 * hi;
+      lo = l <= L ? second_moment(plo) : plo;
+      hi = l <= L ? second_moment(phi) : phi;
+      r[l - 1].lo = std::min({r[l - 1].lo, plo, lo});
+      r[l - 1].hi = std::max({r[l - 1].hi, phi, hi});
+    }
+  }
+  return r;
 }
 
 }  // namespace fwmc

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <random>
 
+#include "fwmc/interrupt.hpp"
 #include "fwmc/reference_net.hpp"
 #include "fwmc/theory.hpp"
 
@@ -94,6 +95,7 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
   long done = 0;
   bool first = true;
   while (done < draws) {
+    throw_if_interrupted();  // a large theory.draws runs for minutes
     const long b = std::min(B, draws - done);
     Eigen::MatrixXd W(n0, b);
     for (long j = 0; j < b; ++j)

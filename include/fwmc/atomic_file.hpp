@@ -9,10 +9,10 @@ namespace fwmc {
 
 void write_file_atomic(const std::string& path, const std::string& contents);
 
-// Removes the temp files of interrupted atomic writes (NAME.tmp.PID) in dir.
+// Removes the temp files of interrupted atomic writes (.fwmc-tmp.NAME.PID) in dir.
 void remove_stale_temp_files(const std::string& dir);
-// Removes the files a run writes (K<l>_*.npy, Q1_*.npy, summary.json, theory.json, oracle.json, checkpoints),
-// leaving anything else in dir alone (--force).
+// Removes the files fwmc wrote in dir by its own records: those its manifests (summary.json, theory.json,
+// oracle.json) list, the manifests, and its checkpoints; anything else stays (--force).
 void clear_fwmc_outputs(const std::string& dir);
 
 }  // namespace fwmc

@@ -59,6 +59,9 @@ class CheckpointData {
 };
 
 // (Written with write_file_atomic of fwmc/atomic_file.hpp.)
+// Refuses (InputError) a link, a non-regular file and a file without fwmc's magic, before reading it whole.
 CheckpointData read_checkpoint(const std::string& path);
+// Whether path is a regular file (not a link) that starts with fwmc's checkpoint magic.
+bool is_checkpoint_file(const std::string& path);
 
 }  // namespace fwmc

@@ -6,6 +6,9 @@
 
 namespace fwmc {
 
+// Whether a CSV file's first row is a header: detect (only when none of its fields is a number), present, absent.
+enum class CsvHeader { detect, present, absent };
+
 struct DataConfig {
   std::string kind = "synthetic";  // synthetic | npy | csv | idx | arrays (in memory, Python API)
   std::string x, y, x_test;        // paths (npy/csv/idx)
@@ -14,10 +17,11 @@ struct DataConfig {
   std::vector<int> input_shape;    // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
   int output_dim = 1;              // synthetic n_d
   std::uint64_t seed = 1;
-  std::string targets = "teacher";  // synthetic: teacher (random net of the same arch + noise) | noise
-  double noise = 0.1;               // synthetic: std of the target noise
-  std::string normalize = "none";   // none | center_unit | center_l2 | standardize
-  std::vector<int> resize;          // [h, w] box down-sampling of images
+  std::string targets = "teacher";           // synthetic: teacher (random net of the same arch + noise) | noise
+  double noise = 0.1;                        // synthetic: std of the target noise
+  std::string normalize = "none";            // none | center_unit | center_l2 | standardize
+  std::vector<int> resize;                   // [h, w] box down-sampling of images
+  CsvHeader csv_header = CsvHeader::detect;  // csv_header = "auto" | true | false
 };
 
 struct ModelConfig {

@@ -40,4 +40,10 @@ std::string openblas_core_correction(const std::string& chosen, const CpuIsa& is
 // OMP_WAIT_POLICY is unset, sets them and re-executes the program once.
 void tune_cpu_runtime(char** argv);
 
+// "" when the BLAS's kernels run on this CPU, else why not, naming OPENBLAS_CORETYPE: that variable can name
+// kernels for instructions the CPU lacks (SkylakeX without AVX-512, Bulldozer's FMA4 on Intel), and the BLAS then
+// dies of SIGILL at its first product. Checked by a product in a forked child, only when the environment chose
+// the kernels.
+std::string blas_kernels_problem();
+
 }  // namespace fwmc

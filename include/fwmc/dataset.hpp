@@ -45,7 +45,7 @@ Dataset load_dataset(const Config& c, const InputArrays* arrays = nullptr);
 NpyArray read_npy(const std::string& path);
 // The parsers behind read_npy/read_csv/read_idx, on any stream (`name` for messages); InputError on bad input.
 NpyArray parse_npy(std::istream& in, const std::string& name);
-NpyArray parse_csv(std::istream& in, const std::string& name);
+NpyArray parse_csv(std::istream& in, const std::string& name, CsvHeader header = CsvHeader::detect);
 NpyArray parse_idx(std::istream& in, const std::string& name);
 // Writes float64, C order, via a temporary file and rename (never a half-written file).
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const double* data);
@@ -55,8 +55,15 @@ std::string npy_bytes(const std::vector<std::size_t>& shape, const double* data)
 void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
 void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& shape, const std::vector<double>& v);
 
-NpyArray read_csv(const std::string& path);
+NpyArray read_csv(const std::string& path, CsvHeader header = CsvHeader::detect);
 NpyArray read_idx(const std::string& path);
+
+// The kernel values a run can represent in its precision ("float" or "double"): inputs, sigmas and activations
+// whose kernels leave [lo, hi] are refused before sampling (they would underflow to zero or overflow to NaN).
+struct KernelRange {
+  double lo, hi;
+};
+KernelRange representable_kernels(const std::string& precision);
 
 // Area-weighted box down-sampling of (P, H, W[, C]) images to (P, h, w[, C]).
 NpyArray box_resize(const NpyArray& images, int h, int w);

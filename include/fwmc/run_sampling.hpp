@@ -64,6 +64,13 @@ struct CheckpointPolicy {
   const CheckpointData* resume = nullptr;
 };
 
+// Writes the policy's start record: its checkpoint file with the config's identity and provenance (policy.extra)
+// and no sampling state yet, so that a run killed before its first periodic checkpoint can still be resumed
+// (from step 0). run_sampling treats such a checkpoint as a fresh start.
+void write_start_checkpoint(const CheckpointPolicy& policy, int ranks);
+// Whether a checkpoint holds sampling state (not just a start record).
+bool has_sampling_state(const CheckpointData& ck);
+
 // Runs the plan's sampler on data d (the data the plan was made for); phi (P x P) feeds the tr(K Phi) traces.
 // With a policy it checkpoints every policy->every_s seconds and when interrupted (then throws Interrupted), and
 // resumes from policy->resume with bitwise the same results as an uninterrupted run.

@@ -26,6 +26,14 @@ void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& 
 KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
 // K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
 std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X);
+// Per layer l = 1..L+1 (the readout last), the smallest and largest diagonal entry over the inputs X of its
+// pre-activation variance sigma_l^2 K^(0)_{l-1} and (hidden layers) of K^(0)_l, from the diagonal recursion alone
+// (cnn: bounds over the positions). Cheap: it checks that a config's kernels are representable before anything
+// runs.
+struct DiagonalRange {
+  double lo, hi;
+};
+std::vector<DiagonalRange> nngp_diagonal_ranges(const ModelSpec& m, const Eigen::MatrixXd& X);
 
 // Gamma = K_out(T,T) + I/beta and Phi = Gamma^{-1} (G_yy - Gamma) Gamma^{-1} (docs/theory.md 3). beta = 0: Phi = 0.
 struct PhiResult {

@@ -43,6 +43,15 @@ def _tune_runtime() -> None:
         words = probe.stdout.split() if probe.returncode == 0 else []
         if len(words) == 2:  # the BLAS's choice, and the core type to force instead
             os.environ["FWMC_BLAS_SELECTED"], os.environ["OPENBLAS_CORETYPE"] = words
+    elif os.environ.get("OPENBLAS_CORETYPE") and not os.environ.get("FWMC_BLAS_SELECTED"):
+        # Kernels named in the environment may need instructions this CPU lacks: the BLAS would then kill the
+        # interpreter (SIGILL) at its first product. A child process tries them first, as `fwmc` does.
+        probe = subprocess.run(
+            [sys.executable, "-c", "from fwmc import _fwmc; print(_fwmc.blas_kernels_problem())"],
+            capture_output=True, text=True, check=False)
+        why = probe.stdout.strip() if probe.returncode == 0 else f"the BLAS probe failed: {probe.stderr.strip()}"
+        if why:
+            raise ImportError(f"fwmc: {why}")
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 

@@ -263,4 +263,6 @@ PYBIND11_MODULE(_fwmc, m) {
         return fix.empty() ? std::vector<std::string>{} : std::vector<std::string>{chosen, fix};
       },
       "[the BLAS's own core type, the one fwmc forces instead], or [] when the BLAS's choice is as good.");
+  m.def("blas_kernels_problem", &blas_kernels_problem,
+        "'' when the BLAS's kernels run on this CPU, else why not (OPENBLAS_CORETYPE names kernels it cannot run).");
 }

@@ -48,6 +48,14 @@ CASES = [
     (lambda o: fwmc.sweep(SMALL, [16], out=o), ["widths"]),
     (lambda o: fwmc.sweep(SMALL, "16,32", out=o), ["widths", "16,32"]),
     (lambda o: fwmc.sweep(SMALL, [16, 32], repeats=0, out=o), ["repeats"]),
+    # the hostile battery's classes (#30): more targets than inputs, no output columns, no rows (it crashed)
+    (lambda o: fwmc.run(SMALL, out=o, data={"x": X, "y": np.arange(5.0).reshape(5, 1)}),
+     ["data.y (array)", "5 rows"]),
+    (lambda o: fwmc.run(SMALL, out=o, data={"x": X, "y": np.zeros((4, 0))}), ["data.y (array)", "no output columns"]),
+    (lambda o: fwmc.run(SMALL, out=o, data={"x": np.zeros((0, 5)), "y": np.zeros((0, 1))}),
+     ["data.x (array)", "no rows"]),
+    (lambda o: fwmc.run(with_("data", normalize="none"), out=o, data={"x": X * 1e-160, "y": Y}),
+     ["data.x (array)", "x.x / n0"]),
 ]
 
 

@@ -1,0 +1,78 @@
+// `fwmc run` gives byte-identical output arrays for any thread count and any chain batching: every model path
+// (linear fcn through the weight product and through the layers, erf and relu with MALA and HMC, cnn1d), in float
+// and double. ctest runs this file again under fixed BLAS kernel sets (Bitwise.<kernels>), since which rounding a
+// BLAS call does depends on the kernels the CPU's BLAS picks (README "Reproducibility").
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_helpers.hpp"
+
+using namespace fwmc::test;
+
+namespace {
+
+struct Case {
+  const char* name;
+  const char* toml;
+};
+
+// 16 chains in 8 groups, so batches of 4 and 8 chains are valid; sizes where the GEMMs reach the BLAS.
+const char* kData = "[data]\nn_train=24\nn_test=3\ninput_dim=20\noutput_dim=3\nseed=2\n[posterior]\nbeta=2.0\n";
+const char* kChains = "chains=16\ngroups=8\nwarmup=30\nsamples=30\nleapfrog_steps=4\n[theory]\ndraws=2000\n";
+
+const Case kCases[] = {
+    {"linear_product_hmc", "[model]\nwidths=[24,16]\nevaluation='product'\n[sampler]\nmethod='hmc'\n"},
+    {"linear_layers_hmc", "[model]\nwidths=[24,16]\nevaluation='layers'\n[sampler]\nmethod='hmc'\n"},
+    {"erf_mala", "[model]\nwidths=[24,16]\nactivation='erf'\n[sampler]\nmethod='mala'\n"},
+    {"erf_hmc", "[model]\nwidths=[24]\nactivation='erf'\n[sampler]\nmethod='hmc'\n"},
+    {"relu_mala", "[model]\nwidths=[24]\nactivation='relu'\n[sampler]\nmethod='mala'\n"},
+    {"relu_hmc", "[model]\nwidths=[24,16]\nactivation='relu'\n[sampler]\nmethod='hmc'\n"},
+};
+const char* kCnn =
+    "[data]\nn_train=10\nn_test=2\ninput_shape=[12,3]\noutput_dim=2\nseed=2\n[posterior]\nbeta=2.0\n"
+    "[model]\narch='cnn1d'\nwidths=[8,6]\nwindow=3\n[sampler]\nmethod='hmc'\n";
+
+// Runs one config with a thread count and chain batch; returns the run's .npy files byte for byte.
+std::map<std::string, std::string> arrays(const std::string& dir, const std::string& tag, int threads, int batch,
+                                          const std::string& precision) {
+  const std::string out = dir + "/" + tag;
+  const CmdResult r = run_command("OMP_NUM_THREADS=" + std::to_string(threads) + " " FWMC_BINARY " run " + dir +
+                                  "/c.toml --out " + out + " --set sampler.chain_batch=" + std::to_string(batch) +
+                                  " --set sampler.precision=" + precision);
+  EXPECT_EQ(r.code, 0) << r.output;
+  auto m = run_outputs(out);
+  m.erase("summary.json");  // timing and the thread count differ; its numbers come from the arrays compared here
+  return m;
+}
+
+void expect_bitwise(const std::string& name, const std::string& toml) {
+  const std::string dir = temp_dir("bitwise_" + name);
+  write_text(dir + "/c.toml", toml);
+  for (const char* precision : {"float", "double"}) {
+    const auto ref = arrays(dir, std::string(precision) + "_t1_b0", 1, 0, precision);
+    ASSERT_GE(ref.size(), 5u) << name;
+    const struct { int threads, batch; } variants[] = {{2, 0}, {2, 4}, {1, 8}};
+    for (const auto& v : variants) {
+      const std::string tag =
+          std::string(precision) + "_t" + std::to_string(v.threads) + "_b" + std::to_string(v.batch);
+      const auto got = arrays(dir, tag, v.threads, v.batch, precision);
+      ASSERT_EQ(got.size(), ref.size()) << name << " " << tag;
+      for (const auto& [file, bytes] : ref)
+        EXPECT_TRUE(got.at(file) == bytes)
+            << name << " " << tag << ": " << file << " differs from 1 thread, no batching";
+    }
+  }
+}
+
+}  // namespace
+
+TEST(BitwiseRuns, FcnOutputsDoNotDependOnThreadsOrChainBatching) {
+  for (const Case& c : kCases)
+    expect_bitwise(c.name, std::string(kData) + c.toml + kChains + "[output]\nestimator='both'\n");
+}
+
+TEST(BitwiseRuns, CnnOutputsDoNotDependOnThreadsOrChainBatching) {
+  expect_bitwise("cnn1d", std::string(kCnn) + kChains + "[output]\nestimator='both'\n");
+}
