@@ -19,7 +19,8 @@ FOLDER_LAYER = {"kernels/shared": "kernels/shared", "kernels": "backends", "host
                 "host/estimators": "estimators", "host/theory": "theory", "host/oracle": "oracle",
                 "host/run": "run", "host/report": "report", "host/cli": "cli"}
 HEADER_LAYER = {"backend": "backends", "errors": "backends", "comm": "backends", "devices": "backends",
-                "version": "backends", "matrix_view": "backends", "forwarding_backend": "backends", "potential": "models"}
+                "version": "backends", "matrix_view": "backends", "forwarding_backend": "backends", "potential": "models",
+                "stein_field": "estimators"}
 # Upward includes not yet removed: (including file, included header).
 KNOWN = {
 }

@@ -184,6 +184,57 @@ class CudaBackend final : public Backend<T> {
     });
   }
 
+  void field_correction(const shared::FieldCorrectionArgs<T>& A) override {
+    const long MM = static_cast<long>(A.M) * A.M;
+    // Each entry reads only itself from out (and sigma, prev): in place.
+    double* out = A.out;
+    const auto sigma = cuda::in(A.sigma);
+    const auto prev = cuda::in(A.prev);
+    launch_elementwise(A.chains * MM, [=] __device__(long t) {
+      out[t] = shared::field_corrected(A, sigma, prev, static_cast<int>(t / MM), t % MM);
+    });
+  }
+  void group_moments(long E, int chains, int groups, const double* src_, double* sum, double* sum2) override {
+    if (groups <= 0) return;
+    const int cg = chains / groups;
+    const auto src = cuda::in(src_);
+    launch_elementwise(groups * E, [=] __device__(long t) {
+      const long g = t / E, e = t % E;
+      double s1 = 0, s2 = 0;
+      for (int c = 0; c < cg; ++c) {
+        const double x = src[(g * cg + c) * E + e];
+        s1 += x;
+        s2 += x * x;
+      }
+      if (sum) sum[t] += s1;
+      sum2[t] += s2;
+    });
+  }
+  void stein_field(const shared::SteinFieldArgs<T>& A) override {
+    const int pairs = A.M * (A.M + 1) / 2;
+    const long items = static_cast<long>(A.chains) * pairs, MM = static_cast<long>(A.M) * A.M;
+    if (items <= 0) return;
+    if (pair_mean_.size() < static_cast<std::size_t>(items)) pair_mean_ = Buffer<double, T>(*this, items);
+    double* mean = pair_mean_.data();
+    const auto u = cuda::in(A.u), s = cuda::in(A.s);
+    if (A.n > 0) {
+      sum_per_chain(static_cast<int>(items), A.n, mean, false, 1.0 / A.n, [=] __device__(int t, long i) {
+        const int c = t / pairs;
+        return shared::stein_unit_term(A, u, s, shared::stein_pair_setup(A, c, t % pairs), c, i);
+      });
+    } else {
+      fill_zero(mean, sizeof(double) * items);
+    }
+    const auto means = cuda::in(static_cast<const double*>(mean));
+    launch_elementwise(items, [=] __device__(long t) {
+      const int c = static_cast<int>(t / pairs);
+      const shared::PairSetup q = shared::stein_pair_setup(A, c, static_cast<int>(t % pairs));
+      const double v = q.base + q.scale * (q.kind == shared::kPairZero ? 0.0 : means[t]);
+      A.out[c * MM + q.a + static_cast<long>(q.b) * A.M] = v;
+      A.out[c * MM + q.b + static_cast<long>(q.a) * A.M] = v;
+    });
+  }
+
  private:
   cudaStream_t st() const { return stream_.get(); }
   void check_launch() { FWMC_CUDA_CHECK(cudaGetLastError()); }
@@ -247,6 +298,7 @@ class CudaBackend final : public Backend<T> {
   cuda::Stream stream_;
   cuda::CublasHandle blas_;
   Buffer<double, T> scratch_;
+  Buffer<double, T> pair_mean_;  // stein_field's per (chain, pair) unit means
 };
 
 }  // namespace

@@ -250,6 +250,7 @@ std::vector<OpCase<T>> backend_op_cases() {
   add_elementwise_cases(cases);
   add_chain_cases(cases);
   add_shaped_cases(cases);
+  add_field_cases(cases);
   return cases;
 }
 

@@ -99,6 +99,9 @@ struct OpCase {
 // Every case, for precision T.
 template <class T>
 std::vector<OpCase<T>> backend_op_cases();
+// The conditional Stein field's cases (tests/backend_ops_field.cpp).
+template <class T>
+void add_field_cases(std::vector<OpCase<T>>& cases);
 
 // The first index where got differs from want beyond tol (relative to want's largest finite value), NaN and Inf
 // compared as values; -1 when none.

@@ -111,7 +111,7 @@ TEST(DropPolicy, NonFiniteUlaChainsAreDroppedAndCounted) {
 TEST(DropPolicy, ChainsOverTheDivergenceBudgetAreDropped) {
   int code = 0;
   const std::string base =
-      "--set sampler.adapt=false --set sampler.step_size=0.4 --set sampler.chains=16 "
+      "--set sampler.adapt=false --set sampler.step_size=0.4 --set sampler.jitter=0 --set sampler.chains=16 "
       "--set sampler.groups=8 --set sampler.warmup=10 --set sampler.samples=300";
   auto unlimited = summary_of(base, &code);
   ASSERT_EQ(code, 0);

@@ -100,11 +100,11 @@ TEST(Stein, ControlVariatesAverageToZeroOnPriorAndPosteriorDraws) {
   for (const auto& [what, c] : cases) expect_zero_mean_control_variates(run(c), what);
 }
 
-TEST(Stein, NonlinearNetsReportTheExactPreactivationEstimateAndCrossFittedKernels) {
+TEST(Stein, NonlinearNetsReportTheExactPreactivationEstimateAndTheConditionalField) {
   const RunResult r = run(small(kFcn, {"model.activation=relu"}));
   ASSERT_TRUE(r.has_preact);
   EXPECT_EQ(r.preact_report.kind, "exact");
-  EXPECT_EQ(r.stein[0].kind, "control_variate");
+  for (const auto& s : r.stein) EXPECT_EQ(s.kind, "conditional_field");
   // Q~_1 fluctuates at O(1/n), the plain pre-activation kernel at O(1/sqrt(n)).
   EXPECT_GT(r.preact_report.mcse_ratio_median, 1.5);
   EXPECT_LT(r.preact_report.agree_max_z, z_bound(r.preact.mean.v.size()));
@@ -162,7 +162,7 @@ TEST(Stein, CliEstimatorChoiceWritesTheRightFiles) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/both/" + f)) << f;
   const auto j = nlohmann::json::parse(slurp(dir + "/both/summary.json"));
   EXPECT_EQ(j["estimator"], "stein");
-  EXPECT_EQ(j["layers"][0]["estimator"]["kind"], "control_variate");
+  EXPECT_EQ(j["layers"][0]["estimator"]["kind"], "conditional_field");
   EXPECT_TRUE(j["layers"][0]["estimator"]["agreement_with_plain"].contains("max_abs_z"));
   EXPECT_NE(both.output.find("MCSE plain/stein"), std::string::npos);
   auto plain = run_fwmc("run " + cfg + " --out " + dir + "/plain --set output.estimator=plain");

@@ -118,6 +118,7 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
   r.get("thin", s.thin, 1, 1000000);
   r.get("step_size", s.step_size, 0.0, 1e3, true);
   r.get("leapfrog_steps", s.leapfrog_steps, 1, 100000);
+  r.get("jitter", s.jitter, 0.0, 0.95);
   r.get("target_accept", s.target_accept, 0.0, 0.99);
   r.get("adapt", s.adapt);
   r.get("groups", s.groups, 2, 1000000);
@@ -273,6 +274,7 @@ std::string config_to_json(const Config& c) {
                   {"thin", s.thin},
                   {"step_size", s.step_size},
                   {"leapfrog_steps", s.leapfrog_steps},
+                  {"jitter", s.jitter},
                   {"target_accept", s.target_accept},
                   {"adapt", s.adapt},
                   {"groups", s.groups},

@@ -22,8 +22,8 @@ const std::map<std::string, std::vector<std::string>>& schema() {
       {"model", {"arch", "widths", "activation", "sigma", "window", "evaluation"}},
       {"posterior", {"beta"}},
       {"sampler",
-       {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps", "target_accept", "adapt",
-        "groups", "chain_batch", "mass", "seed", "device", "precision", "divergence_budget"}},
+       {"method", "chains", "warmup", "samples", "thin", "step_size", "leapfrog_steps", "jitter", "target_accept",
+        "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision", "divergence_budget"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
       {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions", "estimator"}},
   };

@@ -286,6 +286,45 @@ class CpuBackend final : public Backend<T> {
         out[c * per_out + e] = acc;
       }
   }
+  void stein_field(const shared::SteinFieldArgs<T>& A) override {
+    const int pairs = A.M * (A.M + 1) / 2;
+    const long items = static_cast<long>(A.chains) * pairs, MM = static_cast<long>(A.M) * A.M;
+#pragma omp parallel for schedule(static) if (items * A.n > kParallelWork / 16)
+    for (long t = 0; t < items; ++t) {
+      const int c = static_cast<int>(t / pairs);
+      const shared::PairSetup q = shared::stein_pair_setup(A, c, static_cast<int>(t % pairs));
+      const double mean =
+          q.kind == shared::kPairZero || A.n == 0
+              ? 0.0
+              : lane_sum(A.n, [&](long i) { return shared::stein_unit_term(A, A.u, A.s, q, c, i); }) / A.n;
+      const double v = q.base + q.scale * mean;
+      A.out[c * MM + q.a + static_cast<long>(q.b) * A.M] = v;
+      A.out[c * MM + q.b + static_cast<long>(q.a) * A.M] = v;
+    }
+  }
+  void field_correction(const shared::FieldCorrectionArgs<T>& A) override {
+    const long MM = static_cast<long>(A.M) * A.M;
+    // Each entry reads only itself from out (and sigma, prev): in place.
+#pragma omp parallel for schedule(static) if (A.chains * MM > kParallelWork)
+    for (long t = 0; t < A.chains * MM; ++t)
+      A.out[t] = shared::field_corrected(A, A.sigma, A.prev, static_cast<int>(t / MM), t % MM);
+  }
+  void group_moments(long E, int chains, int groups, const double* src, double* sum, double* sum2) override {
+    if (groups <= 0) return;
+    const int cg = chains / groups;
+#pragma omp parallel for schedule(static) if (static_cast <long>(chains) * E > kParallelWork)
+    for (long t = 0; t < groups * E; ++t) {
+      const long g = t / E, e = t % E;
+      double s1 = 0, s2 = 0;
+      for (int c = 0; c < cg; ++c) {
+        const double x = src[(g * cg + c) * E + e];
+        s1 += x;
+        s2 += x * x;
+      }
+      if (sum) sum[t] += s1;
+      sum2[t] += s2;
+    }
+  }
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) override {
 #pragma omp parallel for schedule(static) if (b.size() > kParallelWork)
     for (int c = 0; c < b.chains; ++c) {

@@ -1,9 +1,12 @@
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "fwmc/errors.hpp"
 #include "fwmc/kernel_accumulator.hpp"
+
+#include "host/estimators/field_accumulator.hpp"
 
 namespace fwmc {
 
@@ -68,15 +71,54 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
   return e;
 }
 
+Statistics::Statistics(const ModelSpec& m, bool with_stein)
+    : layers(m.depth()),
+      stein(with_stein),
+      preact(with_stein && m.activation != Activation::linear),
+      readout(with_stein && m.positions() == 1),
+      field(with_stein && m.activation != Activation::linear && m.positions() == 1) {
+  for (int l = 1; l <= layers; ++l) slots.push_back({Kind::K, l});
+  if (!stein) return;
+  for (int l = 1; l <= layers; ++l) slots.push_back({Kind::R, l});
+  if (preact)
+    for (int l = 1; l <= layers; ++l) slots.push_back({Kind::Q, l});
+  if (readout) {
+    slots.push_back({Kind::R, layers + 1});
+    slots.push_back({Kind::Q, layers + 1});
+  }
+  if (field)
+    for (const Kind k : {Kind::CF, Kind::K2, Kind::CF2})
+      for (int l = 1; l <= layers; ++l) slots.push_back({k, l});
+}
+
+int Statistics::index(Kind kind, int l) const {
+  for (std::size_t k = 0; k < slots.size(); ++k)
+    if (slots[k].kind == kind && slots[k].layer == l) return static_cast<int>(k);
+  return -1;
+}
+
 std::string Statistics::name(int k) const {
-  if (k >= R_out()) return k == R_out() ? "stein_Rout" : "stein_Qout";
-  const std::string l = std::to_string(k % layers + 1);
-  return k < layers ? "sums" + l : (k < 2 * layers ? "stein_R" : "stein_Q") + l;
+  const Slot& s = slots[k];
+  const std::string l = s.layer > layers ? "out" : std::to_string(s.layer);
+  switch (s.kind) {
+    case Kind::K:
+      return "sums" + l;
+    case Kind::R:
+      return "stein_R" + l;
+    case Kind::Q:
+      return "stein_Q" + l;
+    case Kind::CF:
+      return "stein_CF" + l;
+    case Kind::K2:
+      return "squares_K" + l;
+    default:
+      return "squares_CF" + l;
+  }
 }
 
 template <class T>
 KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi,
-                                        const KernelSelection& sel, bool stein)
+                                        const KernelSelection& sel, bool stein, const SteinFieldData* field)
     : model_(model),
       stats_(model.spec(), stein),
       G_(groups),
@@ -124,12 +166,20 @@ KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, cons
       in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
     if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
   }
+  if (stats_.field) {
+    if (!field || field->empty())
+      throw std::logic_error("KernelAccumulator: a nonlinear fcn's Stein statistics need the field's tables");
+    field_ = std::make_unique<FieldAccumulator<T>>(be, *field, model.spec(), C_, G_, Rs_, Tc_, wmax);
+  }
   dots_ = Buffer<double, T>(be, C_);
   counts_.assign(G_, 0.0);
   traces_.chains = C_;
   traces_.names = trace_names(L_);
   traces_.values.resize(traces_.names.size());
 }
+
+template <class T>
+KernelAccumulator<T>::~KernelAccumulator() = default;
 
 template <class T>
 const T* KernelAccumulator<T>::select_rows(const T* src, int cols, long stride, T* buf) {
@@ -205,17 +255,38 @@ void KernelAccumulator<T>::observe_stein(int l) {
     add_chain_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
   }
   if (stats_.preact || out) add_chain_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
+  if (field_ && !out) {
+    const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());  // still there: re-gathered if not
+    typename FieldAccumulator<T>::Layer x{l,
+                                          n,
+                                          shared ? shared_kin_.data() : kin_.data(),
+                                          shared ? 0 : block,
+                                          err,
+                                          Zs,
+                                          R_,
+                                          Rn,
+                                          Fs,
+                                          in.cols,
+                                          R_,
+                                          in.stride,
+                                          in.scale};
+    field_->add(x, alive_, acc_[stats_.CF(l)].data(), acc_[stats_.CF2(l)].data());
+  }
 }
 
 template <class T>
 void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
                                    const std::vector<std::uint8_t>* alive) {
   auto& be = model_.backend();
+  alive_ = alive;
   std::vector<double> loss, u = U;
-  if (stats_.stein)
-    model_.error_signals(theta, &loss);
-  else
-    model_.forward(theta, &loss);
+  model_.forward(theta, &loss);
+  const auto stein_time = [&](auto&& f) {  // the Stein statistics' share of a run (the CPU's wall time)
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    stein_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  if (stats_.stein) stein_time([&] { model_.backward(theta, nullptr, true); });
   const int cg = C_ / G_;
   for (int c = 0; c < C_; ++c) {
     const bool live = !alive || (*alive)[c];
@@ -234,7 +305,8 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     // Sum over a group's chains of H_c H_c^T / n over the selected rows.
     const T* src = select_rows(H, n, static_cast<long>(R_) * n, gathered_.data());
     add_chain_outer(src, R_, src, R_, n, static_cast<long>(R_) * n, T(1.0 / n), stats_.K(l));
-    if (stats_.stein) observe_stein(l);
+    if (field_) field_->add_plain_squares(src, R_, static_cast<long>(R_) * n, n, acc_[stats_.K2(l)].data());
+    if (stats_.stein) stein_time([&] { observe_stein(l); });
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
     const int cols = D_ * n;
     be.gemm(T(1), matrix(phi_.data(), P_, P_, P_), matrices(H, P_, cols, N_, static_cast<long>(R_) * n), T(0),
@@ -245,7 +317,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     for (int c = 0; c < C_; ++c) d[c] = alive && !(*alive)[c] ? std::numeric_limits<double>::quiet_NaN() : d[c] / cols;
     traces_.values[1 + l].insert(traces_.values[1 + l].end(), d.begin(), d.end());
   }
-  if (stats_.readout) observe_stein(L_ + 1);
+  if (stats_.readout) stein_time([&] { observe_stein(L_ + 1); });
   ++draws_;
   traces_.draws = draws_;
 }
@@ -257,6 +329,7 @@ void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) c
     ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
   ck.put_value(prefix + "draws", draws_);
   ck.put(prefix + "counts", counts_);
+  ck.put_value(prefix + "stein_s", stein_s_);
 }
 
 template <class T>
@@ -267,6 +340,7 @@ void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& pre
     acc_[k].upload(v);
   }
   draws_ = ck.get_value<long>(prefix + "draws");
+  stein_s_ = ck.has(prefix + "stein_s") ? ck.get_value<double>(prefix + "stein_s") : 0.0;
   counts_ = ck.get<double>(prefix + "counts");
   if (counts_.size() != static_cast<std::size_t>(G_))
     throw RuntimeError("checkpoint: group counts do not match this run");

@@ -141,6 +141,44 @@ void agreement(const Sums& a, const Sums& b, const GroupSums& s, double& max_z, 
   zero_check(estimate(axpby(1, a, -1, b), s), max_z, chi2, dof);
 }
 
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Per entry, the variance of single draws of an estimator from its sums and sums of squares over all groups.
+std::vector<double> per_draw_variance(const Sums& x, const Sums& x2, const GroupSums& s) {
+  const std::size_t E = s.entries();
+  double n = 0;
+  for (double c : s.counts) n += c;
+  std::vector<double> v(E, 0.0);
+  for (std::size_t i = 0; i < E; ++i) {
+    double m = 0, m2 = 0;
+    for (int g = 0; g < s.groups; ++g) m += x[g * E + i], m2 += x2[g * E + i];
+    v[i] = m2 / n - (m / n) * (m / n);
+  }
+  return v;
+}
+
+// The per-draw spread ratio plain / field, and each estimator's effective draws (per-draw variance / MCSE^2), as
+// medians over entries.
+void spread_and_ess(const SteinLayer& l, const std::vector<double>& vp, const std::vector<double>& vf, SteinReport& r) {
+  std::vector<double> ratio, ess_p, ess_f;
+  for (std::size_t i = 0; i < vp.size(); ++i) {
+    if (vp[i] > 0 && vf[i] > 0) ratio.push_back(std::sqrt(vp[i] / vf[i]));
+    if (l.plain.mcse.v[i] > 0) ess_p.push_back(vp[i] / (l.plain.mcse.v[i] * l.plain.mcse.v[i]));
+    if (l.stein.mcse.v[i] > 0) ess_f.push_back(vf[i] / (l.stein.mcse.v[i] * l.stein.mcse.v[i]));
+  }
+  r.sd_ratio_median = ratio.empty() ? std::numeric_limits<double>::infinity() : median(ratio);
+  r.ess_plain_median = median(ess_p);
+  r.ess_stein_median = median(ess_f);
+}
+
+}  // namespace
+
 SteinResult stein_estimates(const ModelSpec& m, const KernelTensor& K0, const GroupSums& s) {
   const Statistics& st = s.stats;
   if (!st.stein) throw RuntimeError("stein_estimates: the run did not accumulate the Stein statistics");
@@ -183,6 +221,12 @@ SteinResult stein_estimates(const ModelSpec& m, const KernelTensor& K0, const Gr
       res.layers.push_back(
           make_layer(fit ? "exact+control_variate" : "exact", K,
                      fit ? control_variate_sums(exact[l], {covs.begin() + 1, covs.end()}, s) : exact[l], s));
+    } else if (st.field) {
+      // The conditional field (docs/theory.md 12): each draw's K^_l, its deep recursion applied on the backend.
+      res.layers.push_back(make_layer("conditional_field", K, s.sums[st.CF(l)], s));
+      SteinLayer& f = res.layers.back();
+      spread_and_ess(f, per_draw_variance(K, s.sums[st.K2(l)], s),
+                     per_draw_variance(s.sums[st.CF(l)], s.sums[st.CF2(l)], s), f.report);
     } else {
       res.layers.push_back(make_layer("control_variate", K, control_variate_sums(K, covs, s), s));
     }

@@ -27,6 +27,9 @@ nlohmann::ordered_json stein_json(const SteinReport& s) {
   return {{"kind", s.kind},
           {"mcse_ratio_plain_over_stein_median", finite_or_null(s.mcse_ratio_median)},
           {"mcse_ratio_plain_over_stein_frob", finite_or_null(s.mcse_ratio_frob)},
+          {"per_draw_sd_ratio_plain_over_stein_median", finite_or_null(s.sd_ratio_median)},
+          {"ess_plain_median", finite_or_null(s.ess_plain_median)},
+          {"ess_stein_median", finite_or_null(s.ess_stein_median)},
           {"agreement_with_plain", {{"max_abs_z", s.agree_max_z}, {"chi2", s.agree_chi2}, {"dof", s.agree_dof}}},
           {"control_variate_zero", {{"max_abs_z", s.cv_max_z}, {"chi2", s.cv_chi2}, {"dof", s.cv_dof}}}};
 }
@@ -160,6 +163,7 @@ void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& fo
   j["timing"] = {{"total_s", total_s},
                  {"sampling_s", r.sampling_s},
                  {"theory_s", theory_s},
+                 {"stein_statistics_s", r.stein_s},
                  {"chain_steps_per_s", r.chain_steps_per_s}};
   {  // the memory model next to what this process actually peaked at (CPU: both in the same memory)
     rusage ru{};

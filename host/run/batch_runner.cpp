@@ -60,7 +60,8 @@ void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume
   auto model = make_feature_model<T>(be_, plan_.model, d_, plan_.config.posterior.beta, batch,
                                      static_cast<std::uint64_t>(bi) * batch);
   Sampler<T> sampler(*model, plan_.settings);
-  KernelAccumulator<T> acc(*model, shape_.groups_per_batch, phi_, shape_.sel, stats_.stein);
+  KernelAccumulator<T> acc(*model, shape_.groups_per_batch, phi_, shape_.sel, stats_.stein,
+                           stats_.field ? &field_ : nullptr);
   acc.reserve_draws(sc.samples);
   DropPolicy drops(batch, sc.divergence_budget);
   long it0 = 0;

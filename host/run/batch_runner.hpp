@@ -51,8 +51,17 @@ template <class T>
 class BatchRunner {
  public:
   BatchRunner(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi, const RunShape& shape,
-              const Statistics& stats, const ProgressFn& progress, CheckpointWriter& writer)
-      : be_(be), plan_(plan), d_(d), phi_(phi), shape_(shape), stats_(stats), progress_(progress), writer_(writer) {}
+              const Statistics& stats, const SteinFieldData& field, const ProgressFn& progress,
+              CheckpointWriter& writer)
+      : be_(be),
+        plan_(plan),
+        d_(d),
+        phi_(phi),
+        shape_(shape),
+        stats_(stats),
+        field_(field),
+        progress_(progress),
+        writer_(writer) {}
   // Runs batch bi, from `resume` at iteration first_it when given, and adds it to the totals.
   void run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it);
 
@@ -63,6 +72,7 @@ class BatchRunner {
   const Eigen::MatrixXd& phi_;
   const RunShape& shape_;
   const Statistics& stats_;
+  const SteinFieldData& field_;  // nonlinear fcn with Stein: the conditional field's tables
   const ProgressFn& progress_;
   CheckpointWriter& writer_;
 };

@@ -52,8 +52,10 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   add(pc, e.per_chain, "Phi H for the tr(K Phi) traces", static_cast<std::size_t>(P) * Dp * wmax * t);
   if (!sel.inputs.empty()) add(pc, e.per_chain, "gathered rows of the selected inputs", DN * wmax * t);
   const std::size_t M = static_cast<std::size_t>(sel.count(N));
-  // Statistics per layer: the kernel, and with Stein also R and (nonlinear) the pre-activation kernel.
-  const std::size_t stats = stein ? (m.activation == Activation::linear ? 2 : 3) : 1;
+  // Statistics per layer: the kernel, and with Stein also R and (nonlinear) the pre-activation kernel, and
+  // (nonlinear fcn) the conditional field's estimate and the two sums of squares.
+  const bool field = stein && !cnn && m.activation != Activation::linear;
+  const std::size_t stats = stein ? (m.activation == Activation::linear ? 2 : (field ? 6 : 3)) : 1;
   const std::size_t readout_stats = stein && !cnn ? 2 : 0;  // the readout's R and Q (fcn)
   if (stein) {
     const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P), in_max = S * wmax;
@@ -61,6 +63,11 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
     add(pc, e.per_chain, "Stein: input kernel and Z delta^T (selected rows x training side)", 2 * Dp * M * Tc * t);
     if (!sel.inputs.empty()) add(pc, e.per_chain, "Stein: gathered rows of the layer inputs", DN * in_max * t);
   }
+  // The conditional field (nonlinear fcn, docs/theory.md 12): Stein inputs, Sigma and the plain kernel of a draw
+  // (precision t), and this and the last layer's estimates with the plain kernel's copy (double).
+  if (field)
+    add(pc, e.per_chain, "conditional field: Stein inputs, Sigma, plain and field kernels of a draw",
+        (M * wmax + 2 * M * M) * t + 3 * M * M * 8);
   add(pc, e.per_chain, "per-chain scalars", 8 * 8);
   // Shared per batch.
   const std::size_t entries = (sel.diagonal ? Dp : Dp * Dp) * M * M;
@@ -68,6 +75,15 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   add(sh, e.shared, cnn ? "input patches, targets, Phi" : "inputs, targets, Phi",
       (DN * (cnn ? S : 1) * m.in_channels + static_cast<std::size_t>(P) * nd + static_cast<std::size_t>(P) * P) * t);
   add(sh, e.shared, "kernel of one draw per chain group", groups * entries * t);
+  if (field) {
+    // relu: w_1 of 257 correlations x 401 points; erf/tanh: G (float, 41 x 241 x 201 x 2); 1-D fields per pair.
+    const std::size_t pairs = M * (M - 1) / 2, per_1d = 401 * 4 * 8;
+    const std::size_t tables = m.activation == Activation::relu ? 257 * 401 * 2 * 8 + pairs * per_1d
+                               : m.activation == Activation::quadratic
+                                   ? 0
+                                   : 41 * 241 * 201 * 2 * 4 + L * (pairs + M) * per_1d;
+    add(sh, e.shared, "conditional field: tables (universal and per pair)", tables + M * M * 8 * (L + 1));
+  }
   if (stein) {
     const std::size_t Tc = cnn ? DN : static_cast<std::size_t>(P);
     add(sh, e.shared, "Stein: layer 1's input kernel and per-group sums of Z delta^T", (groups + 1) * Dp * M * Tc * t);

@@ -5,6 +5,7 @@
 #include "fwmc/comm.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/run_sampling.hpp"
+#include "fwmc/stein_field_tables.hpp"
 #include "host/run/batch_runner.hpp"
 #include "host/run/run_finish.hpp"
 
@@ -19,10 +20,13 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
   Comm& comm = world();
   const RunShape shape = run_shape(plan, comm);
   const Statistics stats(plan.model, plan.stein());
+  // The conditional field's tables, built once for every batch (docs/theory.md 12).
+  const SteinFieldData field =
+      stats.field ? stein_field_data(plan.model, selected_nngp(plan.model, d.X, plan.selection)) : SteinFieldData{};
   RunTotals totals(sc.chains, sc.groups, shape.entries, stats, plan.model.depth(), sc.samples);
   const auto t0 = std::chrono::steady_clock::now();
   CheckpointWriter writer(policy, comm.size(), t0);
-  BatchRunner<T> runner(be, plan, d, phi, shape, stats, progress, writer);
+  BatchRunner<T> runner(be, plan, d, phi, shape, stats, field, progress, writer);
   int first_batch = shape.batch_lo;
   long first_it = 0;
   // A start record (written before the run sampled anything) resumes as a fresh start.
@@ -53,6 +57,7 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
   RunResult r = finish_run(totals, plan, d, shape, stats);
   r.backend = be.name();
   r.sampling_s = sampling_s;
+  r.stein_s = totals.stein_s;
   r.chain_steps = shape.iters * sc.chains;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   return r;

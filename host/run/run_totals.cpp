@@ -43,6 +43,7 @@ void RunTotals::add_batch(int bi, int batch, const KernelAccumulator<T>& acc, co
       for (int c = 0; c < batch; ++c) traces.values[k][d * C + bi * batch + c] = t.values[k][d * batch + c];
   batch_ = batch;
   finished_.push_back(bi);
+  stein_s += acc.stein_seconds();
 }
 template void RunTotals::add_batch(int, int, const KernelAccumulator<float>&, const std::vector<std::uint8_t>&,
                                    const std::vector<double>&);
@@ -57,6 +58,7 @@ void RunTotals::save(CheckpointData& ck, const Statistics& st) const {
   ck.put("run/dropped", dropped);
   for (int k = 0; k < st.count(); ++k) ck.put("run/" + st.name(k), group_sums[k]);
   ck.put("run/step_sizes", step_sizes);
+  ck.put_value("run/stein_s", stein_s);
   // Each finished batch's columns, draws x batch, one batch after another.
   ck.put("run/finished_batches", std::vector<long>(finished_.begin(), finished_.end()));
   ck.put_value("run/batch", batch_);
@@ -118,6 +120,7 @@ void RunTotals::load(const CheckpointData& ck, const Statistics& st) {
   same_size(step_sizes, ck.get<double>("run/step_sizes"));
   load_traces(ck);
   sampling_s_before = ck.get_value<double>("sampling_s");
+  stein_s = ck.has("run/stein_s") ? ck.get_value<double>("run/stein_s") : 0.0;
 }
 
 void RunTotals::reduce_to_root(Comm& comm, double& sampling_s) {
@@ -133,6 +136,7 @@ void RunTotals::reduce_to_root(Comm& comm, double& sampling_s) {
   comm.sum_to_root(c);
   n = RunCounters{c[1], c[2], c[3], c[4], c[5]};
   comm.max_to_root(sampling_s);
+  comm.max_to_root(stein_s);
 }
 
 }  // namespace fwmc

@@ -24,6 +24,7 @@ struct RunTotals {
   Traces traces;                                // every chain, draws x chains (allocated when first needed)
   RunCounters n;
   double sampling_s_before = 0;  // sampling seconds of the runs this one resumes
+  double stein_s = 0;            // seconds on the Stein statistics in the finished batches
 
   RunTotals(int chains, int groups, std::size_t entries, const Statistics& st, int depth, long draws);
 
@@ -34,7 +35,8 @@ struct RunTotals {
                  const std::vector<double>& steps);
   void save(CheckpointData& ck, const Statistics& st) const;
   void load(const CheckpointData& ck, const Statistics& st);
-  // Sums every rank's totals into rank 0's; the sampling time is the slowest rank's.
+  // Sums every rank's totals into rank 0's; the sampling time (and the Stein statistics' share) is the slowest
+  // rank's.
   void reduce_to_root(Comm& comm, double& sampling_s);
 
  private:

@@ -16,10 +16,12 @@ class HmcKernel final : public TransitionKernel<T> {
   HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed, 2) {
     if (s_.mass.empty()) s_.mass.assign(pot.blocks().size(), 1.0);
     momentum_ = Buffer<T, T>(be_, pot.state_size());
+    jittered_ = Buffer<double, T>(be_, pot.chains());
   }
 
-  void step(ChainState<T>& state, const StepInputs& in, StepInfo& info) override {
-    const std::uint32_t stream = shared::stream_of(static_cast<std::uint64_t>(in.it) + 1, shared::kPurposeNoise);
+  void step(ChainState<T>& state, const StepInputs& in_, StepInfo& info) override {
+    const std::uint32_t stream = shared::stream_of(static_cast<std::uint64_t>(in_.it) + 1, shared::kPurposeNoise);
+    const StepInputs in = jitter(in_);
     const auto& blocks = pot_.blocks();
     draw_momenta(stream);
     // Leapfrog: half kick, drift, gradient, half kick, with each step's closing half kick done together with the
@@ -54,6 +56,24 @@ class HmcKernel final : public TransitionKernel<T> {
   }
 
  private:
+  // The step sizes of this iteration: each chain's h (1 + jitter (2 u - 1)), u from its own counter-based stream,
+  // so a chain's trajectory stays a function of (seed, chain, iteration) alone.
+  StepInputs jitter(const StepInputs& in) {
+    if (s_.jitter <= 0) return in;
+    const int C = pot_.chains();
+    const std::uint64_t chain0 = pot_.blocks()[0].layout.chain0;
+    const std::uint32_t stream = shared::stream_of(static_cast<std::uint64_t>(in.it) + 1, shared::kPurposeJitter);
+    steps_.resize(C);
+    for (int c = 0; c < C; ++c) {
+      const double u = shared::uniform_open0<double>(shared::philox_block({s_.seed, chain0 + c, stream}, 0).v[0]);
+      steps_[c] = (*in.step)[c] * (1 + s_.jitter * (2 * u - 1));
+    }
+    be_.to_device(jittered_.data(), steps_.data(), sizeof(double) * C);
+    StepInputs out = in;
+    out.step = &steps_;
+    out.step_dev = jittered_.data();
+    return out;
+  }
   // p ~ N(0, M), and its kinetic energy into the proposal's first kernel sum.
   void draw_momenta(std::uint32_t stream) {
     const auto& blocks = pot_.blocks();
@@ -76,6 +96,8 @@ class HmcKernel final : public TransitionKernel<T> {
   SamplerSettings s_;
   MetropolisProposal<T> prop_;
   Buffer<T, T> momentum_;
+  Buffer<double, T> jittered_;  // this iteration's step sizes (backend)
+  std::vector<double> steps_;
 };
 
 }  // namespace fwmc

@@ -30,6 +30,19 @@ void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& 
   weights = it->second.second;
 }
 
+void gauss_legendre_rule(int n, std::vector<double>& nodes, std::vector<double>& weights) {
+  // Golub-Welsch on [-1, 1]: the Jacobi matrix of the Legendre polynomials, off-diagonal k / sqrt(4 k^2 - 1).
+  Eigen::MatrixXd J = Eigen::MatrixXd::Zero(n, n);
+  for (int k = 1; k < n; ++k) J(k, k - 1) = J(k - 1, k) = k / std::sqrt(4.0 * k * k - 1);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(J);
+  nodes.resize(n);
+  weights.resize(n);
+  for (int i = 0; i < n; ++i) {
+    nodes[i] = es.eigenvalues()(i);
+    weights[i] = 2 * es.eigenvectors()(0, i) * es.eigenvectors()(0, i);
+  }
+}
+
 double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, int n) {
   std::vector<double> x, w;
   gauss_hermite_rule(n, x, w);

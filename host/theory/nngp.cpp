@@ -60,6 +60,12 @@ std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd
   return out;
 }
 
+std::vector<KernelTensor> selected_nngp(const ModelSpec& m, const Eigen::MatrixXd& X, const KernelSelection& sel) {
+  std::vector<KernelTensor> K = nngp_kernels(m, X);
+  for (auto& k : K) k = restrict_kernel(k, sel);
+  return K;
+}
+
 std::vector<DiagonalRange> nngp_diagonal_ranges(const ModelSpec& m, const Eigen::MatrixXd& X) {
   const int D = m.positions(), c0 = m.in_channels, L = m.depth();
   std::vector<DiagonalRange> r(L + 1, {std::numeric_limits<double>::infinity(), 0.0});

@@ -9,6 +9,7 @@
 
 #include "fwmc/matrix_view.hpp"
 #include "kernels/shared/philox.cuh"
+#include "kernels/shared/stein_field_op.cuh"
 
 namespace fwmc {
 
@@ -92,6 +93,15 @@ class Backend {
   virtual void col2im(int N, int D, int S, int cin, int chains, const int* inv, const T* in, T* out) = 0;
   // Whether any element is NaN/Inf, per chain: flag[c] = 1 if so.
   virtual void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* flag) = 0;
+  // The conditional Stein field's per-draw kernel estimate (docs/theory.md 12): for each chain c and pair a <= b of
+  // the a.M selected inputs, a.out_c(a, b) = base + scale (1/n) sum over units of the unit terms
+  // (kernels/shared/stein_field_op.cuh), both triangles written.
+  virtual void stein_field(const shared::SteinFieldArgs<T>& a) = 0;
+  // The deep recursion's correction of those estimates, in place: a.out -= J[Sigma - s2 prev] per chain and entry.
+  virtual void field_correction(const shared::FieldCorrectionArgs<T>& a) = 0;
+  // Per group g of chains / groups consecutive chains and entry e < E: sum[g E + e] += sum over its chains c of
+  // src[c E + e] (unless sum is null), and sum2[g E + e] += the same of src^2.
+  virtual void group_moments(long E, int chains, int groups, const double* src, double* sum, double* sum2) = 0;
 };
 
 // Move-only owner of backend memory.

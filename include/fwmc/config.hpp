@@ -45,6 +45,7 @@ struct SamplerConfig {
   int thin = 1;
   double step_size = 0.01;
   int leapfrog_steps = 10;
+  double jitter = 0.5;          // HMC: step size (so path length) uniform in h (1 +- jitter) per chain and iteration
   double target_accept = 0.0;   // 0: method default (MALA 0.574, HMC 0.8)
   bool adapt = true;            // dual averaging during warm-up (ULA: never)
   int groups = 32;              // chain groups for MCSE

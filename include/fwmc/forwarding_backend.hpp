@@ -73,6 +73,13 @@ class ForwardingBackend : public Backend<T> {
   void nonfinite(const ChainBlock& b, const T* x, std::uint8_t* f) override {
     on_call("nonfinite"), in_.nonfinite(b, x, f);
   }
+  void stein_field(const shared::SteinFieldArgs<T>& a) override { on_call("stein_field"), in_.stein_field(a); }
+  void field_correction(const shared::FieldCorrectionArgs<T>& a) override {
+    on_call("field_correction"), in_.field_correction(a);
+  }
+  void group_moments(long E, int C, int G, const double* s, double* s1, double* s2) override {
+    on_call("group_moments"), in_.group_moments(E, C, G, s, s1, s2);
+  }
 
  protected:
   // Called with the operation's name before it is forwarded.

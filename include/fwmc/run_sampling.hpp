@@ -50,6 +50,7 @@ struct RunResult {
   RunDiagnostics diag;
   std::vector<double> step_sizes;  // per chain, after warm-up
   double sampling_s = 0, chain_steps_per_s = 0;
+  double stein_s = 0;  // of sampling_s, the Stein statistics' (backward pass, GEMMs, field; CPU wall time)
   long chain_steps = 0;
   std::string backend, device;
 };

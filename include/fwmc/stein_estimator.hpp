@@ -3,12 +3,14 @@
 // estimator Q~_1, the zero-mean control variates C_l, and cross-fitted control-variate estimates of nonlinear
 // post-activation kernels. Host side, double; group sums in, estimates with group-spread MCSE out.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "fwmc/kernel_accumulator.hpp"
 #include "fwmc/kernel_tensor.hpp"
 #include "fwmc/model_spec.hpp"
+#include "fwmc/stein_field.hpp"
 
 namespace fwmc {
 
@@ -30,9 +32,17 @@ struct GroupSums {
 
 // Plain vs Stein on the same draws, for one layer's kernel (or the layer-1 pre-activation kernel).
 struct SteinReport {
-  std::string kind;                        // "exact" (K~_l, Q~_1) | "control_variate" (cross-fitted) | "plain"
-  double mcse_ratio_median = 0;            // per entry plain MCSE / Stein MCSE, median over entries
-  double mcse_ratio_frob = 0;              // sqrt(sum plain MCSE^2 / sum Stein MCSE^2)
+  // "exact" (K~_l, Q~_1) | "exact+control_variate" | "conditional_field" | "control_variate" (cross-fitted)
+  std::string kind;
+  double mcse_ratio_median = 0;  // per entry plain MCSE / Stein MCSE, median over entries
+  double mcse_ratio_frob = 0;    // sqrt(sum plain MCSE^2 / sum Stein MCSE^2)
+  // Per entry the spread of single draws, plain / Stein, median over entries (the conditional field; NaN where a
+  // run does not accumulate the squares): the MCSE ratio without the two estimators' different autocorrelations.
+  double sd_ratio_median = std::numeric_limits<double>::quiet_NaN();
+  // The effective draws of each estimate, per-draw variance / MCSE^2, median over entries (the same runs; NaN where
+  // the squares are not accumulated): how well the sampler mixes the kernel entries themselves.
+  double ess_plain_median = std::numeric_limits<double>::quiet_NaN();
+  double ess_stein_median = std::numeric_limits<double>::quiet_NaN();
   double agree_max_z = 0, agree_chi2 = 0;  // plain - Stein, in the MCSE of that difference (from its group spread)
   long agree_dof = 0;
   double cv_max_z = 0, cv_chi2 = 0;  // the control variate C_l against its exact mean 0

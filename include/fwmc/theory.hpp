@@ -21,11 +21,15 @@ double activation_kernel(Activation a, double s11, double s22, double s12);
 double gauss_hermite_kernel(Activation a, double s11, double s22, double s12, int n = 64);
 // Nodes and weights of n-point Gauss-Hermite (physicists', weight exp(-x^2)).
 void gauss_hermite_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
+// Gauss-Legendre nodes and weights on [-1, 1].
+void gauss_legendre_rule(int n, std::vector<double>& nodes, std::vector<double>& weights);
 
 // K_0 over all N inputs of X (N x d): G for fcn, x_{a,i} . x_{b,j} / c_0 for cnn.
 KernelTensor input_kernel(const ModelSpec& m, const Eigen::MatrixXd& X);
 // K^(0)_0 .. K^(0)_L over all N inputs of X (N x d).
 std::vector<KernelTensor> nngp_kernels(const ModelSpec& m, const Eigen::MatrixXd& X);
+// K^(0)_0 .. K^(0)_L restricted to a kernel selection.
+std::vector<KernelTensor> selected_nngp(const ModelSpec& m, const Eigen::MatrixXd& X, const KernelSelection& sel);
 // Per layer l = 1..L+1 (the readout last), the smallest and largest diagonal entry over the inputs X of its
 // pre-activation variance sigma_l^2 K^(0)_{l-1} and (hidden layers) of K^(0)_l, from the diagonal recursion alone
 // (cnn: bounds over the positions). Cheap: it checks that a config's kernels are representable before anything

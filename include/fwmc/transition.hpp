@@ -21,6 +21,10 @@ struct SamplerSettings {
   std::string method = "hmc";  // a registered sampler: ula | mala | hmc
   double step_size = 0.01;     // initial (adapted during warm-up unless the kernel does not adapt or adapt = false)
   int leapfrog_steps = 10;
+  // HMC: each chain's step size, and so its path length L h, is drawn uniformly in h (1 +- jitter) at every
+  // iteration from the chain's own stream (a fixed L h near half a period of a statistic's oscillation inflates its
+  // autocorrelation; Stan and NumPyro jitter for the same reason). 0: no jitter.
+  double jitter = 0;
   double target_accept = 0;  // 0: the kernel's default (MALA 0.574, HMC 0.8)
   bool adapt = true;
   std::uint64_t seed = 0;

@@ -176,7 +176,7 @@ FWMC_HD T normal_at(const RngKey& k, std::uint64_t elem) {
 }
 
 // Stream purposes within one step.
-enum : std::uint32_t { kPurposeNoise = 0, kPurposeAccept = 1, kPurposeInit = 2, kPurposes = 4 };
+enum : std::uint32_t { kPurposeNoise = 0, kPurposeAccept = 1, kPurposeInit = 2, kPurposeJitter = 3, kPurposes = 4 };
 
 FWMC_HD std::uint32_t stream_of(std::uint64_t step, std::uint32_t purpose) {
   return static_cast<std::uint32_t>(step * kPurposes + purpose);
