@@ -74,7 +74,8 @@ std::vector<double> diff(const NpyArray& a, const NpyArray& b) {
 }
 
 void check_sweep_args(const SweepArgs& sa) {
-  if (sa.widths.empty()) throw InputError("--widths: give at least one width, e.g. --widths 32,64,128");
+  if (sa.widths.empty())
+    throw InputError("--widths: give the widths, e.g. --widths 32,64,128, or [sweep] widths in the config");
   for (int w : sa.widths)
     if (w < 1 || w > kMaxWidth)
       throw InputError("--widths: " + std::to_string(w) + " is not a width from 1 to " + std::to_string(kMaxWidth));
@@ -219,13 +220,18 @@ void print_sweep(std::FILE* out, const std::string& dir, const SweepArgs& sa, st
   const auto j = nlohmann::json::parse(read_regular_file(dir + "/sweep.json", std::uintmax_t(256) << 20));
   std::fprintf(out, "fwmc sweep: %zu runs, widths", runs);
   for (int w : sa.widths) std::fprintf(out, " %d", w);
-  std::fprintf(out, "\n  layer  slope ||dK_exp|| (expect -1)  slope residual (expect -2)\n");
-  for (const auto& f : j["fits"])
-    std::fprintf(out, "  %5d  %6.3f +- %.3f              %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
-                 f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(),
+  std::fprintf(out, "\n  layer  slope ||dK_exp|| (expect -1)  with its 1/n^2 term    slope residual (expect -2)\n");
+  for (const auto& f : j["fits"]) {
+    const auto& nx = f["dK_exp_next_order"];
+    char next[64] = "n/a";
+    if (nx["points"].get<int>() >= 4)
+      std::snprintf(next, sizeof next, "%6.3f +- %.3f", nx["slope"].get<double>(), nx["slope_se"].get<double>());
+    std::fprintf(out, "  %5d  %6.3f +- %.3f              %-20s  %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
+                 f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(), next,
                  f["residual_bias_corrected"]["slope"].get<double>(),
                  f["residual_bias_corrected"]["slope_se"].get<double>(),
                  f["residual_bias_corrected"]["points"].get<int>());
+  }
   if (!figures) std::fprintf(out, "  warning: %s\n", note.c_str());
   std::fprintf(out, "  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", dir.c_str(),
                figures ? "fig_deviation.{png,svg}, fig_scatter.{png,svg}, " : "");
@@ -233,8 +239,13 @@ void print_sweep(std::FILE* out, const std::string& dir, const SweepArgs& sa, st
 
 }  // namespace
 
-int cmd_sweep(const CommonArgs& a, const SweepArgs& sa) {
+int cmd_sweep(const CommonArgs& a, const SweepArgs& given) {
   const Config base = resolve_config(a);
+  // The config's [sweep] section, where the command line gives nothing.
+  SweepArgs sa = given;
+  if (sa.widths.empty()) sa.widths = base.sweep.widths;
+  if (sa.pattern.empty()) sa.pattern = base.sweep.pattern;
+  if (sa.repeats == 0) sa.repeats = base.sweep.repeats;
   check_sweep_args(sa);
   std::vector<WidthJob> jobs = width_jobs(base, sa);
   // Before the folder is touched: an unknown sampler or a missing device (every width runs on the same one).

@@ -48,10 +48,11 @@ int cmd_run(const CommonArgs& a);
 // Prints a finished job's report (the table, diagnostics and warnings); returns the exit code.
 int report_job(const Config& c, const JobResult& job, std::FILE* out = stdout);
 int cmd_oracle(const CommonArgs& a, long draws);
+// The sweep's widths, pattern and repeats; empty (repeats 0): the config's [sweep] section.
 struct SweepArgs {
   std::vector<int> widths;
   std::string pattern;  // e.g. "n,50,n": per hidden layer, n = the sweep width
-  int repeats = 1;
+  int repeats = 0;
 };
 int cmd_sweep(const CommonArgs& a, const SweepArgs& s);
 std::string version_text();

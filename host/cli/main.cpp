@@ -68,8 +68,9 @@ Commands define_commands(CLI::App& app, fwmc::cli::CommonArgs& args, long& draws
   add_common(sweep, true);
   sweep->add_flag("--force", args.force,
                   "Rerun widths whose earlier runs in --out are of another setup; write into a non-sweep folder");
-  sweep->add_option("--widths", widths_text, "Comma-separated widths, e.g. 32,64,128")->required();
-  sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (different seeds)");
+  sweep->add_option("--widths", widths_text, "Comma-separated widths, e.g. 32,64,128 (default: [sweep] widths)");
+  sweep->add_option("--repeats", sweep_args.repeats, "Independent repeats per width (default: [sweep] repeats, 1)")
+      ->check(CLI::PositiveNumber);
   sweep->add_option("--widths-pattern", sweep_args.pattern,
                     "Hidden widths per layer with n for the sweep width, e.g. \"n,50,n\" (default: every layer n)");
 
@@ -125,7 +126,7 @@ int run_main(int argc, char** argv) {
       std::fprintf(stderr, "fwmc: error: --out '': give the output folder's name\n");
       return 2;
     }
-  if (*cmd.sweep) {
+  if (*cmd.sweep && !widths_text.empty()) {
     try {
       sweep_args.widths = parse_widths(widths_text);
     } catch (const InputError& e) {

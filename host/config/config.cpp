@@ -163,6 +163,13 @@ void read_output(const toml::table& root, const std::string& src, Config& c) {
   r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
 }
 
+void read_sweep(const toml::table& root, const std::string& src, Config& c) {
+  SectionReader r(root, "sweep", src);
+  r.get("widths", c.sweep.widths, 1, kMaxWidth);
+  r.get("pattern", c.sweep.pattern);
+  r.get("repeats", c.sweep.repeats, 1, 100000);
+}
+
 // Cross-section rules that need both data and model.
 void check_cross_rules(const toml::table& root, const std::string& src, const Config& c) {
   const auto& d = c.data;
@@ -187,6 +194,7 @@ void read_sections(const toml::table& root, const std::string& src, Config& c) {
   read_sampler(root, src, c);  // after the model: mass needs its depth
   read_theory(root, src, c);
   read_output(root, src, c);
+  read_sweep(root, src, c);
   check_cross_rules(root, src, c);
 }
 

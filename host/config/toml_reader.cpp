@@ -26,6 +26,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
         "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision", "divergence_budget"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
       {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions", "estimator"}},
+      {"sweep", {"widths", "pattern", "repeats"}},
   };
   return s;
 }

@@ -95,7 +95,11 @@ std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shap
 
 namespace {
 
-using Fits = std::map<int, std::pair<SlopeFit, SlopeFit>>;  // layer -> (deviation fit, residual fit)
+// Per layer: the deviation's power-law fit, the residual's, and the deviation's with its next order.
+struct LayerFits {
+  SlopeFit first, second, next;
+};
+using Fits = std::map<int, LayerFits>;
 
 // The log-log fits of every layer, as sweep.json's "fits", and into `fits` for the figures and the report.
 nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits) {
@@ -121,7 +125,7 @@ nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::
         noise_limited.push_back(r.width);
     }
     const SlopeFit fe = fit_loglog(x, y, ys), fr = fit_loglog(xr, yr, yrs), ft = fit_loglog(xt, yt, yts);
-    fits[l] = {fe, fr};
+    fits[l] = {fe, fr, fit_loglog_next_order(x, y, ys)};
     // For each noise-limited width: how many times the draws would resolve a 1/n^2 residual extrapolated from the
     // narrowest resolved width (noise falls like 1/sqrt(draws); resolving means residual > 2 noise).
     nlohmann::ordered_json more = nlohmann::ordered_json::array();
@@ -134,8 +138,13 @@ nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::
                           {"noise", r.noise},
                           {"draws_factor", std::pow(2 * r.noise / expect, 2)}});
         }
+    const SlopeFit& fn = fits[l].next;
+    nlohmann::ordered_json next = fit_json(fn);
+    next["c"] = fn.next;
+    next["c_se"] = fn.next_se;
     out.push_back({{"layer", l},
                    {"dK_exp", fit_json(fe)},
+                   {"dK_exp_next_order", next},
                    {"residual_bias_corrected", fit_json(fr)},
                    {"dK_th", fit_json(ft)},
                    {"noise_limited_widths", noise_limited},
@@ -245,11 +254,15 @@ std::string report_markdown(const std::vector<SweepRow>& rows, const std::set<in
   md << "# fwmc width sweep\n\n";
   md << "Deviation from the NNGP kernel, ||<K>_exp - K0||, should fall like 1/n; the residual from the leading-order "
         "theory, ||<K>_exp - K_th|| (bias-corrected: sqrt(max(0, ||.||^2 - sum MCSE^2))), like 1/n^2.\n\n";
-  md << "| layer | slope dK_exp | slope residual | residual points |\n|---|---|---|---|\n";
+  md << "| layer | slope dK_exp | slope dK_exp with its 1/n^2 term | slope residual | residual points |\n"
+        "|---|---|---|---|---|\n";
   for (int l : layers)
     md << "| " << l << " | " << fmt(fits[l].first.slope) << " ± " << fmt(fits[l].first.slope_se) << " | "
+       << (fits[l].next.points >= 4 ? fmt(fits[l].next.slope) + " ± " + fmt(fits[l].next.slope_se) : "n/a") << " | "
        << fmt(fits[l].second.slope) << " ± " << fmt(fits[l].second.slope_se) << " | " << fits[l].second.points
        << " |\n";
+  md << "\nThe power law's slope over all widths feels the expansion's next order when the error bars are small; "
+        "the fit y = a n^s (1 + c/n) measures the leading exponent s with it.\n\n";
   md << "\n![deviation vs width](fig_deviation.png)\n\n![measured vs theory entries](fig_scatter.png)\n\n";
   if (cnn)
     md << "Selected cnn kernel entries, scaled by the width (the theory's n dK is nearly flat in n; bars are MCSE):\n\n"

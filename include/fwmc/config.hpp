@@ -73,6 +73,14 @@ struct OutputConfig {
   std::string estimator = "stein";       // stein | plain | both (docs/theory.md 11)
 };
 
+// fwmc sweep's defaults, so that a config names its whole study (the command line's --widths, --repeats and
+// --widths-pattern override them). Not part of a run's identity: a run of one width does not depend on them.
+struct SweepConfig {
+  std::vector<int> widths;
+  std::string pattern;  // hidden widths per layer with n for the sweep width, e.g. "n,50,n"
+  int repeats = 1;
+};
+
 // The widest hidden layer a config may ask for (fwmc sweep checks its widths against it too).
 inline constexpr int kMaxWidth = 1000000;
 
@@ -81,6 +89,7 @@ struct Config {
   ModelConfig model;
   PosteriorConfig posterior;
   SamplerConfig sampler;
+  SweepConfig sweep;
   TheoryConfig theory;
   OutputConfig output;
   std::string source;  // file name, or "<embedded default>", for messages

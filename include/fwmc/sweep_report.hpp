@@ -9,10 +9,15 @@ namespace fwmc {
 struct SlopeFit {
   double slope = 0, slope_se = 0, intercept = 0, chi2_per_dof = 0;
   int points = 0;
+  double next = 0, next_se = 0;  // fit_loglog_next_order: c of the (1 + c / x) factor
 };
 
 // Weighted least squares of log y = a + b log x with sd(log y) = y_se / y; points with y <= 0 are skipped.
 SlopeFit fit_loglog(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& y_se);
+// The same with the next order of the expansion: y = e^a x^b (1 + c / x) (Gauss-Newton, from c = 0): b is the
+// leading exponent once the O(1/x^2) term of a 1/x law is fitted (needs at least 4 points).
+SlopeFit fit_loglog_next_order(const std::vector<double>& x, const std::vector<double>& y,
+                               const std::vector<double>& y_se);
 
 // One row of sweep.csv.
 struct SweepRow {

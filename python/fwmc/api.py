@@ -138,23 +138,26 @@ def oracle(config: Config = None, *, draws: int = 0, out: Optional[Union[str, "o
         return OracleResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
 
 
-def sweep(config: Config, widths: Sequence[int], *, repeats: int = 1, pattern: str = "",
+def sweep(config: Config, widths: Optional[Sequence[int]] = None, *, repeats: Optional[int] = None, pattern: str = "",
           out: Optional[Union[str, "os.PathLike[str]"]] = None, force: bool = False, data: Data = None,
           progress: ProgressArg = "auto", verbose: bool = False, **overrides: Mapping) -> SweepResult:
     """Width-scaling study: `fwmc sweep`. widths: at least two distinct widths; repeats: independent runs per
-    width; pattern: hidden widths per layer with n for the sweep width, e.g. "n,50,n". With out set, finished
-    widths are reused on a rerun. Other arguments as for run()."""
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise ValueError(f"widths = {widths!r}: expected a list of whole numbers, e.g. [16, 32, 64]")
-    for w in widths:
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)):
-            raise ValueError(f"widths: {w!r} is not a whole number")
-    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)):
+    width; pattern: hidden widths per layer with n for the sweep width, e.g. "n,50,n" (each, when not given: the
+    config's [sweep] section). With out set, finished widths are reused on a rerun. Other arguments as for run()."""
+    if widths is not None:
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+            raise ValueError(f"widths = {widths!r}: expected a list of whole numbers, e.g. [16, 32, 64]")
+        for w in widths:
+            if isinstance(w, bool) or not isinstance(w, (int, np.integer)):
+                raise ValueError(f"widths: {w!r} is not a whole number")
+    if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer))):
         raise ValueError(f"repeats = {repeats!r}: must be a whole number")
+    if repeats is not None and repeats < 1:
+        raise ValueError(f"repeats = {repeats!r}: must be >= 1")
     args = _config_args(config, overrides, data)
     with _Outputs(out) as o, progress_function(progress) as cb:
-        report = _fwmc.sweep(out=o.path, force=force, progress=cb, widths=[int(w) for w in widths],
-                             repeats=int(repeats), pattern=pattern, **args)
+        report = _fwmc.sweep(out=o.path, force=force, progress=cb, widths=[int(w) for w in (widths or [])],
+                             repeats=int(repeats or 0), pattern=pattern, **args)
         return SweepResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
 
 

@@ -252,7 +252,7 @@ PYBIND11_MODULE(_fwmc, m) {
       },
       py::arg("config_path") = "", py::arg("config_text") = "", py::arg("overrides") = std::vector<std::string>{},
       py::arg("out") = "", py::arg("force") = false, py::arg("data") = py::none(), py::arg("progress") = py::none(),
-      py::arg("handle_sigint") = false, py::arg("widths") = std::vector<int>{}, py::arg("repeats") = 1,
+      py::arg("handle_sigint") = false, py::arg("widths") = std::vector<int>{}, py::arg("repeats") = 0,
       py::arg("pattern") = "", "fwmc sweep: one run per width, fits and report into `out`; returns the report.");
   m.def("version_text", &cli::version_text, "What `fwmc --version` prints.");
   m.def(
