@@ -6,9 +6,11 @@
 
 #include <cmath>
 
+#include "fwmc/backend.hpp"
 #include "fwmc/stein_field_tables.hpp"
 #include "fwmc/theory.hpp"
 #include "kernels/shared/stein_field.cuh"
+#include "kernels/shared/stein_field_op.cuh"
 
 using namespace fwmc;
 
@@ -161,4 +163,53 @@ TEST(SteinField, TheFastReluUnitTermEqualsItsReferenceParts) {
         worst = std::max(worst, std::abs(got - ref) / std::max(1.0, std::abs(ref)));
       }
   EXPECT_LT(worst, 1e-12);
+}
+
+TEST(SteinField, AnInputWithVanishingPreactivationsGetsAnExactZeroInEveryForm) {
+  // Input 0 has Sigma_00 = 0 (a zero input, or every unit below dead for it in this draw, as happens at small
+  // width with relu): u_0 = 0 in every unit, phi(0) = 0, so every pair with input 0 is exactly 0 and the others
+  // are untouched (before, 0 / 0 standardized pre-activations gave NaN and an out-of-range table index).
+  const int M = 3, n = 5;
+  KernelTensor K(M, 1);
+  K.at(1, 1) = 1.0, K.at(2, 2) = 0.8, K.at(1, 2) = K.at(2, 1) = 0.3;
+  auto be = make_cpu_backend<double>();
+  for (Activation act : {Activation::relu, Activation::quadratic, Activation::erf, Activation::tanh})
+    for (bool fixed_layer : {false, true}) {
+      // relu: the table with each draw's Sigma, and the exact layer-1 field; erf and tanh: always a fixed field.
+      if (fixed_layer != (act != Activation::quadratic) && act != Activation::relu) continue;
+      ModelSpec m;
+      m.activation = act;
+      m.widths = {n};
+      m.sigma = {1.0, 1.0};
+      const SteinFieldData d = stein_field_data(m, {K, K});
+      const bool fixed = fixed_layer && !d.layers.empty();
+      std::vector<double> sigma(M * M), u(M * n), s(M * n), out(M * M, 7.0);
+      for (int e = 0; e < M * M; ++e) sigma[e] = K.at(e % M, e / M);
+      for (int i = 0; i < n; ++i)
+        for (int a = 1; a < M; ++a) u[a + i * M] = 0.4 * (a + 1) - 0.3 * i, s[a + i * M] = 0.1 * (i - a);
+      shared::SteinFieldArgs<double> A;
+      A.act = static_cast<int>(act);
+      A.chains = 1, A.M = M, A.n = n;
+      A.u = u.data(), A.s = s.data(), A.ld = M, A.stride = M * n, A.s_ld = M, A.s_stride = M * n;
+      A.sigma = sigma.data(), A.sigma_stride = M * M;
+      A.relu_w1 = d.relu_w1.data(), A.relu_rows = d.relu_rows;
+      if (fixed) {
+        const FixedFieldLayer& L = d.layers[0];
+        A.fixed = L.pairs.data(), A.diag_offset = L.diag_offset.data(), A.diag_scale = L.diag_scale.data();
+        A.w1_nodes = L.nodes.data();
+      }
+      A.g = d.g;
+      A.g.nodes = d.g_nodes.data();
+      A.xg = d.xg;
+      A.out = out.data();
+      be->stein_field(A);
+      for (int e = 0; e < M * M; ++e) {
+        const bool zero = e % M == 0 || e / M == 0;
+        SCOPED_TRACE(std::string(activation_name(act)) + (fixed ? " fixed" : "") + ", entry " + std::to_string(e));
+        if (zero)
+          EXPECT_EQ(out[e], 0.0);
+        else
+          EXPECT_TRUE(std::isfinite(out[e]) && out[e] != 7.0) << out[e];
+      }
+    }
 }

@@ -105,6 +105,15 @@ const std::vector<double>& relu_table(int rows, const HermiteGrid& g) {
   return t;
 }
 
+// A pair with a zero input (its scale 0): a placeholder, never read, since the kernel's pair setup gives such a
+// pair an exact 0 (phi(0) = 0 for every activation with a field) before it looks at the tables.
+bool vanishing_pair(shared::FixedPair p, std::vector<shared::FixedPair>& pairs) {
+  if (p.sa > 0 && p.sb > 0) return false;
+  p.rho = 0, p.r = 1, p.gk = -1;
+  pairs.push_back(p);
+  return true;
+}
+
 FixedFieldLayer fixed_field(Activation a, const KernelTensor& K, double s2, const HermiteGrid& xg, const GBuilt& g) {
   FixedFieldLayer f;
   const int M = K.N;
@@ -119,6 +128,7 @@ FixedFieldLayer fixed_field(Activation a, const KernelTensor& K, double s2, cons
     for (int j = i + 1; j < M; ++j) {
       shared::FixedPair p{};
       p.sa = f.diag_scale[i], p.sb = f.diag_scale[j];
+      if (vanishing_pair(p, f.pairs)) continue;
       p.rho = std::clamp(s2 * K.at(i, j) / (p.sa * p.sb), -1.0, 1.0);
       p.r = std::sqrt((1 - p.rho) * (1 + p.rho));
       p.gk = -1;
@@ -156,6 +166,7 @@ FixedFieldLayer relu_fixed_field(const KernelTensor& K, double s2, const Hermite
     for (int j = i + 1; j < M; ++j) {
       shared::FixedPair p{};
       p.sa = f.diag_scale[i], p.sb = f.diag_scale[j];
+      if (vanishing_pair(p, f.pairs)) continue;
       p.rho = std::clamp(s2 * K.at(i, j) / (p.sa * p.sb), -1.0, 1.0);
       p.r = std::sqrt((1 - p.rho) * (1 + p.rho));
       p.gk = -1;

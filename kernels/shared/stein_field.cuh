@@ -28,7 +28,7 @@ struct HermiteGrid {
 template <class S>
 FWMC_HD void hermite_eval(const S* nodes, const HermiteGrid& g, double x, double& f, double& df) {
   const double t0 = (x - g.x0) / g.h;
-  if (t0 <= 0 || t0 >= g.n - 1) {
+  if (!(t0 > 0 && t0 < g.n - 1)) {  // written so that a NaN x takes this branch and gives NaN, never an index
     const int k = t0 <= 0 ? 0 : g.n - 1;
     const double d = nodes[2 * k + 1];
     f = static_cast<double>(nodes[2 * k]) + d * (x - (g.x0 + k * g.h));
@@ -47,7 +47,7 @@ FWMC_HD void hermite_eval(const S* nodes, const HermiteGrid& g, double x, double
 template <class S>
 FWMC_HD double hermite5_value(const S* nodes, const HermiteGrid& g, double x) {
   const double t0 = (x - g.x0) / g.h;
-  if (t0 <= 0 || t0 >= g.n - 1) {
+  if (!(t0 > 0 && t0 < g.n - 1)) {  // NaN x: here, as above
     const int k = t0 <= 0 ? 0 : g.n - 1;
     return static_cast<double>(nodes[4 * k]) + nodes[4 * k + 1] * (x - (g.x0 + k * g.h));
   }

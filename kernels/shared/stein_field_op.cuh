@@ -86,6 +86,9 @@ FWMC_HD PairSetup stein_pair_setup(const SteinFieldArgs<T>& A, int c, int p) {
   const double saa = S[q.a + static_cast<long>(q.a) * A.M], sbb = S[q.b + static_cast<long>(q.b) * A.M];
   const double sab =
       0.5 * (static_cast<double>(S[q.a + static_cast<long>(q.b) * A.M]) + S[q.b + static_cast<long>(q.a) * A.M]);
+  // An input whose pre-activations vanish in this draw (every unit below dead for it, or a zero input) has
+  // u_a = 0 in every unit: phi(0) = 0 for every activation with a field, so the pair's estimate is exactly 0.
+  if (!(saa > 0) || !(sbb > 0)) return q;
   q.sa = sqrt(saa);
   q.sb = sqrt(sbb);
   const bool fixed = A.act == kErf || A.act == kTanh;
