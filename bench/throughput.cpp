@@ -115,9 +115,9 @@ Measured measure(Recorder& be, Backend<float>& inner, const Rung& r, bool quick,
   c.data.n_train = r.P;
   c.data.input_dim = r.n0;
   c.data.output_dim = r.nd;
-  c.data.targets = "noise";  // a teacher network's forward pass would only slow the set-up
+  c.data.targets = Targets::noise;  // a teacher network's forward pass would only slow the set-up
   c.model.widths = r.widths;
-  c.model.activation = "relu";
+  c.model.activation = Activation::relu;
   c.model.sigma.assign(r.widths.size() + 1, 1.0);
   const Dataset d = load_dataset(c);
   const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());

@@ -1,7 +1,7 @@
 // `fwmc run` gives byte-identical output arrays for any thread count and any chain batching: every model path
 // (linear fcn through the weight product and through the layers, erf and relu with MALA and HMC, cnn1d), in float
 // and double. ctest runs this file again under fixed BLAS kernel sets (Bitwise.<kernels>), since which rounding a
-// BLAS call does depends on the kernels the CPU's BLAS picks (README "Reproducibility").
+// BLAS call does depends on the kernels the CPU's BLAS picks (docs/reliability.md "Reproducibility").
 #include <gtest/gtest.h>
 
 #include <string>

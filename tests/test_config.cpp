@@ -20,7 +20,7 @@ std::string error_of(const std::string& toml, const std::vector<std::string>& ov
 
 TEST(Config, EmbeddedDefaultParses) {
   Config c = load_default_config();
-  EXPECT_EQ(c.model.arch, "fcn");
+  EXPECT_EQ(c.model.arch, Arch::fcn);
   EXPECT_EQ(c.model.sigma.size(), c.model.widths.size() + 1);
 }
 
@@ -98,7 +98,7 @@ TEST(Config, EditDistance) {
 }
 
 TEST(Config, EveryKeyAddedBeyondDesignRejectsGarbage) {
-  // Keys beyond DESIGN.md's schema (and a few of its own) fed wrong types and values: each error names the key.
+  // Keys of the schema (docs/configuration.md) fed wrong types and values: each error names the key.
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[sampler]\nadapt = \"yes\"\n", "[sampler] adapt = \"yes\": expected true or false"},
       {"[sampler]\nchain_batch = -1\n", "[sampler] chain_batch"},

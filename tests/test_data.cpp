@@ -202,20 +202,20 @@ TEST(Data, Normalisations) {
   d.P_test = 1;
   d.X = Eigen::MatrixXd::Random(4, 5) * 3 + Eigen::MatrixXd::Constant(4, 5, 2.0);
   Dataset c = d;
-  normalize_inputs(c, "center_unit");
+  normalize_inputs(c, Normalize::center_unit);
   for (int i = 0; i < 4; ++i) {
     EXPECT_NEAR(c.X.row(i).mean(), 0, 1e-12);
     EXPECT_NEAR(c.X.row(i).squaredNorm() / 5, 1, 1e-12);
   }
   Dataset l2 = d;
-  normalize_inputs(l2, "center_l2");  // the original code's preprocessing: unit Euclidean norm, G_aa = 1/n0
+  normalize_inputs(l2, Normalize::center_l2);  // the original code's preprocessing: unit Euclidean norm, G_aa = 1/n0
   for (int i = 0; i < 4; ++i) {
     EXPECT_NEAR(l2.X.row(i).mean(), 0, 1e-12);
     EXPECT_NEAR(l2.X.row(i).squaredNorm(), 1, 1e-12);
     EXPECT_NEAR((l2.X.row(i) * std::sqrt(5.0) - c.X.row(i)).norm(), 0, 1e-12);
   }
   Dataset s = d;
-  normalize_inputs(s, "standardize");
+  normalize_inputs(s, Normalize::standardize);
   for (int j = 0; j < 5; ++j) {
     EXPECT_NEAR(s.X.col(j).head(3).mean(), 0, 1e-12);
     EXPECT_NEAR(s.X.col(j).head(3).squaredNorm() / 3, 1, 1e-12);
@@ -227,8 +227,8 @@ TEST(Data, NormalisationIsScaleFreeAndRefusesDegenerateInputs) {
   d.P = 3;
   d.P_test = 1;
   d.X = Eigen::MatrixXd::Random(4, 5) + Eigen::MatrixXd::Constant(4, 5, 0.5);
-  for (const char* mode : {"center_unit", "center_l2", "standardize"}) {
-    SCOPED_TRACE(mode);
+  for (Normalize mode : {Normalize::center_unit, Normalize::center_l2, Normalize::standardize}) {
+    SCOPED_TRACE(name_of(mode));
     Dataset a = d, huge = d;
     huge.X *= 1e300;  // used to overflow to all-zero kernels
     normalize_inputs(a, mode);
@@ -238,14 +238,14 @@ TEST(Data, NormalisationIsScaleFreeAndRefusesDegenerateInputs) {
   }
   Dataset row = d;
   row.X.row(1).setConstant(5.0);  // one constant example: centring would make it zero
-  EXPECT_THROW(normalize_inputs(row, "center_unit", "x.npy"), InputError);
-  EXPECT_NO_THROW(normalize_inputs(row, "standardize"));
+  EXPECT_THROW(normalize_inputs(row, Normalize::center_unit, "x.npy"), InputError);
+  EXPECT_NO_THROW(normalize_inputs(row, Normalize::standardize));
   Dataset flat = d;
   flat.X.rowwise() = d.X.row(0);  // every feature constant over the examples
-  EXPECT_THROW(normalize_inputs(flat, "standardize"), InputError);
+  EXPECT_THROW(normalize_inputs(flat, Normalize::standardize), InputError);
   Dataset zero = d;
   zero.X.setZero();
-  EXPECT_THROW(normalize_inputs(zero, "none"), InputError);
+  EXPECT_THROW(normalize_inputs(zero, Normalize::none), InputError);
 }
 
 TEST(Data, SyntheticIsDeterministicAndTeacherHasSignal) {
@@ -256,7 +256,7 @@ TEST(Data, SyntheticIsDeterministicAndTeacherHasSignal) {
   EXPECT_EQ(a.Y, b.Y);
   EXPECT_EQ(a.N(), 23);
   EXPECT_GT(a.Y.norm(), 1.0);
-  c.data.targets = "noise";
+  c.data.targets = Targets::noise;
   c.data.noise = 0.5;
   Dataset n = load_dataset(c);
   EXPECT_NEAR(n.Y.squaredNorm() / 40, 0.25, 0.25 * 4 * std::sqrt(2.0 / 40));

@@ -114,7 +114,7 @@ TEST(GpuPosterior, HmcOnTheDeviceAgreesWithTheOracle) {
   const RunResult r = run_sampling(plan_run(c, d, 1), d, th.phi.phi);
   EXPECT_EQ(r.backend, "cuda");
   Config on_cpu = c;  // an independent reference: the oracle on the CPU backend, not on the device under test
-  on_cpu.sampler.device = "cpu";
+  on_cpu.sampler.device = DeviceKind::cpu;
   const OracleResult o = run_oracle(on_cpu, m, d, 400000);
   double worst = 0;
   for (int l = 0; l < 2; ++l)

@@ -198,13 +198,13 @@ TEST(Hostile, ANonFiniteOutputIsAFailureNamingTheArray) {
   job.run.traces.names = {"U"};
   // (draw-major: chain 0, chain 1 per draw) chain 1 dropped after its first draw
   job.run.traces.values = {{1.0, 2.0, 1.5, NAN, 1.2, NAN}};
-  EXPECT_NO_THROW(check_outputs_finite(c, job));
+  EXPECT_NO_THROW(check_outputs_finite(c.sampler.precision, "", job));
   job.run.traces.values = {{1.0, NAN, 1.5, 2.0, 1.2, 2.5}};  // NaN, then finite again: not a drop
-  EXPECT_THROW(check_outputs_finite(c, job), RuntimeError);
+  EXPECT_THROW(check_outputs_finite(c.sampler.precision, "", job), RuntimeError);
   job.run.traces.values = {{1.0, 2.0, 1.5, 2.5, 1.2, 2.5}};
   job.run.kernels[0].mean.v[3] = NAN;
   try {
-    check_outputs_finite(c, job);
+    check_outputs_finite(c.sampler.precision, "", job);
     ADD_FAILURE() << "a NaN kernel mean passed";
   } catch (const RuntimeError& err) {
     EXPECT_NE(std::string(err.what()).find("K1_mean.npy: 1 of 4 entries are not finite"), std::string::npos)

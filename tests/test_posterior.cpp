@@ -135,7 +135,7 @@ TEST(Posterior, BitwiseIndependentOfThreadsAndChainBatching) {
                      "sampler.samples=60", "sampler.precision=float", "sampler.chains=16", "sampler.groups=8",
                      "data.output_dim=5", "data.n_train=40", "data.input_dim=20",
                      std::string("model.evaluation=") + (act[0] == 'e' ? "layers" : "product")});
-    c.model.activation = act;
+    c.model.activation = act[0] == 'e' ? Activation::erf : Activation::linear;
     const Dataset d = load_dataset(c);
     const ModelSpec m = make_model_spec(c.model, d.input_shape, d.n_out());
     const Eigen::MatrixXd phi =

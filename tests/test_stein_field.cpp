@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fwmc/backend.hpp"
+#include "fwmc/settings.hpp"
 #include "fwmc/stein_field_tables.hpp"
 #include "fwmc/theory.hpp"
 #include "kernels/shared/stein_field.cuh"
@@ -205,7 +206,7 @@ TEST(SteinField, AnInputWithVanishingPreactivationsGetsAnExactZeroInEveryForm) {
       be->stein_field(A);
       for (int e = 0; e < M * M; ++e) {
         const bool zero = e % M == 0 || e / M == 0;
-        SCOPED_TRACE(std::string(activation_name(act)) + (fixed ? " fixed" : "") + ", entry " + std::to_string(e));
+        SCOPED_TRACE(std::string(name_of(act)) + (fixed ? " fixed" : "") + ", entry " + std::to_string(e));
         if (zero)
           EXPECT_EQ(out[e], 0.0);
         else

@@ -12,6 +12,7 @@
 #include "fwmc/cpu_info.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/interrupt.hpp"
+#include "fwmc/messages.hpp"
 #include "host/cli/commands.hpp"
 
 namespace {
@@ -105,7 +106,7 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   // Bad arguments are one line, like every other input error (CLI11 adds a second, "Run with --help ...").
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return "fwmc: error: " + cli::printable(e.what()) + " (fwmc --help)\n";
+    return "fwmc: error: " + jobs::printable(e.what()) + " (fwmc --help)\n";
   });
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the version, whether CUDA is compiled in, and the devices seen");
@@ -130,7 +131,7 @@ int run_main(int argc, char** argv) {
     try {
       sweep_args.widths = parse_widths(widths_text);
     } catch (const InputError& e) {
-      std::fprintf(stderr, "fwmc: error: %s\n", cli::printable(e.what()).c_str());
+      std::fprintf(stderr, "fwmc: error: %s\n", jobs::printable(e.what()).c_str());
       return 2;
     }
   }
@@ -139,13 +140,13 @@ int run_main(int argc, char** argv) {
   Comm& comm = world();
   const std::string who = comm.size() > 1 ? "fwmc: rank " + std::to_string(comm.rank()) + ": " : "fwmc: ";
   auto fail = [&](int code, const std::string& what) {
-    std::fprintf(stderr, "%s%s\n", who.c_str(), cli::printable(what).c_str());
+    std::fprintf(stderr, "%s%s\n", who.c_str(), jobs::printable(what).c_str());
     if (comm.size() > 1) comm.abort(code);
     return code;
   };
   try {
     if (show_version) {
-      std::fputs(cli::version_text().c_str(), stdout);
+      std::fputs(jobs::version_text().c_str(), stdout);
       return 0;
     }
     int code = 2;  // no subcommand: nothing was asked for, so not a success

@@ -10,8 +10,6 @@
 
 namespace fwmc::cli {
 
-ProgressFn progress_of(const CommonArgs& a) { return a.progress ? a.progress : make_progress_printer(); }
-
 ProgressFn make_progress_printer() {
   const bool tty = ::isatty(STDERR_FILENO);
   auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());

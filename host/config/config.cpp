@@ -53,7 +53,7 @@ CsvHeader read_csv_header(const SectionReader& r, const toml::table& root) {
 void read_data(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "data", src);
   auto& d = c.data;
-  r.get("kind", d.kind, {"synthetic", "npy", "csv", "idx", "arrays"});
+  r.get_setting("kind", d.kind);
   r.get("x", d.x);
   r.get("y", d.y);
   r.get("x_test", d.x_test);
@@ -63,30 +63,33 @@ void read_data(const toml::table& root, const std::string& src, Config& c) {
   r.get("input_shape", d.input_shape, 1, 100000);
   r.get("output_dim", d.output_dim, 1, 100000);
   r.get("seed", d.seed);
-  r.get("targets", d.targets, {"teacher", "noise"});
+  r.get_setting("targets", d.targets);
   r.get("noise", d.noise, 0.0, 1e6);
-  r.get("normalize", d.normalize, {"none", "center_unit", "center_l2", "standardize"});
+  r.get_setting("normalize", d.normalize);
   r.get("resize", d.resize, 1, 100000);
   if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
-  if (!d.resize.empty() && (d.kind == "synthetic"))
+  if (!d.resize.empty() && d.kind == DataKind::synthetic)
     r.fail("resize", "synthetic data has no images to resize; give input_shape its size instead");
   d.csv_header = read_csv_header(r, root);
-  if (d.kind != "csv" && d.csv_header != CsvHeader::detect) r.fail("csv_header", "applies to kind = \"csv\" only");
-  const bool files = d.kind != "synthetic" && d.kind != "arrays";  // arrays: given in memory (Python's data=)
-  if (files && d.x.empty()) r.fail("x", "kind = \"" + d.kind + "\" needs x = <path>");
-  if (files && d.y.empty()) r.fail("y", "kind = \"" + d.kind + "\" needs y = <path>");
+  if (d.kind != DataKind::csv && d.csv_header != CsvHeader::detect)
+    r.fail("csv_header", "applies to kind = \"csv\" only");
+  const bool files =
+      d.kind != DataKind::synthetic && d.kind != DataKind::arrays;  // arrays: given in memory (Python's data=)
+  if (files && d.x.empty()) r.fail("x", std::string("kind = \"") + name_of(d.kind) + "\" needs x = <path>");
+  if (files && d.y.empty()) r.fail("y", std::string("kind = \"") + name_of(d.kind) + "\" needs y = <path>");
   for (const auto& [key, path] :
        {std::pair<const char*, const std::string&>{"x", d.x}, {"y", d.y}, {"x_test", d.x_test}})
-    if (d.kind == "arrays" && !path.empty()) r.fail(key, "kind = \"arrays\" takes the arrays in memory, not a path");
+    if (d.kind == DataKind::arrays && !path.empty())
+      r.fail(key, "kind = \"arrays\" takes the arrays in memory, not a path");
 }
 
 void read_model(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "model", src);
   auto& m = c.model;
-  r.get("arch", m.arch, {"fcn", "cnn1d", "cnn2d"});
+  r.get_setting("arch", m.arch);
   r.get("widths", m.widths, 1, kMaxWidth);
   if (m.widths.empty()) r.fail("widths", "at least one hidden layer is needed");
-  r.get("activation", m.activation, {"linear", "relu", "erf", "tanh", "quadratic"});
+  r.get_setting("activation", m.activation);
   r.get("window", m.window, 1, 100001);
   if (m.window % 2 == 0) r.fail("window", "must be odd");
   const std::size_t L = m.widths.size();
@@ -96,8 +99,8 @@ void read_model(const toml::table& root, const std::string& src, Config& c) {
   if (sn && sn->is_array() && sigma.size() != L + 1)
     r.fail("sigma", "needs L+1 = " + std::to_string(L + 1) + " entries (one per hidden layer, readout last)");
   m.sigma = sigma.size() == 1 ? std::vector<double>(L + 1, sigma[0]) : sigma;
-  r.get("evaluation", m.evaluation, {"auto", "product", "layers"});
-  if (m.evaluation == "product" && (m.arch != "fcn" || m.activation != "linear"))
+  r.get_setting("evaluation", m.evaluation);
+  if (m.evaluation == Evaluation::product && (m.arch != Arch::fcn || m.activation != Activation::linear))
     r.fail("evaluation",
            "\"product\" needs arch = \"fcn\" and activation = \"linear\" (the network must be a "
            "product of its weight matrices)");
@@ -123,8 +126,8 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
   r.get("adapt", s.adapt);
   r.get("groups", s.groups, 2, 1000000);
   r.get("seed", s.seed);
-  r.get("device", s.device, {"auto", "cpu", "cuda"});
-  r.get("precision", s.precision, {"float", "double"});
+  r.get_setting("device", s.device);
+  r.get_setting("precision", s.precision);
   if (s.groups > s.chains) r.fail("groups", "cannot exceed chains = " + std::to_string(s.chains));
   if (s.chains % s.groups != 0)
     r.fail("groups", "must divide chains = " + std::to_string(s.chains) + " (equal-sized chain groups)");
@@ -143,10 +146,10 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
 
 void read_theory(const toml::table& root, const std::string& src, Config& c) {
   SectionReader r(root, "theory", src);
-  r.get("method", c.theory.method, {"auto", "closed_form", "prior_moments"});
+  r.get_setting("method", c.theory.method);
   r.get("draws", c.theory.draws, 100, 1000000000000L);
   r.get("seed", c.theory.seed);
-  r.get("cnn_form", c.theory.cnn_form, {"propagated", "unpropagated"});
+  r.get_setting("cnn_form", c.theory.cnn_form);
   r.get("compare_cnn_forms", c.theory.compare_cnn_forms);
 }
 
@@ -159,8 +162,8 @@ void read_output(const toml::table& root, const std::string& src, Config& c) {
   std::vector<int> sorted = c.output.kernel_inputs;
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) r.fail("kernel_inputs", "lists an input twice");
-  r.get("kernel_positions", c.output.kernel_positions, {"all", "diagonal"});
-  r.get("estimator", c.output.estimator, {"stein", "plain", "both"});
+  r.get_setting("kernel_positions", c.output.kernel_positions);
+  r.get_setting("estimator", c.output.estimator);
 }
 
 void read_sweep(const toml::table& root, const std::string& src, Config& c) {
@@ -174,11 +177,12 @@ void read_sweep(const toml::table& root, const std::string& src, Config& c) {
 void check_cross_rules(const toml::table& root, const std::string& src, const Config& c) {
   const auto& d = c.data;
   const auto& m = c.model;
-  if (d.kind == "synthetic" && m.arch != "fcn") {
-    std::size_t want = m.arch == "cnn1d" ? 2 : 3;
+  if (d.kind == DataKind::synthetic && m.arch != Arch::fcn) {
+    std::size_t want = m.arch == Arch::cnn1d ? 2 : 3;
     SectionReader r(root, "data", src);
     if (d.input_shape.size() != want)
-      r.fail("input_shape", "arch = \"" + m.arch + "\" needs input_shape = " + (want == 2 ? "[D, c0]" : "[H, W, c0]"));
+      r.fail("input_shape", std::string("arch = \"") + name_of(m.arch) +
+                                "\" needs input_shape = " + (want == 2 ? "[D, c0]" : "[H, W, c0]"));
     for (std::size_t i = 0; i + 1 < want; ++i)
       if (m.window > d.input_shape[i]) {
         SectionReader rm(root, "model", src);
@@ -253,7 +257,7 @@ Config load_default_config(const std::vector<std::string>& overrides) {
 std::string config_to_json(const Config& c) {
   nlohmann::ordered_json j;
   const auto& d = c.data;
-  j["data"] = {{"kind", d.kind},
+  j["data"] = {{"kind", name_of(d.kind)},
                {"x", d.x},
                {"y", d.y},
                {"x_test", d.x_test},
@@ -263,16 +267,16 @@ std::string config_to_json(const Config& c) {
                {"input_shape", d.input_shape},
                {"output_dim", d.output_dim},
                {"seed", d.seed},
-               {"targets", d.targets},
+               {"targets", name_of(d.targets)},
                {"noise", d.noise},
-               {"normalize", d.normalize},
+               {"normalize", name_of(d.normalize)},
                {"resize", d.resize},
                {"csv_header", d.csv_header == CsvHeader::detect    ? nlohmann::ordered_json("auto")
                               : d.csv_header == CsvHeader::present ? nlohmann::ordered_json(true)
                                                                    : nlohmann::ordered_json(false)}};
   const auto& m = c.model;
-  j["model"] = {{"arch", m.arch},   {"widths", m.widths}, {"activation", m.activation},
-                {"sigma", m.sigma}, {"window", m.window}, {"evaluation", m.evaluation}};
+  j["model"] = {{"arch", name_of(m.arch)}, {"widths", m.widths}, {"activation", name_of(m.activation)},
+                {"sigma", m.sigma},        {"window", m.window}, {"evaluation", name_of(m.evaluation)}};
   j["posterior"] = {{"beta", c.posterior.beta}};
   const auto& s = c.sampler;
   j["sampler"] = {{"method", s.method},
@@ -290,18 +294,18 @@ std::string config_to_json(const Config& c) {
                   {"mass", s.mass},
                   {"divergence_budget", s.divergence_budget},
                   {"seed", s.seed},
-                  {"device", s.device},
-                  {"precision", s.precision}};
-  j["theory"] = {{"method", c.theory.method},
+                  {"device", name_of(s.device)},
+                  {"precision", name_of(s.precision)}};
+  j["theory"] = {{"method", name_of(c.theory.method)},
                  {"draws", c.theory.draws},
                  {"seed", c.theory.seed},
-                 {"cnn_form", c.theory.cnn_form},
+                 {"cnn_form", name_of(c.theory.cnn_form)},
                  {"compare_cnn_forms", c.theory.compare_cnn_forms}};
   j["output"] = {{"dir", c.output.dir},
                  {"checkpoint_every", c.output.checkpoint_every},
                  {"kernel_inputs", c.output.kernel_inputs},
-                 {"kernel_positions", c.output.kernel_positions},
-                 {"estimator", c.output.estimator}};
+                 {"kernel_positions", name_of(c.output.kernel_positions)},
+                 {"estimator", name_of(c.output.estimator)}};
   return j.dump(2);
 }
 

@@ -10,9 +10,9 @@
 namespace fwmc {
 
 DeviceChoice choose_device(const Config& c) {
-  const std::string& want = c.sampler.device;
+  const DeviceKind want = c.sampler.device;
   DeviceChoice d;
-  if (want != "cpu") {
+  if (want != DeviceKind::cpu) {
     const auto devs = cuda_devices();
     if (!devs.empty()) {
       d.cuda = true;
@@ -20,7 +20,7 @@ DeviceChoice choose_device(const Config& c) {
       d.description = "cuda:" + std::to_string(d.ordinal) + " " + devs[d.ordinal];
       return d;
     }
-    if (want == "cuda")
+    if (want == DeviceKind::cuda)
       throw InputError(
           c.source + ": [sampler] device = \"cuda\": no CUDA device answers" +
           std::string(cuda_compiled() ? " (cudaGetDeviceCount reports none)" : " (this build has no CUDA backend)") +

@@ -3,20 +3,6 @@
 
 namespace fwmc {
 
-Activation parse_activation(const std::string& n) {
-  if (n == "linear") return Activation::linear;
-  if (n == "relu") return Activation::relu;
-  if (n == "erf") return Activation::erf;
-  if (n == "tanh") return Activation::tanh;
-  if (n == "quadratic") return Activation::quadratic;
-  throw InputError("unknown activation '" + n + "'");
-}
-
-const char* activation_name(Activation a) {
-  static const char* names[] = {"linear", "relu", "erf", "tanh", "quadratic"};
-  return names[static_cast<int>(a)];
-}
-
 int ModelSpec::positions() const {
   int d = 1;
   for (int s : spatial) d *= s;
@@ -81,22 +67,19 @@ bool uses_weight_product(const ModelSpec& m, int P) {
 
 ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, int n_out) {
   ModelSpec s;
-  s.activation = parse_activation(m.activation);
+  s.activation = m.activation;
   s.widths = m.widths;
   s.sigma = m.sigma;
   s.n_out = n_out;
-  s.evaluation = m.evaluation == "product"  ? Evaluation::product
-                 : m.evaluation == "layers" ? Evaluation::layers
-                                            : Evaluation::automatic;
-  if (m.arch == "fcn") {
-    s.arch = Arch::fcn;
+  s.evaluation = m.evaluation;
+  s.arch = m.arch;
+  if (m.arch == Arch::fcn) {
     long n0 = 1;
     for (int v : shape) n0 *= v;  // images are flattened for fcn
     s.in_channels = static_cast<int>(n0);
     s.window = 1;
   } else {
-    const std::size_t dims = m.arch == "cnn1d" ? 1 : 2;
-    s.arch = m.arch == "cnn1d" ? Arch::cnn1d : Arch::cnn2d;
+    const std::size_t dims = m.arch == Arch::cnn1d ? 1 : 2;
     if (shape.size() == dims) {  // single-channel images: (H, W) -> (H, W, 1)
       s.spatial = shape;
       s.in_channels = 1;
@@ -104,7 +87,7 @@ ModelSpec make_model_spec(const ModelConfig& m, const std::vector<int>& shape, i
       s.spatial.assign(shape.begin(), shape.end() - 1);
       s.in_channels = shape.back();
     } else {
-      throw InputError("[model] arch = \"" + m.arch + "\": input examples must have shape " +
+      throw InputError(std::string("[model] arch = \"") + name_of(m.arch) + "\": input examples must have shape " +
                        (dims == 1 ? "(D, c0)" : "(H, W, c0)") + ", got " + std::to_string(shape.size()) + " axes");
     }
     s.window = m.window;

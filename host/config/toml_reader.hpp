@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "fwmc/settings.hpp"
+
 namespace fwmc {
 
 class SectionReader {
@@ -19,6 +21,15 @@ class SectionReader {
   void get(const char* key, double& out, double lo, double hi, bool lo_open = false) const;
   void get(const char* key, bool& out) const;
   void get(const char* key, std::string& out, const std::vector<std::string>& allowed = {}) const;
+  // An enumerated setting by its names (settings.hpp).
+  template <class E>
+  void get_setting(const char* key, E& out) const {
+    std::vector<std::string> names;
+    for (const auto& nv : setting_names<E>()) names.push_back(nv.first);
+    std::string v = name_of(out);
+    get(key, v, names);
+    value_of(v, out);
+  }
   void get(const char* key, std::vector<int>& out, long lo, long hi) const;
   // A number or a list of numbers.
   void get(const char* key, std::vector<double>& out, double lo, double hi, bool lo_open) const;

@@ -14,8 +14,8 @@ namespace fwmc {
 namespace {
 
 NpyArray read_any(const DataConfig& d, const std::string& path) {
-  if (d.kind == "npy") return read_npy(path);
-  if (d.kind == "csv") return read_csv(path, d.csv_header);
+  if (d.kind == DataKind::npy) return read_npy(path);
+  if (d.kind == DataKind::csv) return read_csv(path, d.csv_header);
   return read_idx(path);
 }
 
@@ -54,7 +54,7 @@ Dataset synthetic(const Config& c) {
   Dataset ds;
   ds.P = d.n_train;
   ds.P_test = d.n_test;
-  ds.input_shape = c.model.arch == "fcn" ? std::vector<int>{d.input_dim} : d.input_shape;
+  ds.input_shape = c.model.arch == Arch::fcn ? std::vector<int>{d.input_dim} : d.input_shape;
   long dim = 1;
   for (int v : ds.input_shape) dim *= v;
   std::mt19937_64 rng(d.seed);
@@ -62,7 +62,7 @@ Dataset synthetic(const Config& c) {
   ds.X.resize(ds.N(), dim);
   for (long j = 0; j < dim; ++j)
     for (long i = 0; i < ds.N(); ++i) ds.X(i, j) = nd(rng);
-  ds.description = "synthetic: Gaussian inputs, " + d.targets + " targets";
+  ds.description = std::string("synthetic: Gaussian inputs, ") + name_of(d.targets) + " targets";
   return ds;
 }
 
@@ -71,7 +71,7 @@ void make_synthetic_targets(const Config& c, Dataset& ds) {
   std::normal_distribution<double> nd;
   const int nd_out = c.data.output_dim;
   ds.Y = Eigen::MatrixXd::Zero(ds.P, nd_out);
-  if (c.data.targets == "teacher") {
+  if (c.data.targets == Targets::teacher) {
     ModelSpec m = make_model_spec(c.model, ds.input_shape, nd_out);
     // The teacher is one full network in double on the host: refuse sizes that cannot be that.
     const double gib = m.total_params() * 8.0 / 1073741824.0;
@@ -102,7 +102,7 @@ std::vector<DataFileHash> input_array_hashes(const InputArrays& a) {
 
 Dataset load_dataset(const Config& c, const InputArrays* arrays) {
   const auto& d = c.data;
-  const bool in_memory = d.kind == "arrays";
+  const bool in_memory = d.kind == DataKind::arrays;
   if (in_memory && !arrays)
     throw InputError(c.source +
                      ": [data] kind = \"arrays\": the arrays are passed in memory (Python: "
@@ -113,11 +113,11 @@ Dataset load_dataset(const Config& c, const InputArrays* arrays) {
   const bool has_test = in_memory ? !arrays->x_test.shape.empty() : !d.x_test.empty();
   auto input = [&](const std::string& path, const NpyArray* given) { return given ? *given : read_any(d, path); };
   Dataset ds;
-  if (d.kind == "synthetic") {
+  if (d.kind == DataKind::synthetic) {
     if (d.n_train < 1)
       throw InputError(c.source + ": [data] n_train = " + std::to_string(d.n_train) +
                        ": synthetic data needs n_train >= 1");
-    if (c.model.arch == "fcn" && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
+    if (c.model.arch == Arch::fcn && d.input_dim < 1) throw InputError(c.source + ": [data] input_dim must be >= 1");
     ds = synthetic(c);
     normalize_inputs(ds, d.normalize, c.source + ": [data] synthetic");
     make_synthetic_targets(c, ds);  // the teacher sees the normalised inputs
@@ -141,34 +141,34 @@ Dataset load_dataset(const Config& c, const InputArrays* arrays) {
     ds.X.resize(ds.N(), Xtr.cols());
     ds.X << Xtr, Xte;
     ds.Y = targets_of(s.y, P, y_name);
-    ds.description = in_memory ? "arrays given in memory" : d.kind + ": " + d.x;
+    ds.description = in_memory ? "arrays given in memory" : std::string(name_of(d.kind)) + ": " + d.x;
     normalize_inputs(ds, d.normalize, x_name);
   }
-  check_dataset(c, ds, d.kind == "synthetic" ? c.source + ": [data] synthetic" : x_name,
-                d.kind == "synthetic" ? c.source + ": [data] synthetic" : xt_name);
+  check_dataset(c, ds, d.kind == DataKind::synthetic ? c.source + ": [data] synthetic" : x_name,
+                d.kind == DataKind::synthetic ? c.source + ": [data] synthetic" : xt_name);
   make_model_spec(c.model, ds.input_shape, ds.n_out());  // validates shape against the architecture
   return ds;
 }
 
-void normalize_inputs(Dataset& d, const std::string& mode, const std::string& source) {
+void normalize_inputs(Dataset& d, Normalize mode, const std::string& source) {
   const std::string where = source.empty() ? std::string("data") : source;
-  if (mode == "center_unit" || mode == "center_l2") {
+  if (mode == Normalize::center_unit || mode == Normalize::center_l2) {
     // Per example: subtract its mean, then scale so that x.x / dim = 1 (center_unit: unit norm in the kernel's
     // inner product, G_aa = 1) or x.x = 1 (center_l2: unit Euclidean norm, G_aa = 1/dim, the original code's
     // preprocessing). Each row is first divided by its largest |value|, so that huge inputs cannot overflow.
-    const double target = mode == "center_unit" ? std::sqrt(double(d.X.cols())) : 1.0;
+    const double target = mode == Normalize::center_unit ? std::sqrt(double(d.X.cols())) : 1.0;
     for (long i = 0; i < d.X.rows(); ++i) {
       const double s = d.X.row(i).cwiseAbs().maxCoeff();
       if (s > 0) d.X.row(i) /= s;
       d.X.row(i).array() -= d.X.row(i).mean();
       const double n = d.X.row(i).norm();
       if (!(n > 1e-12 * std::sqrt(double(d.X.cols()))))
-        throw InputError(where + ": example " + std::to_string(i) + " is constant, so normalize = \"" + mode +
+        throw InputError(where + ": example " + std::to_string(i) + " is constant, so normalize = \"" + name_of(mode) +
                          "\" (which centres each example) makes it zero and its kernel row vanishes; remove it or use "
                          "normalize = \"standardize\" or \"none\"");
       d.X.row(i) *= target / n;
     }
-  } else if (mode == "standardize") {
+  } else if (mode == Normalize::standardize) {
     // Per feature, with the training rows' mean and std (applied to test rows too). A constant feature carries no
     // information and stays zero; all of them constant is an error.
     long varying = 0;
@@ -191,7 +191,8 @@ void normalize_inputs(Dataset& d, const std::string& mode, const std::string& so
   }
   if (d.X.size() > 0 && d.X.cwiseAbs().maxCoeff() == 0)
     throw InputError(where + ": every input is zero, so every kernel would vanish");
-  if (!d.X.allFinite()) throw InputError(where + ": normalize = \"" + mode + "\" overflowed (inputs too large)");
+  if (!d.X.allFinite())
+    throw InputError(where + ": normalize = \"" + name_of(mode) + "\" overflowed (inputs too large)");
 }
 
 }  // namespace fwmc

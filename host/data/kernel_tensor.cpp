@@ -38,7 +38,7 @@ void check_kernel_selection(const Config& c, int N) {
 }
 
 KernelSelection kernel_selection(const Config& c) {
-  return KernelSelection{c.output.kernel_inputs, c.output.kernel_positions == "diagonal"};
+  return KernelSelection{c.output.kernel_inputs, c.output.kernel_positions == KernelPositions::diagonal};
 }
 
 KernelTensor restrict_kernel(const KernelTensor& full, const KernelSelection& s) {

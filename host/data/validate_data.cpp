@@ -47,13 +47,13 @@ void reshape_rows(NpyArray& a, const std::vector<int>& shape, const std::string&
   for (int v : shape) a.shape.push_back(static_cast<std::size_t>(v));
 }
 
-void check_input_rank(const NpyArray& a, const std::string& arch, const std::string& name) {
-  if (arch == "fcn") return;
-  const std::size_t want = arch == "cnn1d" ? 3 : 4;
-  if (a.shape.size() != want && !(arch == "cnn2d" && a.shape.size() == 3))
-    throw InputError(name + ": arch = \"" + arch + "\" needs inputs of shape " +
-                     (arch == "cnn1d" ? "(P, D, c0)" : "(P, H, W, c0)") + ", got " + shape_text(a.shape) +
-                     (arch != "fcn" ? " (a csv file's rows are reshaped by [data] input_shape)" : ""));
+void check_input_rank(const NpyArray& a, Arch arch, const std::string& name) {
+  if (arch == Arch::fcn) return;
+  const std::size_t want = arch == Arch::cnn1d ? 3 : 4;
+  if (a.shape.size() != want && !(arch == Arch::cnn2d && a.shape.size() == 3))
+    throw InputError(name + ": arch = \"" + name_of(arch) + "\" needs inputs of shape " +
+                     (arch == Arch::cnn1d ? "(P, D, c0)" : "(P, H, W, c0)") + ", got " + shape_text(a.shape) +
+                     " (a csv file's rows are reshaped by [data] input_shape)");
 }
 
 void check_has_rows_and_features(const NpyArray& a, const std::string& name, const char* what) {
@@ -67,18 +67,18 @@ void check_has_rows_and_features(const NpyArray& a, const std::string& name, con
 
 }  // namespace
 
-KernelRange representable_kernels(const std::string& precision) {
+KernelRange representable_kernels(Precision precision) {
   // The estimators multiply kernel values by error signals and sum P n_d of them: in float (3.4e38 at most, 1e-38
   // at least) that leaves about 1e20 of headroom each way (a 5-layer sigma = 100 net, readout variance 1e24,
   // gave NaN kernel means).
-  return precision == "double" ? KernelRange{1e-100, 1e100} : KernelRange{1e-20, 1e20};
+  return precision == Precision::f64 ? KernelRange{1e-100, 1e100} : KernelRange{1e-20, 1e20};
 }
 
 void check_sources(const Config& c, DataSources& s) {
   const auto& d = c.data;
   check_has_rows_and_features(s.x, s.x_name, "inputs");
   if (s.has_test) check_has_rows_and_features(s.x_test, s.x_test_name, "test inputs");
-  if (d.kind == "csv" && !d.input_shape.empty()) {
+  if (d.kind == DataKind::csv && !d.input_shape.empty()) {
     reshape_rows(s.x, d.input_shape, s.x_name);
     if (s.has_test) reshape_rows(s.x_test, d.input_shape, s.x_test_name);
   }
@@ -124,8 +124,8 @@ void check_dataset(const Config& c, const Dataset& ds, const std::string& x_name
     char v[96];
     std::snprintf(v, sizeof v, "%.3g, outside [%g, %g]", g, r.lo, r.hi);
     throw InputError((test ? x_test_name : x_name) + ": example " + std::to_string(test ? i - ds.P : i) +
-                     " has x.x / n0 = " + v + " where its kernels are representable in " + c.sampler.precision +
-                     " (normalize = \"" + c.data.normalize +
+                     " has x.x / n0 = " + v + " where its kernels are representable in " +
+                     name_of(c.sampler.precision) + " (normalize = \"" + name_of(c.data.normalize) +
                      "\"); rescale the inputs, or use normalize = \"center_unit\"");
   }
 }

@@ -10,13 +10,6 @@
 
 namespace fwmc {
 
-EstimatorChoice parse_estimator(const std::string& name) {
-  if (name == "plain") return EstimatorChoice::plain;
-  if (name == "both") return EstimatorChoice::both;
-  if (name == "stein") return EstimatorChoice::stein;
-  throw InputError("[output] estimator = \"" + name + "\": expected \"stein\", \"plain\" or \"both\"");
-}
-
 std::size_t GroupSums::entries() const { return KernelTensor(N, D, diag).v.size(); }
 
 KernelTensor GroupSums::group(int k, int g) const {

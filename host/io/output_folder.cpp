@@ -141,7 +141,7 @@ void OutputFolder::discard_staging() {
   staging_.clear();
 }
 
-std::vector<std::string> OutputFolder::publish(const std::string& manifest_name, nlohmann::ordered_json manifest) {
+std::vector<std::string> OutputFolder::publish(const std::string& manifest_name, nlohmann::ordered_json& manifest) {
   std::vector<std::string> names;
   if (!staging_.empty())
     for (const auto& e : fs::directory_iterator(staging_))

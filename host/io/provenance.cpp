@@ -89,7 +89,7 @@ std::uint64_t file_fnv1a(const std::string& path, std::uintmax_t* bytes) {
 
 Provenance provenance_of(const Config& c, const std::string& backend, int ranks) {
   std::vector<DataFileHash> data;
-  if (c.data.kind != "synthetic")
+  if (c.data.kind != DataKind::synthetic)
     for (const auto& [key, path] : {std::pair<std::string, std::string>{"data.x", c.data.x},
                                     {"data.y", c.data.y},
                                     {"data.x_test", c.data.x_test}})
@@ -109,7 +109,7 @@ Provenance provenance_of(const Config& c, const std::string& backend, int ranks,
   p.config_hash = fnv1a(s.data(), s.size());
   p.data = std::move(data);
   p.backend = backend;
-  p.precision = c.sampler.precision;
+  p.precision = name_of(c.sampler.precision);
   p.ranks = ranks;
   return p;
 }

@@ -8,10 +8,8 @@ namespace fwmc {
 template <class T>
 CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
                       std::uint64_t chain0)
-    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()), D_(m.positions()), S_(m.window_size()) {
-  beta_ = beta;
-  blocks_ = layer_param_blocks(m, C_, chain0);
-  const int c0 = m.in_channels, nd = m.n_out;
+    : FeatureModel<T>(be, m, d, beta, chains, chain0), D_(m.positions()), S_(m.window_size()) {
+  const int c0 = m.in_channels;
   const long DN = static_cast<long>(D_) * N_;
   std::vector<int> nb(static_cast<std::size_t>(D_) * S_), inv(nb.size());
   for (int i = 0; i < D_; ++i)
@@ -32,26 +30,10 @@ CnnModel<T>::CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, doub
           p0[i * N_ + a + DN * (static_cast<long>(s) * c0 + b)] = static_cast<T>(d.X(a, m.neighbor(i, s) * c0 + b));
   patches0_ = Buffer<T, T>(be, p0.size());
   patches0_.upload(p0);
-  std::vector<T> y(static_cast<std::size_t>(P_) * nd);
-  for (int j = 0; j < nd; ++j)
-    for (int i = 0; i < P_; ++i) y[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(d.Y(i, j));
-  Y_ = Buffer<T, T>(be, y.size());
-  Y_.upload(y);
-  Z_.resize(L_ + 1);
-  H_.resize(L_ + 1);
   int cmax = c0;
-  for (int l = 1; l <= L_; ++l) {
-    Z_[l] = Buffer<T, T>(be, static_cast<std::size_t>(C_) * DN * m.widths[l - 1]);
-    H_[l] = Buffer<T, T>(be, Z_[l].size());
-    cmax = std::max(cmax, m.widths[l - 1]);
-  }
-  F_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * nd);
-  dF_ = Buffer<T, T>(be, F_.size());
-  dA_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * DN * cmax);
-  dB_ = Buffer<T, T>(be, dA_.size());
+  for (int l = 1; l <= L_; ++l) cmax = std::max(cmax, m.widths[l - 1]);
   patches_ = Buffer<T, T>(be, L_ > 1 ? static_cast<std::size_t>(C_) * DN * S_ * cmax : 0);
   dpatches_ = Buffer<T, T>(be, patches_.size());
-  sums_ = Buffer<double, T>(be, 2 * static_cast<std::size_t>(C_));
 }
 
 template <class T>

@@ -8,33 +8,13 @@ namespace fwmc {
 template <class T>
 FcnModel<T>::FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
                       std::uint64_t chain0)
-    : be_(be), m_(m), C_(chains), N_(d.N()), P_(d.P), L_(m.depth()) {
-  beta_ = beta;
-  blocks_ = layer_param_blocks(m, C_, chain0);
+    : FeatureModel<T>(be, m, d, beta, chains, chain0) {
   const int n0 = m.in_channels, nd = m.n_out;
-  std::vector<T> x(static_cast<std::size_t>(N_) * n0), y(static_cast<std::size_t>(P_) * nd);
+  std::vector<T> x(static_cast<std::size_t>(N_) * n0);
   for (int j = 0; j < n0; ++j)
     for (int i = 0; i < N_; ++i) x[i + static_cast<std::size_t>(j) * N_] = static_cast<T>(d.X(i, j));
-  for (int j = 0; j < nd; ++j)
-    for (int i = 0; i < P_; ++i) y[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(d.Y(i, j));
   X_ = Buffer<T, T>(be, x.size());
   X_.upload(x);
-  Y_ = Buffer<T, T>(be, y.size());
-  Y_.upload(y);
-  Z_.resize(L_ + 1);
-  H_.resize(L_ + 1);
-  int wmax = n0;
-  for (int l = 1; l <= L_; ++l) {
-    const std::size_t n = static_cast<std::size_t>(C_) * N_ * m.widths[l - 1];
-    Z_[l] = Buffer<T, T>(be, n);
-    H_[l] = Buffer<T, T>(be, n);
-    wmax = std::max(wmax, m.widths[l - 1]);
-  }
-  F_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * nd);
-  dF_ = Buffer<T, T>(be, F_.size());
-  dA_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
-  dB_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * wmax);
-  sums_ = Buffer<double, T>(be, 2 * static_cast<std::size_t>(C_));
   product_ = uses_weight_product(m, P_);
   if (product_) {
     A_.resize(L_ + 1);

@@ -1,6 +1,8 @@
 // What fcn and cnn models share: the per-layer parameter blocks, the prior's part of U, and the factory.
 #include "fwmc/feature_model.hpp"
 
+#include <algorithm>
+
 #include "fwmc/cnn_model.hpp"
 #include "fwmc/fcn_model.hpp"
 
@@ -19,6 +21,39 @@ std::vector<ParamBlock> layer_param_blocks(const ModelSpec& m, int chains, std::
     elem0 += b.layout.per_chain;
   }
   return blocks;
+}
+
+template <class T>
+FeatureModel<T>::FeatureModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains,
+                              std::uint64_t chain0)
+    : be_(be),
+      m_(m),
+      C_(chains),
+      N_(d.N()),
+      P_(d.P),
+      L_(m.depth()),
+      blocks_(layer_param_blocks(m, chains, chain0)),
+      beta_(beta) {
+  const int nd = m.n_out;
+  const std::size_t rows = static_cast<std::size_t>(N_) * m.positions();
+  std::vector<T> y(static_cast<std::size_t>(P_) * nd);
+  for (int j = 0; j < nd; ++j)
+    for (int i = 0; i < P_; ++i) y[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(d.Y(i, j));
+  Y_ = Buffer<T, T>(be, y.size());
+  Y_.upload(y);
+  Z_.resize(L_ + 1);
+  H_.resize(L_ + 1);
+  int wmax = m.in_channels;
+  for (int l = 1; l <= L_; ++l) {
+    Z_[l] = Buffer<T, T>(be, C_ * rows * m.widths[l - 1]);
+    H_[l] = Buffer<T, T>(be, Z_[l].size());
+    wmax = std::max(wmax, m.widths[l - 1]);
+  }
+  F_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * N_ * nd);
+  dF_ = Buffer<T, T>(be, F_.size());
+  dA_ = Buffer<T, T>(be, C_ * rows * wmax);
+  dB_ = Buffer<T, T>(be, dA_.size());
+  sums_ = Buffer<double, T>(be, 2 * static_cast<std::size_t>(C_));
 }
 
 template <class T>

@@ -25,8 +25,8 @@ double max_abs(const std::vector<double>& v) {
 }
 
 // What most likely made the numbers non-finite, for the message.
-std::string likely_cause(const Config& c, const JobResult& job) {
-  const KernelRange ok = representable_kernels(c.sampler.precision);
+std::string likely_cause(Precision precision, const JobResult& job) {
+  const KernelRange ok = representable_kernels(precision);
   for (const auto& lt : job.theory.layers)
     if (max_abs(lt.nngp.v) > ok.hi || count_nonfinite(lt.nngp.v) > 0)
       return "model.sigma (the NNGP kernel of layer " + std::to_string(lt.layer) + " is not representable)";
@@ -37,11 +37,12 @@ std::string likely_cause(const Config& c, const JobResult& job) {
 
 }  // namespace
 
-void check_outputs_finite(const Config& c, const JobResult& job) {
+void check_outputs_finite(Precision precision, const std::string& where, const JobResult& job) {
   const RunResult& r = job.run;
   const auto fail = [&](const std::string& array, long bad, std::size_t of) {
-    throw RuntimeError(c.output.dir + "/" + array + ": " + std::to_string(bad) + " of " + std::to_string(of) +
-                       " entries are not finite; nothing was written (likely cause: " + likely_cause(c, job) + ")");
+    throw RuntimeError(where + array + ": " + std::to_string(bad) + " of " + std::to_string(of) +
+                       " entries are not finite; nothing was written (likely cause: " + likely_cause(precision, job) +
+                       ")");
   };
   const auto check = [&](const std::string& array, const std::vector<double>& v) {
     if (const long bad = count_nonfinite(v)) fail(array, bad, v.size());

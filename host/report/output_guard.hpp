@@ -8,6 +8,7 @@ namespace fwmc {
 
 // Throws RuntimeError when a kernel array (mean, MCSE, NNGP, theory) has a non-finite entry, or a chain's traces
 // have one that is not the tail a dropped chain leaves (NaN from the step it was dropped).
-void check_outputs_finite(const Config& c, const JobResult& job);
+// `where` starts each array's name in the message (the output folder and a slash, or "").
+void check_outputs_finite(Precision precision, const std::string& where, const JobResult& job);
 
 }  // namespace fwmc

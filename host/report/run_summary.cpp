@@ -9,12 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fwmc/atomic_file.hpp"
 #include "fwmc/compare.hpp"
 #include "fwmc/cpu_info.hpp"
 #include "fwmc/memory_model.hpp"
 #include "fwmc/version.hpp"
-#include "host/report/output_guard.hpp"
 #include "host/report/theory_output.hpp"
 
 namespace fwmc {
@@ -111,39 +109,44 @@ std::string shown(double x, const char* fmt) {
   return b;
 }
 
-// Writes the outputs into the folder's staging area and publishes them, summary.json (the manifest) last.
-void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& folder, const Provenance& prov,
-                     double theory_s) {
-  const Config& c = plan.config;
-  const ModelSpec& m = plan.model;
+std::vector<NamedArray> run_arrays(const RunPlan& plan, const JobResult& job) {
   const RunResult& r = job.run;
-  const TheoryResult& th = job.theory;
-  check_outputs_finite(c, job);  // before anything is written
-  const std::string out = folder.staging_dir();
-  const double total_s = job.total_s;
-  write_theory_arrays(out, th);
-  auto write_estimate = [&](const std::string& name, const KernelEstimate& e) {
-    write_tensor_npy(out + "/" + name + "_mean.npy", e.mean.shape(), e.mean.v);
-    write_tensor_npy(out + "/" + name + "_mcse.npy", e.mcse.shape(), e.mcse.v);
+  std::vector<NamedArray> out;
+  add_theory_arrays(job.theory, out);
+  auto add_estimate = [&](const std::string& name, const KernelEstimate& e) {
+    out.push_back({name + "_mean", e.mean.shape(), e.mean.v});
+    out.push_back({name + "_mcse", e.mcse.shape(), e.mcse.v});
   };
   const bool both = plan.estimator == EstimatorChoice::both;
-  for (int l = 1; l <= m.depth(); ++l) {
-    write_estimate("K" + std::to_string(l), r.kernels[l - 1]);
-    if (both) write_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
+  for (int l = 1; l <= plan.model.depth(); ++l) {
+    add_estimate("K" + std::to_string(l), r.kernels[l - 1]);
+    if (both) add_estimate("K" + std::to_string(l) + "_plain", r.plain_kernels[l - 1]);
   }
   {  // the traces, (trace, chain, draw): what ArviZ and the diagnostics read
     const Traces& t = r.traces;
-    std::vector<double> v;
-    v.reserve(t.values.size() * t.chains * t.draws);
+    NamedArray a{
+        "traces", {t.values.size(), static_cast<std::size_t>(t.chains), static_cast<std::size_t>(t.draws)}, {}};
+    a.values.reserve(t.values.size() * t.chains * t.draws);
     for (std::size_t k = 0; k < t.values.size(); ++k)
-      for (const auto& chain : t.per_chain(k)) v.insert(v.end(), chain.begin(), chain.end());
-    write_tensor_npy(out + "/traces.npy",
-                     {t.values.size(), static_cast<std::size_t>(t.chains), static_cast<std::size_t>(t.draws)}, v);
+      for (const auto& chain : t.per_chain(k)) a.values.insert(a.values.end(), chain.begin(), chain.end());
+    out.push_back(std::move(a));
   }
   if (r.has_preact) {
-    write_estimate("Q1", r.preact);
-    if (both) write_estimate("Q1_plain", r.preact_plain);
+    add_estimate("Q1", r.preact);
+    if (both) add_estimate("Q1_plain", r.preact_plain);
   }
+  return out;
+}
+
+nlohmann::ordered_json run_theory_json(const TheoryResult& th) {
+  return nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}};
+}
+
+nlohmann::ordered_json run_summary_json(const Config& c, const RunPlan& plan, const JobResult& job,
+                                        const Provenance& prov, double theory_s) {
+  const RunResult& r = job.run;
+  const TheoryResult& th = job.theory;
+  const double total_s = job.total_s;
   nlohmann::ordered_json j;
   j["fwmc_version"] = kVersion;
   j["config"] = nlohmann::ordered_json::parse(config_to_json(c));
@@ -184,9 +187,7 @@ void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& fo
     j["preactivation_layer1"] = {{"frob", n}, {"frob_se", se}, {"estimator", stein_json(r.preact_report)}};
   }
   j["provenance"] = prov.to_json();
-  write_file_atomic(out + "/theory.json",
-                    nlohmann::ordered_json{{"fwmc_version", kVersion}, {"theory", theory_json(th)}}.dump(2) + "\n");
-  folder.publish("summary.json", j);
+  return j;
 }
 
 }  // namespace fwmc

@@ -25,14 +25,17 @@ std::string fmt(double v) {
 }
 
 std::string csv(const std::vector<SweepRow>& rows) {
-  std::string s =
-      "width,repeat,layer,frob_dK_exp,frob_dK_exp_se,frob_dK_th,frob_exp_minus_th,frob_exp_minus_th_se,"
-      "residual_bias_corrected,rel_err,rhat_max,ess_bulk_min,seconds\n";
-  for (const auto& r : rows)
-    s += std::to_string(r.width) + "," + std::to_string(r.repeat) + "," + std::to_string(r.layer) + "," +
-         fmt(r.dK_exp) + "," + fmt(r.dK_exp_se) + "," + fmt(r.dK_th) + "," + fmt(r.exp_minus_th) + "," +
-         fmt(r.exp_minus_th_se) + "," + fmt(r.residual_bc) + "," + fmt(r.rel_err) + "," + fmt(r.rhat_max) + "," +
-         fmt(r.ess_bulk_min) + "," + fmt(r.seconds) + "\n";
+  std::string s;
+  for (const auto& r : rows) {
+    const auto fields = sweep_row_fields(r);
+    if (s.empty()) {  // the header
+      for (std::size_t k = 0; k < fields.size(); ++k) s += (k ? "," : "") + fields[k].first;
+      s += "\n";
+    }
+    for (std::size_t k = 0; k < fields.size(); ++k)  // width, repeat and layer are whole numbers
+      s += (k ? "," : "") + (k < 3 ? std::to_string(static_cast<long>(fields[k].second)) : fmt(fields[k].second));
+    s += "\n";
+  }
   return s;
 }
 
@@ -151,6 +154,14 @@ nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::
                    {"draws_needed_to_resolve", more}});
   }
   return out;
+}
+
+// sweep.json: every layer's fits and the slopes the theory expects.
+nlohmann::ordered_json summary_json(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits) {
+  nlohmann::ordered_json j;
+  j["fits"] = fit_layers(rows, layers, fits);
+  j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  return j;
 }
 
 // The figures' data files under pd; returns whether a cnn entry figure has data.
@@ -279,6 +290,29 @@ std::string report_markdown(const std::vector<SweepRow>& rows, const std::set<in
 
 }  // namespace
 
+nlohmann::ordered_json sweep_summary_json(const std::vector<SweepRow>& rows) {
+  std::set<int> layers;
+  for (const auto& r : rows) layers.insert(r.layer);
+  Fits fits;
+  return summary_json(rows, layers, fits);
+}
+
+std::vector<std::pair<std::string, double>> sweep_row_fields(const SweepRow& r) {
+  return {{"width", r.width},
+          {"repeat", r.repeat},
+          {"layer", r.layer},
+          {"frob_dK_exp", r.dK_exp},
+          {"frob_dK_exp_se", r.dK_exp_se},
+          {"frob_dK_th", r.dK_th},
+          {"frob_exp_minus_th", r.exp_minus_th},
+          {"frob_exp_minus_th_se", r.exp_minus_th_se},
+          {"residual_bias_corrected", r.residual_bc},
+          {"rel_err", r.rel_err},
+          {"rhat_max", r.rhat_max},
+          {"ess_bulk_min", r.ess_bulk_min},
+          {"seconds", r.seconds}};
+}
+
 bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
                         const std::vector<ScatterSet>& scatter, std::string& note) {
   // sweep.json is the sweep's manifest: removed first and written last, so that it never stands beside a
@@ -288,10 +322,8 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
   write_file_atomic(dir + "/sweep.csv", csv(rows));
   std::set<int> layers;
   for (const auto& r : rows) layers.insert(r.layer);
-  nlohmann::ordered_json j;
   Fits fits;
-  j["fits"] = fit_layers(rows, layers, fits);
-  j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  const nlohmann::ordered_json j = summary_json(rows, layers, fits);
   // Figures: data files + one gnuplot script, rendered to PNG and SVG.
   const std::string pd = dir + "/plot_data";
   const bool cnn = write_plot_data(pd, rows, scatter, layers);

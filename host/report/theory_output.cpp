@@ -2,17 +2,14 @@
 
 #include <cmath>
 
-#include "fwmc/atomic_file.hpp"
-
 namespace fwmc {
 
-void write_theory_arrays(const std::string& dir, const TheoryResult& t) {
+void add_theory_arrays(const TheoryResult& t, std::vector<NamedArray>& out) {
   for (const auto& lt : t.layers) {
-    const std::string l = std::to_string(lt.layer);
-    write_tensor_npy(dir + "/K" + l + "_nngp.npy", lt.nngp.shape(), lt.nngp.v);
-    if (lt.has_theory) write_tensor_npy(dir + "/K" + l + "_theory.npy", lt.theory.shape(), lt.theory.v);
-    if (!lt.theory_se.v.empty())
-      write_tensor_npy(dir + "/K" + l + "_theory_se.npy", lt.theory_se.shape(), lt.theory_se.v);
+    const std::string l = "K" + std::to_string(lt.layer);
+    out.push_back({l + "_nngp", lt.nngp.shape(), lt.nngp.v});
+    if (lt.has_theory) out.push_back({l + "_theory", lt.theory.shape(), lt.theory.v});
+    if (!lt.theory_se.v.empty()) out.push_back({l + "_theory_se", lt.theory_se.shape(), lt.theory_se.v});
   }
 }
 

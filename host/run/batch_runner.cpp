@@ -8,18 +8,9 @@
 namespace fwmc {
 
 RunShape run_shape(const RunPlan& plan, const Comm& comm) {
-  const auto& sc = plan.config.sampler;
   RunShape s;
-  s.chains = sc.chains;
-  s.batch = plan.chain_batch;
-  s.batches = plan.batches();
-  s.groups_per_batch = s.batch / (sc.chains / sc.groups);
-  s.batch_lo = comm.rank() * s.batches / comm.size();
-  s.batch_hi = (comm.rank() + 1) * s.batches / comm.size();
-  s.iters = sc.warmup + static_cast<long>(sc.samples) * sc.thin;
-  s.sel = plan.selection;
-  const int M = s.sel.count(plan.N), Dp = plan.model.positions();
-  s.entries = static_cast<std::size_t>(Dp) * M * M * (s.sel.diagonal && Dp > 1 ? 1 : Dp);
+  s.batch_lo = comm.rank() * plan.batches() / comm.size();
+  s.batch_hi = (comm.rank() + 1) * plan.batches() / comm.size();
   return s;
 }
 
@@ -55,15 +46,14 @@ void CheckpointWriter::write(int bi, long next_it, const RunTotals& totals, cons
 
 template <class T>
 void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume, long first_it) {
-  const auto& sc = plan_.config.sampler;
-  const int batch = shape_.batch;
-  auto model = make_feature_model<T>(be_, plan_.model, d_, plan_.config.posterior.beta, batch,
-                                     static_cast<std::uint64_t>(bi) * batch);
+  const int batch = plan_.chain_batch;
+  const long iters = plan_.iterations();
+  auto model = make_feature_model<T>(be_, plan_.model, d_, plan_.beta, batch, static_cast<std::uint64_t>(bi) * batch);
   Sampler<T> sampler(*model, plan_.settings);
-  KernelAccumulator<T> acc(*model, shape_.groups_per_batch, phi_, shape_.sel, stats_.stein,
+  KernelAccumulator<T> acc(*model, plan_.groups_per_batch(), phi_, plan_.selection, stats_.stein,
                            stats_.field ? &field_ : nullptr);
-  acc.reserve_draws(sc.samples);
-  DropPolicy drops(batch, sc.divergence_budget);
+  acc.reserve_draws(plan_.samples);
+  DropPolicy drops(batch, plan_.divergence_budget);
   long it0 = 0;
   if (resume) {
     sampler.load(*resume, "batch/");
@@ -77,13 +67,13 @@ void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume
   const auto tb = std::chrono::steady_clock::now();
   double acc_window = 0;
   long window_n = 0;
-  for (long it = it0; it < shape_.iters; ++it) {
+  for (long it = it0; it < iters; ++it) {
     if (interrupted()) {
       if (writer_.enabled()) writer_.write(bi, it, totals, stats_, drops, sampler, acc);
       throw Interrupted();
     }
     const StepInfo& info = sampler.step(it);
-    const bool sampling = it >= sc.warmup;
+    const bool sampling = it >= plan_.warmup;
     drops.observe(info, sampling, totals.n);
     double a = 0;
     for (int k = 0; k < batch; ++k) {
@@ -95,20 +85,19 @@ void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume
     ++window_n;
     if (!sampling) {
       sampler.adapt_step_sizes();
-      if (it == sc.warmup - 1) sampler.freeze_step_sizes();
+      if (it == plan_.warmup - 1) sampler.freeze_step_sizes();
     } else {
       for (int k = 0; k < batch; ++k) totals.accept[static_cast<std::size_t>(bi) * batch + k] += info.accept_prob[k];
       totals.n.counted_steps += batch;
-      if ((it - sc.warmup + 1) % sc.thin == 0)
+      if ((it - plan_.warmup + 1) % plan_.thin == 0)
         acc.observe(sampler.state().theta.data(), sampler.state().U, &drops.alive());
     }
     if (writer_.due()) writer_.write(bi, it + 1, totals, stats_, drops, sampler, acc);
-    if (progress_ && ((it + 1) % 25 == 0 || it + 1 == shape_.iters)) {
+    if (progress_ && ((it + 1) % 25 == 0 || it + 1 == iters)) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count();
       const double rate = double(it + 1 - it0) * batch / std::max(el, 1e-9);
-      const double remaining =
-          (double(shape_.iters - it - 1) + double(shape_.batches - bi - 1) * shape_.iters) * batch / rate;
-      progress_({it < sc.warmup ? "warmup" : "sampling", it + 1, shape_.iters, bi + 1, shape_.batches, rate,
+      const double remaining = (double(iters - it - 1) + double(plan_.batches() - bi - 1) * iters) * batch / rate;
+      progress_({it < plan_.warmup ? "warmup" : "sampling", it + 1, iters, bi + 1, plan_.batches(), rate,
                  acc_window / window_n, remaining});
       acc_window = 0;
       window_n = 0;
@@ -116,9 +105,9 @@ void BatchRunner<T>::run(int bi, RunTotals& totals, const CheckpointData* resume
   }
   // The final checkpoint: with it a failure while writing the outputs (disk full, a kill) costs only the writing,
   // which --resume redoes from here.
-  if (bi == shape_.batch_hi - 1 && it0 < shape_.iters && writer_.enabled())
-    writer_.write(bi, shape_.iters, totals, stats_, drops, sampler, acc);
-  if (sc.warmup == 0) sampler.freeze_step_sizes();
+  if (bi == shape_.batch_hi - 1 && it0 < iters && writer_.enabled())
+    writer_.write(bi, iters, totals, stats_, drops, sampler, acc);
+  if (plan_.warmup == 0) sampler.freeze_step_sizes();
   totals.add_batch(bi, batch, acc, drops.alive(), sampler.step_sizes());
 }
 

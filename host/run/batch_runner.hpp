@@ -17,13 +17,9 @@
 
 namespace fwmc {
 
-// The run's sizes, worked out once from the config.
+// This rank's chain batches [lo, hi): contiguous, so rank 0 receives them in order (the sizes are the plan's).
 struct RunShape {
-  int chains = 0, batch = 0, batches = 0, groups_per_batch = 0;
-  int batch_lo = 0, batch_hi = 0;  // this rank's batches: contiguous, so rank 0 receives them in order
-  long iters = 0;                  // warm-up + samples x thin
-  std::size_t entries = 0;         // kernel entries per group sum
-  KernelSelection sel;
+  int batch_lo = 0, batch_hi = 0;
 };
 RunShape run_shape(const RunPlan& plan, const Comm& comm);
 

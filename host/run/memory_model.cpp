@@ -15,7 +15,7 @@ namespace fwmc {
 
 MemoryEstimate estimate_memory(const RunPlan& plan) {
   const ModelSpec& m = plan.model;
-  const SamplerConfig& s = plan.config.sampler;
+  const RunPlan& s = plan;  // the run's sizes
   const KernelSelection& sel = plan.selection;
   const int N = plan.N, P = plan.P, batch = plan.chain_batch;
   const bool stein = plan.stein();
@@ -112,7 +112,7 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
 
 std::string describe_memory(const RunPlan& plan) {
   const MemoryEstimate& e = plan.memory;
-  const SamplerConfig& s = plan.config.sampler;
+  const RunPlan& s = plan;  // the run's sizes
   const int batch = plan.chain_batch;
   const bool same_memory = !plan.device.cuda;
   std::string out;
@@ -151,7 +151,7 @@ std::size_t host_memory() {
 void host_need_per_draw(const RunPlan& plan, std::size_t& fixed, std::size_t& per_draw) {
   const auto need_with = [&](int samples) {
     RunPlan p = plan;
-    p.config.sampler.samples = samples;
+    p.samples = samples;
     const MemoryEstimate m = estimate_memory(p);
     return p.device.cuda ? m.host : m.peak_same_memory(p.chain_batch);
   };
@@ -163,7 +163,6 @@ void host_need_per_draw(const RunPlan& plan, std::size_t& fixed, std::size_t& pe
 }  // namespace
 
 void check_memory(const RunPlan& plan) {
-  const Config& c = plan.config;
   const DeviceChoice& d = plan.device;
   const MemoryEstimate& e = plan.memory;
   const int batch = plan.chain_batch;
@@ -180,9 +179,9 @@ void check_memory(const RunPlan& plan) {
       std::snprintf(msg, sizeof msg,
                     "%s: [sampler] samples = %d: the traces and diagnostics of %d chains x %d draws need %.3g GiB, "
                     "but this machine has %.3g GiB; use samples <= %ld (with thin = %ld for the same run length)",
-                    c.source.c_str(), c.sampler.samples, c.sampler.chains, c.sampler.samples, host_need / 1073741824.0,
+                    plan.source.c_str(), plan.samples, plan.chains, plan.samples, host_need / 1073741824.0,
                     host_avail / 1073741824.0, draws,
-                    static_cast<long>(c.sampler.thin) * ((c.sampler.samples + draws - 1) / std::max(draws, 1L)));
+                    static_cast<long>(plan.thin) * ((plan.samples + draws - 1) / std::max(draws, 1L)));
       throw InputError(msg);
     }
   }
@@ -196,19 +195,19 @@ void check_memory(const RunPlan& plan) {
       e.shared < budget ? static_cast<long>((budget - e.shared) / std::max<std::size_t>(e.per_chain, 1)) : 0;
   if (fit < 1 || need <= budget) {  // not even one chain (or the host's tensors): the model and data, not the chains
     std::string w;
-    for (int x : c.model.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
+    for (int x : plan.model.widths) w += (w.empty() ? "" : ",") + std::to_string(x);
     std::snprintf(msg, sizeof msg,
                   "%s: [model] widths = [%s]: one chain needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared, %.3g "
                   "MiB on the host) but %s has %.3g GiB available; use smaller widths, fewer examples or "
                   "[output] kernel_inputs (see fwmc run --dry-run)",
-                  c.source.c_str(), w.c_str(), (e.per_chain + e.shared) / 1073741824.0, e.per_chain / 1048576.0,
+                  plan.source.c_str(), w.c_str(), (e.per_chain + e.shared) / 1073741824.0, e.per_chain / 1048576.0,
                   e.shared / 1048576.0, e.host / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0);
     throw InputError(msg);
   }
   std::snprintf(msg, sizeof msg,
                 "%s: [sampler] chains = %d: a batch of %d chains needs %.3g GiB (%.3g MiB per chain + %.3g MiB shared) "
                 "but %s has %.3g GiB available; use chain_batch (or chains) <= %ld",
-                c.source.c_str(), c.sampler.chains, batch, need / 1073741824.0, e.per_chain / 1048576.0,
+                plan.source.c_str(), plan.chains, batch, need / 1073741824.0, e.per_chain / 1048576.0,
                 e.shared / 1048576.0, d.cuda ? "the GPU" : "this machine", avail / 1073741824.0, fit);
   throw InputError(msg);
 }

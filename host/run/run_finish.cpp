@@ -56,9 +56,8 @@ RunDiagnostics diagnose(const Traces& t, int groups) {
   return dg;
 }
 
-RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const RunShape& shape,
-                     const Statistics& stats) {
-  const int groups = plan.config.sampler.groups;
+RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const Statistics& stats) {
+  const int groups = plan.groups;
   const auto& n = totals.n;
   double counted = 0;
   for (double g : totals.group_counts) counted += g;
@@ -70,7 +69,8 @@ RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset
   RunResult r;
   r.traces = totals.traces;
   r.step_sizes = totals.step_sizes;
-  estimate_run(r, plan.model, d.X, shape.sel, plan.estimator, stats, groups, totals.group_sums, totals.group_counts);
+  estimate_run(r, plan.model, d.X, plan.selection, plan.estimator, stats, groups, totals.group_sums,
+               totals.group_counts);
   r.diag = diagnose_kept(r.traces, totals.dropped, groups);
   r.diag.divergences = n.divergences;
   r.diag.nonfinite_events = n.nonfinite_events;

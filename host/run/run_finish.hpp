@@ -6,7 +6,6 @@
 
 namespace fwmc {
 
-RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const RunShape& shape,
-                     const Statistics& stats);
+RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset& d, const Statistics& stats);
 
 }  // namespace fwmc

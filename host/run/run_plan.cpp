@@ -61,17 +61,27 @@ void check_kernel_scale(const Config& c, const ModelSpec& m, const Dataset& d) {
     std::snprintf(v, sizeof v, "%s kernel ranges over %.4g..%.4g, outside [%g, %g]",
                   l + 1 == r.size() ? "the readout's" : ("the layer-" + std::to_string(l + 1)).c_str(), r[l].lo,
                   r[l].hi, ok.lo, ok.hi);
-    throw InputError(c.source + ": [model] sigma = [" + sigma + "]: " + v + " where " + c.sampler.precision +
-                     " sampling represents it; " + (r[l].hi > ok.hi ? "lower" : "raise") + " sigma" +
-                     (c.sampler.precision == "double" ? std::string() : ", or use sampler.precision = \"double\""));
+    throw InputError(
+        c.source + ": [model] sigma = [" + sigma + "]: " + v + " where " + name_of(c.sampler.precision) +
+        " sampling represents it; " + (r[l].hi > ok.hi ? "lower" : "raise") + " sigma" +
+        (c.sampler.precision == Precision::f64 ? std::string() : ", or use sampler.precision = \"double\""));
   }
 }
 
 }  // namespace
 
+std::size_t RunPlan::entries() const {
+  const std::size_t M = static_cast<std::size_t>(selection.count(N)), D = model.positions();
+  return D * M * M * (selection.diagonal && D > 1 ? 1 : D);
+}
+
 RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit) {
   RunPlan p;
-  p.config = c;
+  p.source = c.source;
+  const SamplerConfig& s = c.sampler;
+  p.chains = s.chains, p.groups = s.groups, p.warmup = s.warmup, p.samples = s.samples, p.thin = s.thin;
+  p.divergence_budget = s.divergence_budget;
+  p.beta = c.posterior.beta;
   p.model = make_model_spec(c.model, d.input_shape, d.n_out());
   p.N = d.N();
   p.P = d.P;
@@ -80,8 +90,8 @@ RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit) {
   p.sampler = &resolve_sampler(c);
   p.settings = sampler_settings(c.sampler);
   p.device = choose_device(c);
-  p.precision = c.sampler.precision == "double" ? Precision::f64 : Precision::f32;
-  p.estimator = parse_estimator(c.output.estimator);
+  p.precision = c.sampler.precision;
+  p.estimator = c.output.estimator;
   check_kernel_selection(c, d.N());
   p.selection = kernel_selection(c);
   p.ranks = ranks;

@@ -16,14 +16,13 @@ namespace {
 template <class T>
 RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const Eigen::MatrixXd& phi,
                     const ProgressFn& progress, const CheckpointPolicy* policy) {
-  const auto& sc = plan.config.sampler;
   Comm& comm = world();
   const RunShape shape = run_shape(plan, comm);
   const Statistics stats(plan.model, plan.stein());
   // The conditional field's tables, built once for every batch (docs/theory.md 12).
   const SteinFieldData field =
       stats.field ? stein_field_data(plan.model, selected_nngp(plan.model, d.X, plan.selection)) : SteinFieldData{};
-  RunTotals totals(sc.chains, sc.groups, shape.entries, stats, plan.model.depth(), sc.samples);
+  RunTotals totals(plan.chains, plan.groups, plan.entries(), stats, plan.model.depth(), plan.samples);
   const auto t0 = std::chrono::steady_clock::now();
   CheckpointWriter writer(policy, comm.size(), t0);
   BatchRunner<T> runner(be, plan, d, phi, shape, stats, field, progress, writer);
@@ -35,7 +34,7 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
   if (resume) {
     first_batch = resume->get_value<int>("batch");
     first_it = resume->get_value<long>("next_iteration");
-    if (first_batch < 0 || first_batch >= shape.batches || first_it < 0 || first_it > shape.iters)
+    if (first_batch < 0 || first_batch >= plan.batches() || first_it < 0 || first_it > plan.iterations())
       throw RuntimeError("checkpoint: run position out of range");
     totals.load(*resume, stats);
     if (first_batch < shape.batch_lo || first_batch >= shape.batch_hi || resume->get_value<int>("ranks") != comm.size())
@@ -54,11 +53,11 @@ RunResult run_typed(Backend<T>& be, const RunPlan& plan, const Dataset& d, const
       return r;
     }
   }
-  RunResult r = finish_run(totals, plan, d, shape, stats);
+  RunResult r = finish_run(totals, plan, d, stats);
   r.backend = be.name();
   r.sampling_s = sampling_s;
   r.stein_s = totals.stein_s;
-  r.chain_steps = shape.iters * sc.chains;
+  r.chain_steps = plan.iterations() * plan.chains;
   r.chain_steps_per_s = r.chain_steps / std::max(r.sampling_s, 1e-9);
   return r;
 }

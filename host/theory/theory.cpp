@@ -10,10 +10,8 @@ namespace fwmc {
 
 TheoryOptions theory_options(const Config& c) {
   TheoryOptions o;
-  o.method = c.theory.method == "prior_moments" ? TheoryMethod::prior_moments
-             : c.theory.method == "closed_form" ? TheoryMethod::closed_form
-                                                : TheoryMethod::automatic;
-  o.cnn_form = c.theory.cnn_form == "unpropagated" ? CnnForm::unpropagated : CnnForm::propagated;
+  o.method = c.theory.method;
+  o.cnn_form = c.theory.cnn_form;
   o.draws = c.theory.draws;
   o.seed = c.theory.seed;
   o.beta = c.posterior.beta;

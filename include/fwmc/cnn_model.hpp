@@ -15,27 +15,20 @@ class CnnModel final : public FeatureModel<T> {
  public:
   CnnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
 
-  Backend<T>& backend() override { return be_; }
-  int chains() const override { return C_; }
-  const std::vector<ParamBlock>& blocks() const override { return blocks_; }
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
-  const ModelSpec& spec() const override { return m_; }
-  int N() const override { return N_; }
-  int P() const override { return P_; }
 
  private:
-  Backend<T>& be_;
-  ModelSpec m_;
-  int C_, N_, P_, L_, D_, S_;
-  std::vector<ParamBlock> blocks_;
-  Buffer<T, T> patches0_, Y_;  // first-layer patches (D N x S c0), shared; targets P x n_d
-  Buffer<int, T> nb_, inv_;    // neighbour table and its inverse (D x S)
-  Buffer<T, T> dA_, dB_, patches_, dpatches_;
-  using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
+  int D_, S_;                // positions, window size
+  Buffer<T, T> patches0_;    // first-layer patches (D N x S c0), shared
+  Buffer<int, T> nb_, inv_;  // neighbour table and its inverse (D x S)
+  Buffer<T, T> patches_, dpatches_;
+  using Base = FeatureModel<T>;
+  using Base::be_, Base::m_, Base::C_, Base::N_, Base::P_, Base::L_, Base::blocks_, Base::Y_;
+  using Base::Z_, Base::H_, Base::Delta_, Base::F_, Base::dF_, Base::dA_, Base::dB_;
   void evaluate_into(const T* theta, T* grad, std::vector<double>* U) override;
-  using FeatureModel<T>::beta_, FeatureModel<T>::sums_;
+  using Base::beta_, Base::sums_;
 };
 
 }  // namespace fwmc

@@ -1,36 +1,36 @@
-// The resolved run configuration (DESIGN.md "Config"), parsed from TOML and validated key by key.
+// The resolved run configuration (docs/configuration.md), parsed from TOML and validated key by key into typed
+// settings.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "fwmc/settings.hpp"
+
 namespace fwmc {
 
-// Whether a CSV file's first row is a header: detect (only when none of its fields is a number), present, absent.
-enum class CsvHeader { detect, present, absent };
-
 struct DataConfig {
-  std::string kind = "synthetic";  // synthetic | npy | csv | idx | arrays (in memory, Python API)
-  std::string x, y, x_test;        // paths (npy/csv/idx)
-  int n_train = 0, n_test = 0;     // synthetic sizes; files: 0 = all rows
-  int input_dim = 16;              // synthetic fcn input dimension
-  std::vector<int> input_shape;    // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
-  int output_dim = 1;              // synthetic n_d
+  DataKind kind = DataKind::synthetic;
+  std::string x, y, x_test;      // paths (npy/csv/idx)
+  int n_train = 0, n_test = 0;   // synthetic sizes; files: 0 = all rows
+  int input_dim = 16;            // synthetic fcn input dimension
+  std::vector<int> input_shape;  // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
+  int output_dim = 1;            // synthetic n_d
   std::uint64_t seed = 1;
-  std::string targets = "teacher";           // synthetic: teacher (random net of the same arch + noise) | noise
-  double noise = 0.1;                        // synthetic: std of the target noise
-  std::string normalize = "none";            // none | center_unit | center_l2 | standardize
+  Targets targets = Targets::teacher;  // synthetic: a random net of the same arch (+ noise), or noise
+  double noise = 0.1;                  // synthetic: std of the target noise
+  Normalize normalize = Normalize::none;
   std::vector<int> resize;                   // [h, w] box down-sampling of images
   CsvHeader csv_header = CsvHeader::detect;  // csv_header = "auto" | true | false
 };
 
 struct ModelConfig {
-  std::string arch = "fcn";            // fcn | cnn1d | cnn2d
+  Arch arch = Arch::fcn;
   std::vector<int> widths = {64, 64};  // hidden widths (fcn) or channels (cnn)
-  std::string activation = "linear";   // linear | relu | erf | tanh | quadratic
-  std::vector<double> sigma;           // L+1 prior stds, readout last (a scalar is broadcast)
-  int window = 3;                      // cnn window (odd)
-  std::string evaluation = "auto";     // auto | product | layers (see ModelSpec::evaluation)
+  Activation activation = Activation::linear;
+  std::vector<double> sigma;                      // L+1 prior stds, readout last (a scalar is broadcast)
+  int window = 3;                                 // cnn window (odd)
+  Evaluation evaluation = Evaluation::automatic;  // see ModelSpec::evaluation
 };
 
 struct PosteriorConfig {
@@ -53,24 +53,24 @@ struct SamplerConfig {
   std::vector<double> mass;     // HMC diagonal mass per layer (empty: identity; scalar broadcast)
   long divergence_budget = -1;  // drop a chain after this many post-warm-up divergences (-1: never)
   std::uint64_t seed = 0;
-  std::string device = "auto";      // auto | cpu | cuda
-  std::string precision = "float";  // float | double
+  DeviceKind device = DeviceKind::automatic;
+  Precision precision = Precision::f32;
 };
 
 struct TheoryConfig {
-  std::string method = "auto";  // auto | closed_form | prior_moments
-  long draws = 200000;          // Monte Carlo draws where the theory needs them
+  TheoryMethod method = TheoryMethod::automatic;
+  long draws = 200000;  // Monte Carlo draws where the theory needs them
   std::uint64_t seed = 7;
-  std::string cnn_form = "propagated";  // propagated | unpropagated
-  bool compare_cnn_forms = false;       // fwmc run on a linear cnn: distance to both forms in MCSE units
+  CnnForm cnn_form = CnnForm::propagated;
+  bool compare_cnn_forms = false;  // fwmc run on a linear cnn: distance to both forms in MCSE units
 };
 
 struct OutputConfig {
   std::string dir = "fwmc_out";
-  double checkpoint_every = 600;         // seconds
-  std::vector<int> kernel_inputs;        // accumulate the kernel over these inputs only (empty: all N)
-  std::string kernel_positions = "all";  // all | diagonal (cnn: only K(a,b)_ii, for large D)
-  std::string estimator = "stein";       // stein | plain | both (docs/theory.md 11)
+  double checkpoint_every = 600;   // seconds
+  std::vector<int> kernel_inputs;  // accumulate the kernel over these inputs only (empty: all N)
+  KernelPositions kernel_positions = KernelPositions::all;  // diagonal: cnn's K(a,b)_ii only, for large D
+  EstimatorChoice estimator = EstimatorChoice::stein;       // docs/theory.md 11, 12
 };
 
 // fwmc sweep's defaults, so that a config names its whole study (the command line's --widths, --repeats and

@@ -58,17 +58,17 @@ void write_tensor_npy(const std::string& path, const std::vector<std::size_t>& s
 NpyArray read_csv(const std::string& path, CsvHeader header = CsvHeader::detect);
 NpyArray read_idx(const std::string& path);
 
-// The kernel values a run can represent in its precision ("float" or "double"): inputs, sigmas and activations
+// The kernel values a run can represent in its precision: inputs, sigmas and activations
 // whose kernels leave [lo, hi] are refused before sampling (they would underflow to zero or overflow to NaN).
 struct KernelRange {
   double lo, hi;
 };
-KernelRange representable_kernels(const std::string& precision);
+KernelRange representable_kernels(Precision precision);
 
 // Area-weighted box down-sampling of (P, H, W[, C]) images to (P, h, w[, C]).
 NpyArray box_resize(const NpyArray& images, int h, int w);
 // Throws InputError naming `source` when the inputs are degenerate: an example constant under centring, every
 // feature constant under standardize, every input zero, or an overflow.
-void normalize_inputs(Dataset& d, const std::string& mode, const std::string& source = "");
+void normalize_inputs(Dataset& d, Normalize mode, const std::string& source = "");
 
 }  // namespace fwmc

@@ -16,17 +16,10 @@ class FcnModel final : public FeatureModel<T> {
  public:
   FcnModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
 
-  Backend<T>& backend() override { return be_; }
-  int chains() const override { return C_; }
-  const std::vector<ParamBlock>& blocks() const override { return blocks_; }
-
   // Forward pass only (fills hidden()); loss per chain into `loss` when given.
   void forward(const T* theta, std::vector<double>* loss = nullptr) override;
   void backward(const T* theta, T* grad, bool keep_signals) override;
   typename FeatureModel<T>::LayerInput layer_input(int l) override;
-  const ModelSpec& spec() const override { return m_; }
-  int N() const override { return N_; }
-  int P() const override { return P_; }
   // Whether evaluate() goes through the weight products (ModelSpec::evaluation); forward() and backward() always
   // go through the layers, since the estimators need every layer's activations.
   bool weight_product() const { return product_; }
@@ -34,17 +27,14 @@ class FcnModel final : public FeatureModel<T> {
  private:
   void evaluate_product(const T* theta, T* grad, std::vector<double>* U);
 
-  Backend<T>& be_;
-  ModelSpec m_;
-  int C_, N_, P_, L_;
-  std::vector<ParamBlock> blocks_;
-  Buffer<T, T> X_, Y_;    // X: N x n0 column-major; Y: P x n_d
-  Buffer<T, T> dA_, dB_;  // two backward scratch buffers
-  using FeatureModel<T>::Z_, FeatureModel<T>::H_, FeatureModel<T>::Delta_, FeatureModel<T>::F_, FeatureModel<T>::dF_;
+  Buffer<T, T> X_;  // N x n0 column-major
+  using Base = FeatureModel<T>;
+  using Base::be_, Base::m_, Base::C_, Base::N_, Base::P_, Base::L_, Base::blocks_, Base::Y_;
+  using Base::Z_, Base::H_, Base::Delta_, Base::F_, Base::dF_, Base::dA_, Base::dB_;
   bool product_ = false;
   std::vector<Buffer<T, T>> A_, E_;  // weight products: A_l = s_l Wt_l ... s_{L+1} Wt_{L+1}, E_l (n_{l-1} x n_d)
   void evaluate_into(const T* theta, T* grad, std::vector<double>* U) override;
-  using FeatureModel<T>::beta_, FeatureModel<T>::sums_;
+  using Base::beta_, Base::sums_;
 };
 
 }  // namespace fwmc

@@ -63,21 +63,33 @@ class FeatureModel : public Potential<T> {
     double scale;
   };
   virtual LayerInput layer_input(int l) = 0;
-  virtual const ModelSpec& spec() const = 0;
-  virtual int N() const = 0;
-  virtual int P() const = 0;
+  Backend<T>& backend() final { return be_; }
+  int chains() const final { return C_; }
+  const std::vector<ParamBlock>& blocks() const final { return blocks_; }
+  const ModelSpec& spec() const { return m_; }
+  int N() const { return N_; }
+  int P() const { return P_; }
   int positions() const { return spec().positions(); }
   int rows() const { return N() * positions(); }
 
  protected:
-  // What every model keeps per chain, filled by the derived model: for layers l = 1..L (index 0 unused) the
-  // pre-activations Z, activations H and error signals Delta ((rows x n_l) each; Delta allocated by
-  // keep_signals() when first kept), and the outputs F with their error dF (N x n_d).
+  // Allocates what every model keeps (below) for `chains` chains with parameters numbered from chain0.
+  FeatureModel(Backend<T>& be, const ModelSpec& m, const Dataset& d, double beta, int chains, std::uint64_t chain0);
+
+  Backend<T>& be_;
+  ModelSpec m_;
+  int C_, N_, P_, L_;  // chains, inputs (train + test), training inputs, hidden layers
+  std::vector<ParamBlock> blocks_;
+  Buffer<T, T> Y_;  // targets, P x n_d column-major
+  // Per chain, filled by the derived model: for layers l = 1..L (index 0 unused) the pre-activations Z,
+  // activations H and error signals Delta ((rows x n_l) each; Delta allocated by keep_signals() when first kept),
+  // the outputs F with their error dF (N x n_d), and two backward scratch buffers dA, dB (rows x the widest layer,
+  // inputs included).
   std::vector<Buffer<T, T>> Z_, H_, Delta_;
-  Buffer<T, T> F_, dF_;
+  Buffer<T, T> F_, dF_, dA_, dB_;
   // U and grad U of every chain (add_prior_and_total), U copied back into *U when U is given.
   virtual void evaluate_into(const T* theta, T* grad, std::vector<double>* U) = 0;
-  double beta_ = 1;
+  double beta_;
   Buffer<double, T> sums_;  // per chain: the loss, then the prior energy (add_prior_and_total)
   // Allocates Delta_ like Z_ (once), before a backward pass keeps the error signals.
   void keep_signals();

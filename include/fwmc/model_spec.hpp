@@ -8,21 +8,7 @@
 
 namespace fwmc {
 
-enum class Arch { fcn, cnn1d, cnn2d };
-enum class Activation {
-  linear = shared::kLinear,
-  relu = shared::kRelu,
-  erf = shared::kErf,
-  tanh = shared::kTanh,
-  quadratic = shared::kQuadratic
-};
-// How a linear fcn evaluates U and grad U: through the layers' activations (cost ~ P n^2 per layer) or through
-// products of the weight matrices (~ n^2 n_d per layer; f = X W_1 ... W_{L+1} by associativity). automatic picks
-// the cheaper; nonlinear and cnn models always go through the layers.
-enum class Evaluation { automatic, product, layers };
-
-Activation parse_activation(const std::string& name);
-const char* activation_name(Activation a);
+inline const char* activation_name(Activation a) { return name_of(a); }
 
 struct ModelSpec {
   Arch arch = Arch::fcn;

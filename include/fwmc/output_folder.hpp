@@ -29,9 +29,9 @@ class OutputFolder {
   const std::string& dir() const { return dir_; }
   // The folder to write outputs into before publish() (created on first use).
   const std::string& staging_dir();
-  // Renames every staged file into the folder, then writes `manifest_name` with manifest["files"] listing them
-  // (name, bytes, fnv1a64) last. Returns the published file names.
-  std::vector<std::string> publish(const std::string& manifest_name, nlohmann::ordered_json manifest);
+  // Renames every staged file into the folder, adds manifest["files"] listing them (name, bytes, fnv1a64) and
+  // writes the manifest as `manifest_name`, last. Returns the published file names.
+  std::vector<std::string> publish(const std::string& manifest_name, nlohmann::ordered_json& manifest);
   // Removes the staging folder if it was not published (a failed write leaves no partial file).
   void discard_staging();
   // Removes the folder if this process created it and nothing but the lock is in it (an interrupted start).

@@ -1,6 +1,7 @@
 // A sampling job's config resolved once, before anything is allocated or written: the model's shape, the device,
-// the working precision, the estimator, the kernel entries, the sampler, the chain batch and the memory it needs.
-// Every layer below the CLI takes the plan, not the Config, so each value is worked out in one place.
+// the working precision, the estimator, the kernel entries, the sampler, the run's sizes, the chain batch and the
+// memory it needs. Every layer below the jobs takes the plan, typed, never the Config, so each value is worked out
+// in one place.
 #pragma once
 #include <string>
 
@@ -16,12 +17,10 @@
 
 namespace fwmc {
 
-enum class Precision { f32, f64 };
-inline const char* precision_name(Precision p) { return p == Precision::f64 ? "double" : "float"; }
-inline std::size_t precision_bytes(Precision p) { return p == Precision::f64 ? 8 : 4; }
+inline const char* precision_name(Precision p) { return name_of(p); }
 
 struct RunPlan {
-  Config config;  // as given (echoed into summary.json and the provenance)
+  std::string source;  // the config's name, for messages
   ModelSpec model;
   int N = 0, P = 0;             // inputs (train + test) and training inputs
   bool weight_product = false;  // U and grad U through the weight product (ModelSpec::evaluation)
@@ -32,10 +31,18 @@ struct RunPlan {
   const SamplerFactory* sampler = nullptr;
   SamplerSettings settings;
   int ranks = 1, chain_batch = 0;  // processes; chains advanced together
+  // The run's sizes: chains in groups, warm-up, kept draws and thinning; the drop policy's budget; beta.
+  int chains = 0, groups = 0, warmup = 0, samples = 0, thin = 1;
+  long divergence_budget = -1;
+  double beta = 1;
   MemoryEstimate memory;
   TheoryOptions theory;  // what the comparison's theory is computed with
 
-  int batches() const { return config.sampler.chains / chain_batch; }
+  int batches() const { return chains / chain_batch; }
+  int groups_per_batch() const { return chain_batch / (chains / groups); }
+  long iterations() const { return warmup + static_cast<long>(samples) * thin; }
+  // Kernel entries per group sum: (D M)^2, or D M^2 for the spatial diagonal.
+  std::size_t entries() const;
   bool stein() const { return estimator != EstimatorChoice::plain; }
 };
 

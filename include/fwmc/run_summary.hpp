@@ -1,10 +1,13 @@
-// The files of a finished fwmc run (the output contract): the arrays and summary.json, staged and published.
+// What a finished fwmc run measured, and its output contract in memory: the arrays, summary.json, theory.json.
 #pragma once
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "fwmc/cnn_compare.hpp"
 #include "fwmc/compare.hpp"
-#include "fwmc/output_folder.hpp"
+#include "fwmc/named_array.hpp"
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/run_sampling.hpp"
@@ -20,6 +23,7 @@ struct JobResult {
   std::vector<LayerComparison> spatial_trace;  // cnn only
   std::vector<CnnFormDistance> cnn_forms;      // linear cnn with theory.compare_cnn_forms
   double total_s = 0;
+  int chains = 0;       // the run's chains (all ranks)
   bool worker = false;  // an MPI rank > 0: sampled its share; rank 0 reports and writes
 };
 
@@ -28,8 +32,11 @@ double rhat_or_nan(double r);
 // A diagnostic for the console: "n/a" where the JSON has null.
 std::string shown(double x, const char* fmt);
 
-// Writes the outputs into the folder's staging area and publishes them, summary.json (the manifest) last.
-void publish_outputs(const RunPlan& plan, const JobResult& job, OutputFolder& folder, const Provenance& prov,
-                     double theory_s);
+// The output contract of a finished run, in memory: its arrays by file name (K<l>_{mean,mcse,nngp,theory}, traces,
+// ...), summary.json (without the files list that publishing adds) and theory.json.
+std::vector<NamedArray> run_arrays(const RunPlan& plan, const JobResult& job);
+nlohmann::ordered_json run_summary_json(const Config& c, const RunPlan& plan, const JobResult& job,
+                                        const Provenance& prov, double theory_s);
+nlohmann::ordered_json run_theory_json(const TheoryResult& th);
 
 }  // namespace fwmc

@@ -14,10 +14,6 @@
 
 namespace fwmc {
 
-// output.estimator: which estimate a run reports under the kernels' names ("both": stein, plus the plain files).
-enum class EstimatorChoice { plain, stein, both };
-EstimatorChoice parse_estimator(const std::string& name);
-
 // Every accumulated statistic's group sums, each in KernelTensor order (kernel_order): sums[k] holds G tensors.
 struct GroupSums {
   Statistics stats;

@@ -2,7 +2,10 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace fwmc {
 
@@ -43,6 +46,11 @@ struct KernelEntry {
 // A few telling entries of a cnn kernel of this shape: same position and neighbouring positions, one input
 // and two inputs. Empty for fcn shapes.
 std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shape);
+
+// sweep.csv's columns of a row, by name (what the Python API's rows hold).
+std::vector<std::pair<std::string, double>> sweep_row_fields(const SweepRow& r);
+// sweep.json: the log-log fits of every layer.
+nlohmann::ordered_json sweep_summary_json(const std::vector<SweepRow>& rows);
 
 // Writes sweep.csv, sweep.json, the figures (gnuplot, PNG and SVG) and report.md into dir.
 // Returns false (and says why in `note`) when gnuplot is not available; the table and fits are written anyway.

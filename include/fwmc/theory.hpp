@@ -88,9 +88,6 @@ class PriorKernelSource {
 // Makes a source that draws `batch` networks at a time.
 using PriorSourceFactory = std::function<std::unique_ptr<PriorKernelSource>(int batch)>;
 
-enum class TheoryMethod { automatic, closed_form, prior_moments };
-enum class CnnForm { propagated, unpropagated };
-
 // What compute_theory takes from a config ([theory] and [posterior]), typed once.
 struct TheoryOptions {
   TheoryMethod method = TheoryMethod::automatic;

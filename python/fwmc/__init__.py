@@ -8,14 +8,14 @@
     r.layers[0].mean, r.layers[0].mcse, r.layers[0].nngp, r.layers[0].theory    # hidden layer 1
     r.traces["U"], r.summary["diagnostics"], r.to_arviz()
 
-Every function runs the same code as the command of the same name (the results are bitwise those of the CLI
-on the same config), validates its input the same way (bad input raises ValueError naming the key, and nothing
-is written), releases the GIL while it works, and stops cleanly on Ctrl-C (KeyboardInterrupt).
+Every function runs the job the command of the same name runs (the results are bitwise those of the CLI on the
+same config), validates its input the same way (bad input raises ValueError naming the key, and nothing is
+written), releases the GIL while it works, and stops cleanly on Ctrl-C (KeyboardInterrupt).
 
-Config: a TOML path, a dict {section: {key: value}} with the keys of README "Config", or None (the embedded
-default). Overrides: one keyword per section, e.g. sampler={"method": "mala"} (the CLI's --set).
-Outputs: with out=None the files go to a temporary folder that is removed once they are read into the result;
-with out="dir" they stay there, as with --out.
+Config: a TOML path, a dict {section: {key: value}} with the keys of docs/configuration.md, or None (the
+embedded default). Overrides: one keyword per section, e.g. sampler={"method": "mala"} (the CLI's --set).
+Outputs: the arrays come back in memory; with out=None nothing is written anywhere, with out="dir" the files
+are written there as with --out.
 """
 from __future__ import annotations
 

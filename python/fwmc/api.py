@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional, Union
@@ -50,30 +48,21 @@ def _config_args(config: Config, overrides: Mapping, data: Data) -> dict:
     return args
 
 
-class _Outputs:
-    """The output folder: `out` as given (kept), or a temporary one removed once the result is read."""
-
-    def __init__(self, out: Optional[Union[str, "os.PathLike[str]"]]):
-        self.keep = out is not None
-        self._tmp = None if self.keep else tempfile.mkdtemp(prefix="fwmc_")
-        self.path = os.fspath(out) if self.keep else os.path.join(self._tmp, "out")
-
-    def __enter__(self) -> "_Outputs":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-def _finish(report: str, verbose: bool, outputs: "_Outputs") -> str:
-    if not outputs.keep:  # the temporary folder is gone once the result is read: say so instead of naming it
-        report = "\n".join("  outputs read into the result (pass out= to keep the files)" if l.startswith("  wrote ")
-                           else l for l in report.split("\n"))
+def _show(report: str, verbose: bool) -> str:
     if verbose and report:
         sys.stdout.write(report)
         sys.stdout.flush()
     return report
+
+
+def _out(out: Optional[Union[str, "os.PathLike[str]"]]) -> str:
+    """The native module's output folder argument: "" keeps the outputs in memory only."""
+    if out is None:
+        return ""
+    path = os.fspath(out)
+    if not path:
+        raise ValueError("out='': give the output folder's name, or None to keep the outputs in memory only")
+    return path
 
 
 def run(config: Config = None, *, out: Optional[Union[str, "os.PathLike[str]"]] = None, force: bool = False,
@@ -83,7 +72,8 @@ def run(config: Config = None, *, out: Optional[Union[str, "os.PathLike[str]"]] 
     """Sample the weight posterior, compute the theory and compare: `fwmc run`.
 
     config: a TOML path, a dict {section: {key: value}}, or None for the embedded default config.
-    out: the output folder (kept); None: a temporary folder, removed after the result is read.
+    out: the output folder, written as `fwmc run --out` writes it; None: the outputs stay in memory only and
+        nothing is written anywhere.
     force: write into an existing, non-empty `out` (replacing fwmc's files).
     resume: continue the interrupted run whose checkpoint is in this folder (its outputs are written there).
     data: {"x": X, "y": y, "x_test": X_test} numpy arrays, in place of the config's [data] files.
@@ -91,7 +81,7 @@ def run(config: Config = None, *, out: Optional[Union[str, "os.PathLike[str]"]] 
         or a callable given a dict (phase, iteration, total, batch, batches, chain_steps_per_s, accept_rate,
         eta_s) every 25 iterations; an exception it raises stops the run and is re-raised.
     verbose: print the report `fwmc run` prints (it is in result.report either way).
-    dry_run: validate, print nothing, sample nothing; returns the memory model's text.
+    dry_run: validate, sample and write nothing; returns the memory model's text.
     overrides: one dict per config section, e.g. sampler={"method": "mala", "chains": 32} (the CLI's --set).
 
     Returns a RunResult (layers, traces, summary, report, to_arviz()). Bad input raises ValueError naming the
@@ -99,31 +89,34 @@ def run(config: Config = None, *, out: Optional[Union[str, "os.PathLike[str]"]] 
     when one was written, as with the CLI)."""
     args = _config_args(config, overrides, data)
     if dry_run:
-        return _fwmc.run(dry_run=True, **args)
-    with _Outputs(resume if resume is not None else out) as o, progress_function(progress) as cb:
-        if resume is not None and out is not None and os.path.abspath(out) != os.path.abspath(resume):
-            raise ValueError(f"resume={os.fspath(resume)!r} out={os.fspath(out)!r}: a resumed run finishes in its "
-                             "own folder; drop out")
+        del args["handle_sigint"]
+        return _fwmc.dry_run(**args)
+    if resume is not None and out is not None and os.path.abspath(out) != os.path.abspath(resume):
+        raise ValueError(f"resume={os.fspath(resume)!r} out={os.fspath(out)!r}: a resumed run finishes in its "
+                         "own folder; drop out")
+    folder = _out(resume if resume is not None else out)
+    with progress_function(progress) as cb:
         try:
             if resume is not None:
-                report = _fwmc.run(resume=os.fspath(resume), progress=cb, **args)
+                r = _fwmc.resume(folder, progress=cb, **args)
             else:
-                report = _fwmc.run(out=o.path, force=force, progress=cb, **args)
+                r = _fwmc.run(out=folder, force=force, progress=cb, **args)
         except KeyboardInterrupt:
-            if o.keep and os.path.exists(os.path.join(o.path, "checkpoint.bin")):
-                raise KeyboardInterrupt(f"fwmc: checkpoint saved in {o.path}; continue with "
-                                        f"fwmc.run(resume={o.path!r}) or fwmc run --resume {o.path}") from None
+            if folder and os.path.exists(os.path.join(folder, "checkpoint.bin")):
+                raise KeyboardInterrupt(f"fwmc: checkpoint saved in {folder}; continue with "
+                                        f"fwmc.run(resume={folder!r}) or fwmc run --resume {folder}") from None
             raise KeyboardInterrupt("fwmc: interrupted; no outputs were written") from None
-        return RunResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
+    _show(r["report"], verbose)
+    return RunResult.from_native(r)
 
 
 def theory(config: Config = None, *, out: Optional[Union[str, "os.PathLike[str]"]] = None, force: bool = False,
            data: Data = None, verbose: bool = False, **overrides: Mapping) -> TheoryResult:
     """NNGP kernels and the leading-order theory, no sampling: `fwmc theory`. Arguments as for run()."""
     args = _config_args(config, overrides, data)
-    with _Outputs(out) as o:
-        report = _fwmc.theory(out=o.path, force=force, **args)
-        return TheoryResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
+    r = _fwmc.theory(out=_out(out), force=force, **args)
+    _show(r["report"], verbose)
+    return TheoryResult.from_native(r)
 
 
 def oracle(config: Config = None, *, draws: int = 0, out: Optional[Union[str, "os.PathLike[str]"]] = None,
@@ -133,9 +126,9 @@ def oracle(config: Config = None, *, draws: int = 0, out: Optional[Union[str, "o
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 0:
         raise ValueError(f"draws = {draws!r}: must be a whole number >= 0 (0: the config's [theory] draws)")
     args = _config_args(config, overrides, data)
-    with _Outputs(out) as o:
-        report = _fwmc.oracle(out=o.path, force=force, draws=int(draws), **args)
-        return OracleResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
+    r = _fwmc.oracle(out=_out(out), force=force, draws=int(draws), **args)
+    _show(r["report"], verbose)
+    return OracleResult.from_native(r)
 
 
 def sweep(config: Config, widths: Optional[Sequence[int]] = None, *, repeats: Optional[int] = None, pattern: str = "",
@@ -155,10 +148,11 @@ def sweep(config: Config, widths: Optional[Sequence[int]] = None, *, repeats: Op
     if repeats is not None and repeats < 1:
         raise ValueError(f"repeats = {repeats!r}: must be >= 1")
     args = _config_args(config, overrides, data)
-    with _Outputs(out) as o, progress_function(progress) as cb:
-        report = _fwmc.sweep(out=o.path, force=force, progress=cb, widths=[int(w) for w in (widths or [])],
-                             repeats=int(repeats or 0), pattern=pattern, **args)
-        return SweepResult.from_folder(o.path, _finish(report, verbose, o), o.keep)
+    with progress_function(progress) as cb:
+        r = _fwmc.sweep(out=_out(out), force=force, progress=cb, widths=[int(w) for w in (widths or [])],
+                        repeats=int(repeats or 0), pattern=pattern, **args)
+    _show(r["report"], verbose)
+    return SweepResult.from_native(r)
 
 
 def version() -> str:

@@ -1,23 +1,11 @@
-"""Result objects: the arrays and JSON records an fwmc command writes (README "Outputs"), read into memory."""
+"""Result objects: what a job returned (the arrays and JSON records of docs/outputs.md), held in memory."""
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-
-
-def _load(folder: str, name: str) -> Optional[np.ndarray]:
-    path = os.path.join(folder, name)
-    return np.load(path) if os.path.exists(path) else None
-
-
-def _json(folder: str, name: str) -> dict:
-    with open(os.path.join(folder, name)) as f:
-        return json.load(f)
 
 
 @dataclass
@@ -46,20 +34,21 @@ class Layer:
         return None if self.theory is None else self.theory - self.nngp
 
 
-def _layers(folder: str, records: list, depth: int, sampled: bool) -> list:
+def _layers(arrays: dict, records: list, depth: int) -> list:
+    """Hidden layers 1..depth from the arrays named as their files (K1_mean, ...) and the JSON records."""
     out = []
     for l in range(1, depth + 1):
         k = f"K{l}"
         rec = next((r for r in records if r.get("layer") == l), {})
         out.append(
             Layer(layer=l,
-                  mean=_load(folder, f"{k}_mean.npy") if sampled else None,
-                  mcse=_load(folder, f"{k}_mcse.npy") if sampled else None,
-                  nngp=_load(folder, f"{k}_nngp.npy"),
-                  theory=_load(folder, f"{k}_theory.npy"),
-                  theory_se=_load(folder, f"{k}_theory_se.npy"),
-                  plain_mean=_load(folder, f"{k}_plain_mean.npy"),
-                  plain_mcse=_load(folder, f"{k}_plain_mcse.npy"),
+                  mean=arrays.get(f"{k}_mean"),
+                  mcse=arrays.get(f"{k}_mcse"),
+                  nngp=arrays.get(f"{k}_nngp"),
+                  theory=arrays.get(f"{k}_theory"),
+                  theory_se=arrays.get(f"{k}_theory_se"),
+                  plain_mean=arrays.get(f"{k}_plain_mean"),
+                  plain_mcse=arrays.get(f"{k}_plain_mcse"),
                   summary=rec))
     return out
 
@@ -70,7 +59,7 @@ class _Result:
 
     summary: dict  #: the command's JSON record (summary.json, theory.json, oracle.json or sweep.json)
     report: str  #: the text the command printed
-    out: Optional[str]  #: the output folder, or None when the outputs were not kept
+    out: Optional[str]  #: the output folder the files were written to, or None (in memory only)
 
     def __str__(self) -> str:
         return self.report
@@ -87,19 +76,19 @@ class RunResult(_Result):
     preactivation: Optional[tuple] = None  #: nonlinear nets with Stein: layer 1's pre-activation (mean, mcse)
 
     @staticmethod
-    def from_folder(folder: str, report: str, keep: bool) -> "RunResult":
-        s = _json(folder, "summary.json")
+    def from_native(r: dict) -> "RunResult":
+        s = json.loads(r["summary"])
+        arrays = r["arrays"]
         names = [t["name"] for t in s["diagnostics"]["traces"]]
-        arr = np.load(os.path.join(folder, "traces.npy"))
-        traces = {n: arr[i] for i, n in enumerate(names)}
-        q = _load(folder, "Q1_mean.npy")
-        return RunResult(layers=_layers(folder, s["layers"], len(s["config"]["model"]["widths"]), True),
+        traces = {n: arrays["traces"][i] for i, n in enumerate(names)}
+        q = arrays.get("Q1_mean")
+        return RunResult(layers=_layers(arrays, s["layers"], len(s["config"]["model"]["widths"])),
                          traces=traces,
                          summary=s,
-                         theory_summary=_json(folder, "theory.json"),
-                         report=report,
-                         out=folder if keep else None,
-                         preactivation=None if q is None else (q, _load(folder, "Q1_mcse.npy")))
+                         theory_summary=json.loads(r["theory"]),
+                         report=r["report"],
+                         out=r["out"],
+                         preactivation=None if q is None else (q, arrays["Q1_mcse"]))
 
     @property
     def diagnostics(self) -> dict:
@@ -136,11 +125,11 @@ class TheoryResult(_Result):
     layers: list = field(default_factory=list)
 
     @staticmethod
-    def from_folder(folder: str, report: str, keep: bool) -> "TheoryResult":
-        s = _json(folder, "theory.json")
-        return TheoryResult(layers=_layers(folder, s["theory"].get("layers", []),
-                                           len(s["config"]["model"]["widths"]), False),
-                            summary=s, report=report, out=folder if keep else None)
+    def from_native(r: dict) -> "TheoryResult":
+        s = json.loads(r["summary"])
+        return TheoryResult(layers=_layers(r["arrays"], s["theory"].get("layers", []),
+                                           len(s["config"]["model"]["widths"])),
+                            summary=s, report=r["report"], out=r["out"])
 
     def __repr__(self) -> str:
         return f"<fwmc.TheoryResult: {len(self.layers)} layer(s), method {self.summary['theory'].get('method')}>"
@@ -153,12 +142,13 @@ class OracleResult(_Result):
     layers: list = field(default_factory=list)
 
     @staticmethod
-    def from_folder(folder: str, report: str, keep: bool) -> "OracleResult":
-        s = _json(folder, "oracle.json")
-        layers = [Layer(layer=l, mean=_load(folder, f"K{l}_mean.npy"), mcse=_load(folder, f"K{l}_mcse.npy"),
-                        nngp=None, theory=None, summary=rec)
-                  for l, rec in ((r["layer"], r) for r in s["layers"])]
-        return OracleResult(layers=layers, summary=s, report=report, out=folder if keep else None)
+    def from_native(r: dict) -> "OracleResult":
+        s = json.loads(r["summary"])
+        a = r["arrays"]
+        layers = [Layer(layer=l, mean=a.get(f"K{l}_mean"), mcse=a.get(f"K{l}_mcse"), nngp=None, theory=None,
+                        summary=rec)
+                  for l, rec in ((rec["layer"], rec) for rec in s["layers"])]
+        return OracleResult(layers=layers, summary=s, report=r["report"], out=r["out"])
 
     def __repr__(self) -> str:
         return f"<fwmc.OracleResult: {len(self.layers)} layer(s), importance ESS {self.summary['ess']:.0f}>"
@@ -166,34 +156,17 @@ class OracleResult(_Result):
 
 @dataclass(repr=False)
 class SweepResult(_Result):
-    """What `fwmc.sweep` measured: `rows` (sweep.csv, one dict per width, repeat and layer), `summary`
+    """What `fwmc.sweep` measured: `rows` (sweep.csv's columns, one dict per width, repeat and layer), `summary`
     (sweep.json: the log-log fits), `runs[(width, repeat)]` the RunResult of each run."""
 
     rows: list = field(default_factory=list)
     runs: dict = field(default_factory=dict)
 
     @staticmethod
-    def from_folder(folder: str, report: str, keep: bool) -> "SweepResult":
-        import csv
-        with open(os.path.join(folder, "sweep.csv")) as f:
-            rows = [{k: _number(v) for k, v in r.items()} for r in csv.DictReader(f)]
-        runs = {}
-        for name in os.listdir(folder):  # width_<n> or, with repeats, width_<n>_r<k>
-            m = re.fullmatch(r"width_(\d+)(?:_r(\d+))?", name)
-            sub = os.path.join(folder, name)
-            if m and os.path.exists(os.path.join(sub, "summary.json")):
-                runs[(int(m.group(1)), int(m.group(2) or 0))] = RunResult.from_folder(sub, "", keep)
-        runs = dict(sorted(runs.items()))
-        return SweepResult(rows=rows, summary=_json(folder, "sweep.json"), runs=runs, report=report,
-                           out=folder if keep else None)
+    def from_native(r: dict) -> "SweepResult":
+        runs = {(w, k): RunResult.from_native(run) for w, k, run in r["runs"]}
+        return SweepResult(rows=list(r["rows"]), summary=json.loads(r["summary"]), runs=dict(sorted(runs.items())),
+                           report=r["report"], out=r["out"])
 
     def __repr__(self) -> str:
         return f"<fwmc.SweepResult: {len(self.runs)} run(s), {len(self.rows)} rows>"
-
-
-def _number(v: str) -> Any:
-    try:
-        f = float(v)
-    except ValueError:
-        return v
-    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f

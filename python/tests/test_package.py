@@ -45,17 +45,39 @@ def test_tqdm_progress_bar(capsys):
     assert "sampling" in err and "210/210" in err
 
 
+def run_example(doc, tmp_path, monkeypatch, **replace):
+    """Runs the first Python example of a Markdown file as written, but for the given replacements (shorter runs)."""
+    text = open(os.path.join(ROOT, doc)).read()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    for old, repl in replace.items():
+        assert old in code, (doc, old)
+        code = code.replace(old, repl)
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(code, doc, "exec"), scope)
+    return scope
+
+
+SHORT_RUN = "r = fwmc.run(progress=False, sampler={'samples': 40, 'warmup': 20})"
+
+
 def test_the_readme_example_runs(tmp_path, monkeypatch):
-    # The README's Python example as written, on a shorter run of the same config (matplotlib without a display).
+    sweep = os.path.join(ROOT, "configs", "sweep_linear.toml")
+    scope = run_example("README.md", tmp_path, monkeypatch, **{
+        "r = fwmc.run()": SHORT_RUN,
+        '"configs/sweep_linear.toml", [16, 32, 64]': f"{sweep!r}, [16, 32], progress=False, "
+                                                      "sampler={'samples': 40, 'warmup': 20, 'chains': 16, 'groups': 8}"})
+    assert scope["k2"].mean.shape == (8, 8) and scope["r"].out is None
+    assert sorted({row["width"] for row in scope["s"].rows}) == [16, 32]
+    assert os.path.exists(tmp_path / "sweep_out" / "sweep.csv")
+    assert scope["idata"].posterior.sizes["draw"] == 40
+
+
+def test_the_python_docs_example_runs(tmp_path, monkeypatch):
+    # docs/python.md's notebook example, on a shorter run of the same config (matplotlib without a display).
     pytest.importorskip("matplotlib") if os.environ.get("FWMC_REQUIRE_ARVIZ") != "1" else None
     import matplotlib
     matplotlib.use("Agg")
-    readme = open(os.path.join(ROOT, "README.md")).read()
-    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
-    assert "r = fwmc.run()" in code
-    code = code.replace("r = fwmc.run()", "r = fwmc.run(progress=False, sampler={'samples': 40, 'warmup': 20})")
-    monkeypatch.chdir(tmp_path)
-    scope = {}
-    exec(compile(code, "README.md", "exec"), scope)
+    scope = run_example("docs/python.md", tmp_path, monkeypatch, **{"r = fwmc.run()": SHORT_RUN})
     assert os.path.getsize(tmp_path / "correction_vs_theory.png") > 10_000
     assert scope["idata"].posterior.sizes["draw"] == 40

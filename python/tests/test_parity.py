@@ -1,6 +1,8 @@
 """The package runs the CLI's code: the same config and seed give bitwise the same arrays and records."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -138,3 +140,41 @@ def test_dry_run_writes_nothing(tmp_path, monkeypatch):
     text = fwmc.run(SMALL_TOML, dry_run=True)
     assert "fits: yes" in text
     assert not os.listdir(tmp_path)
+
+
+def test_run_without_out_writes_nothing_and_equals_cli(small_cli_run, tmp_path):
+    # In a fresh process whose working directory, TMPDIR and HOME are empty and read-only: results come from
+    # memory. Permission bits do not bind root (as in CI), so the folders are also checked to stay empty and the
+    # process's own count of bytes written (/proc/self/io) to stay near zero.
+    cli_out, _ = small_cli_run
+    dirs = {k: tmp_path / k for k in ("cwd", "tmp", "home")}
+    for d in dirs.values():
+        d.mkdir()
+    script = (
+        "import json, sys, numpy as np, fwmc\n"
+        f"small = json.loads({json.dumps(SMALL)!r})\n"
+        "r = fwmc.run(small, progress=False)\n"
+        "assert r.out is None, r.out\n"
+        f"assert np.array_equal(r.layers[1].mean, np.load({os.path.join(cli_out, 'K2_mean.npy')!r}))\n"
+        "s = fwmc.sweep(small, [8, 12], progress=False, sampler={'samples': 30, 'warmup': 20})\n"
+        "assert s.out is None and len(s.rows) == 4\n"
+        "t = fwmc.theory(small)\n"
+        "assert t.out is None and t.layers[0].nngp.shape == (5, 5)\n"
+        # What this process wrote through any file descriptor (Linux): nothing before the 'ok' below (a run with
+        # out= writes about 127 kB here).
+        "import os\n"
+        "if os.path.exists('/proc/self/io'):\n"
+        "    io = dict(l.split(': ') for l in open('/proc/self/io').read().splitlines())\n"
+        "    assert int(io['wchar']) < 4096, io\n"
+        "print('ok')\n")
+    for d in dirs.values():
+        d.chmod(0o555)
+    env = dict(os.environ, TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]), PYTHONDONTWRITEBYTECODE="1")
+    try:
+        p = subprocess.run([sys.executable, "-c", script], cwd=dirs["cwd"], env=env, capture_output=True, text=True)
+    finally:
+        for d in dirs.values():
+            d.chmod(0o755)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+    for k, d in dirs.items():
+        assert not os.listdir(d), (k, os.listdir(d))

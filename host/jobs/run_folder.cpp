@@ -1,16 +1,17 @@
-#include "host/cli/run_folder.hpp"
+#include "host/jobs/run_folder.hpp"
 
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/dataset.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/safe_file.hpp"
 #include "fwmc/version.hpp"
 
-namespace fwmc::cli {
+namespace fwmc::jobs {
 
 FolderSurvey survey_run_folder(const Config& c, const Provenance& now) {
   FolderSurvey s;
@@ -44,4 +45,22 @@ FolderSurvey survey_run_folder(const Config& c, const Provenance& now) {
   return s;
 }
 
-}  // namespace fwmc::cli
+RunOutcome read_run_outcome(const std::string& dir) {
+  auto json_of = [&](const std::string& name) {
+    return nlohmann::ordered_json::parse(read_regular_file(dir + "/" + name, std::uintmax_t(256) << 20));
+  };
+  RunOutcome o;
+  o.summary = json_of("summary.json");
+  o.theory = json_of("theory.json");
+  for (const auto& f : o.summary["files"]) {
+    const std::string name = f["name"];
+    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".npy") != 0) continue;
+    NpyArray a = read_npy(dir + "/" + name);
+    o.arrays.push_back({name.substr(0, name.size() - 4), std::move(a.shape), std::move(a.data)});
+  }
+  o.out_dir = dir;
+  o.finished_earlier = true;
+  return o;
+}
+
+}  // namespace fwmc::jobs

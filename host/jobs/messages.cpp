@@ -1,13 +1,13 @@
-// The text fwmc shows besides reports: the version banner, and error messages made safe for a terminal.
+#include "fwmc/messages.hpp"
+
 #include <cstdio>
 #include <string>
 
 #include "fwmc/cpu_info.hpp"
 #include "fwmc/devices.hpp"
 #include "fwmc/version.hpp"
-#include "host/cli/commands.hpp"
 
-namespace fwmc::cli {
+namespace fwmc::jobs {
 
 std::string version_text() {
   std::string s =
@@ -55,4 +55,4 @@ std::string printable(const std::string& msg) {
   return out;
 }
 
-}  // namespace fwmc::cli
+}  // namespace fwmc::jobs

@@ -1,0 +1,199 @@
+// fwmc sweep as a job: every width's config planned and checked first, the data materialised once, each width
+// run (or, writing a folder, reused when an earlier sweep finished it), then the table and the log-log fits.
+#include "fwmc/sweep_job.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "fwmc/atomic_file.hpp"
+#include "fwmc/comm.hpp"
+#include "fwmc/device_select.hpp"
+#include "fwmc/errors.hpp"
+#include "fwmc/output_folder.hpp"
+#include "fwmc/provenance.hpp"
+#include "fwmc/run_plan.hpp"
+#include "host/jobs/appendf.hpp"
+#include "host/jobs/run_folder.hpp"
+#include "host/jobs/sweep_plan.hpp"
+
+namespace fwmc::jobs {
+
+namespace {
+
+// An earlier sweep's folder (or an empty one): what fwmc sweep writes, and nothing else but the lock.
+bool looks_like_sweep(const std::string& dir) {
+  bool sweep = false, other = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n == ".fwmc.lock") continue;
+    if (n == "sweep.json" || n == "data_x.npy" || n.rfind("width_", 0) == 0)
+      sweep = true;
+    else if (n != "sweep.csv" && n != "report.md" && n != "plot_data" && n != "data_y.npy" && n != "data_x_test.npy" &&
+             n.rfind("fig_", 0) != 0 && n.rfind(".fwmc-tmp.", 0) != 0)
+      other = true;
+  }
+  return sweep || !other;
+}
+
+// Checks a width's folder against the run it will be: a run of another setup is an InputError naming what
+// differs, unless forced (then it is rerun).
+FolderSurvey survey_width(const Config& c, const std::string& dir, const std::string& backend, const SweepData& data,
+                          bool force) {
+  const Provenance now = data.hashes.empty() ? provenance_of(c, backend, world().size())
+                                             : provenance_of(c, backend, world().size(), data.hashes);
+  FolderSurvey s = survey_run_folder(c, now);
+  if (!s.differs.empty() && !force)
+    throw InputError("--out " + dir + ": " + c.output.dir + " is from another setup (" + s.differs +
+                     "); use --force to rerun it, or another --out");
+  return s;
+}
+
+const NamedArray& array_named(const RunOutcome& o, const std::string& name) {
+  for (const auto& a : o.arrays)
+    if (a.name == name) return a;
+  throw RuntimeError("fwmc sweep: " + o.out_dir + " has no " + name + ".npy");
+}
+
+std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d(a.size());
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = a[i] - b[i];
+  return d;
+}
+
+double number_or(const nlohmann::ordered_json& v, double otherwise) {
+  return v.is_number() ? v.get<double>() : otherwise;  // null where a diagnostic had no finite value
+}
+
+// A finished width's rows (one per layer, from its summary) and, for its first repeat, the kernels for the
+// scatter figure.
+void add_width_results(const WidthJob& w, const RunOutcome& o, std::vector<SweepRow>& rows,
+                       std::vector<ScatterSet>& scatter) {
+  const auto& j = o.summary;
+  for (const auto& l : j["layers"]) {
+    if (!l.contains("frob_dK_th"))
+      throw RuntimeError("fwmc sweep: the run at width " + std::to_string(w.width) + " has no theory to compare with");
+    SweepRow r;
+    r.width = w.width;
+    r.repeat = w.repeat;
+    r.layer = l["layer"];
+    r.dK_exp = l["frob_dK_exp"];
+    r.dK_exp_se = l["frob_dK_exp_se"];
+    r.dK_th = l["frob_dK_th"];
+    r.exp_minus_th = l["frob_exp_minus_th"];
+    r.exp_minus_th_se = l["frob_exp_minus_th_se"];
+    // Bias-corrected residual: the squared norm of pure noise is sum MCSE^2 (+ the theory's own SE^2).
+    const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + std::pow(l["frob_dK_th_se"].get<double>(), 2);
+    r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
+    r.noise = std::sqrt(noise2);
+    r.rel_err = l["rel_err"];
+    r.rhat_max = number_or(j["diagnostics"]["rhat_max"], std::numeric_limits<double>::quiet_NaN());
+    r.ess_bulk_min = number_or(j["diagnostics"]["ess_bulk_min"], 0.0);
+    r.seconds = j["timing"]["total_s"];
+    rows.push_back(r);
+    if (r.repeat == 0) {
+      const std::string k = "K" + std::to_string(r.layer);
+      const NamedArray& nngp = array_named(o, k + "_nngp");
+      const NamedArray& mean = array_named(o, k + "_mean");
+      scatter.push_back({r.layer, r.width, minus(mean.values, nngp.values),
+                         minus(array_named(o, k + "_theory").values, nngp.values), array_named(o, k + "_mcse").values,
+                         mean.shape});
+    }
+  }
+}
+
+std::string sweep_report_text(const SweepOutcome& o, bool figures, const std::string& note) {
+  std::string s;
+  appendf(s, "fwmc sweep: %zu runs, widths", o.runs.size());
+  for (int w : o.widths) appendf(s, " %d", w);
+  s += "\n  layer  slope ||dK_exp|| (expect -1)  with its 1/n^2 term    slope residual (expect -2)\n";
+  for (const auto& f : o.summary["fits"]) {
+    const auto& nx = f["dK_exp_next_order"];
+    char next[64] = "n/a";
+    if (nx["points"].get<int>() >= 4)
+      std::snprintf(next, sizeof next, "%6.3f +- %.3f", nx["slope"].get<double>(), nx["slope_se"].get<double>());
+    const auto& res = f["residual_bias_corrected"];
+    appendf(s, "  %5d  %6.3f +- %.3f              %-20s  %6.3f +- %.3f (%d points)\n", f["layer"].get<int>(),
+            f["dK_exp"]["slope"].get<double>(), f["dK_exp"]["slope_se"].get<double>(), next, res["slope"].get<double>(),
+            res["slope_se"].get<double>(), res["points"].get<int>());
+  }
+  if (!o.out_dir.empty()) {
+    if (!figures) appendf(s, "  warning: %s\n", note.c_str());
+    appendf(s, "  wrote %s/ (sweep.csv, sweep.json, %sreport.md, width_<n>/)\n", o.out_dir.c_str(),
+            figures ? "fig_deviation.{png,svg}, fig_scatter.{png,svg}, " : "");
+  }
+  return s;
+}
+
+}  // namespace
+
+SweepOutcome sweep_job(const SweepRequest& req, const JobHooks& hooks) {
+  const Config base = resolve_config(req.input);
+  SweepShape shape{req.widths, req.pattern, req.repeats};  // the config's [sweep] section where the request is silent
+  if (shape.widths.empty()) shape.widths = base.sweep.widths;
+  if (shape.pattern.empty()) shape.pattern = base.sweep.pattern;
+  if (shape.repeats == 0) shape.repeats = base.sweep.repeats;
+  check_sweep_shape(shape);
+  std::vector<WidthJob> jobs = width_jobs(base, shape);
+  // Before the folder is touched: an unknown sampler or a missing device (every width runs on the same one).
+  resolve_sampler(base);
+  const std::string backend = choose_device(base).cuda ? "cuda" : "cpu";
+  // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
+  // provenance matches); a folder of something else is refused unless forced.
+  const std::string& dir = base.output.dir;
+  std::optional<OutputFolder> folder;
+  if (req.write) {
+    folder.emplace(dir, OutputFolder::Mode::reuse, "--out");
+    if (!req.force && !looks_like_sweep(dir))
+      throw InputError("--out " + dir +
+                       ": exists, is not empty and holds no fwmc sweep; use --force to write into it, or another "
+                       "folder");
+  }
+  const SweepData data = materialise_data(base, req.input.arrays, jobs, req.write);
+  std::vector<FolderSurvey> have(jobs.size());
+  if (req.write) {
+    for (std::size_t k = 0; k < jobs.size(); ++k) have[k] = survey_width(jobs[k].c, dir, backend, data, req.force);
+    for (const auto& [path, bytes] : data.files) {
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec) || file_fnv1a(path) != fnv1a(bytes.data(), bytes.size()))
+        write_file_atomic(path, bytes);
+    }
+  }
+  SweepOutcome o;
+  o.widths = shape.widths;
+  std::vector<ScatterSet> scatter;
+  for (std::size_t k = 0; k < jobs.size(); ++k) {
+    const WidthJob& w = jobs[k];
+    SweepRun run{w.width, w.repeat, have[k].holds == FolderHolds::finished, {}};
+    if (run.reused) {
+      log_note(hooks, "fwmc sweep: [%zu/%zu] width %d: finished earlier, reusing %s/summary.json\n", k + 1, jobs.size(),
+               w.width, w.c.output.dir.c_str());
+      run.run = read_run_outcome(w.c.output.dir);
+    } else {
+      RunSettings s;
+      s.write = req.write;
+      s.force = true;  // what is there is a run of this width that did not finish, or (forced) of another setup
+      s.arrays = data.arrays ? &*data.arrays : nullptr;
+      if (have[k].holds == FolderHolds::resumable) s.resume = &have[k].checkpoint;
+      log_note(hooks, "fwmc sweep: [%zu/%zu] width %d%s\n", k + 1, jobs.size(), w.width,
+               s.resume ? " (resuming its checkpoint)" : "");
+      run.run = run_config(w.c, s, hooks);
+    }
+    add_width_results(w, run.run, o.rows, scatter);
+    o.runs.push_back(std::move(run));
+  }
+  std::string note;
+  bool figures = false;
+  if (req.write) {
+    figures = write_sweep_report(dir, o.rows, scatter, note);
+    o.out_dir = dir;
+  }
+  o.summary = sweep_summary_json(o.rows);
+  o.report = sweep_report_text(o, figures, note);
+  return o;
+}
+
+}  // namespace fwmc::jobs
