@@ -119,6 +119,15 @@ TEST(Resume, ResumeOrStartIsOneCommandLineForEveryStateOfTheFolder) {
   const CmdResult mine = run_fwmc("run " + dir + "/c.toml --out " + dir + "/mine --resume-or-start");
   EXPECT_EQ(mine.code, 2) << mine.output;
   EXPECT_EQ(slurp(dir + "/mine/notes.txt"), "mine");
+  // A start killed while writing its start record leaves only fwmc's lock and the temp file of that write: the
+  // next start proceeds and removes them (before, it was refused as a folder that is not empty, for good).
+  fs::create_directories(dir + "/cut");
+  write_text(dir + "/cut/.fwmc.lock", "");
+  write_text(dir + "/cut/.fwmc-tmp.checkpoint.bin.99999", "partial");
+  const CmdResult cut = run_fwmc("run " + dir + "/c.toml --out " + dir + "/cut --resume-or-start");
+  EXPECT_EQ(cut.code, 0) << cut.output;
+  EXPECT_FALSE(fs::exists(dir + "/cut/.fwmc-tmp.checkpoint.bin.99999"));
+  expect_same_outputs(dir + "/cut", dir + "/ref");
 }
 
 TEST(Resume, ARunInterruptedDuringItsTheoryStopsAtOnceAndKeepsItsStartRecord) {

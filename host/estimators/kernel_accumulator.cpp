@@ -1,6 +1,6 @@
+// Each draw's statistics summed per chain group (plain kernels, Stein statistics), the traces, checkpoints.
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <limits>
 
 #include "fwmc/errors.hpp"
@@ -10,171 +10,67 @@
 
 namespace fwmc {
 
-std::vector<std::vector<double>> Traces::per_chain(std::size_t k) const {
-  std::vector<std::vector<double>> out(chains, std::vector<double>(draws));
-  for (long d = 0; d < draws; ++d)
-    for (int c = 0; c < chains; ++c) out[c][d] = values[k][d * chains + c];
-  return out;
-}
-
-std::vector<std::string> trace_names(int L) {
-  std::vector<std::string> n = {"U", "loss"};
-  for (int l = 1; l <= L; ++l) n.push_back("trK" + std::to_string(l) + "Phi");
-  return n;
-}
-
-std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag) {
-  const std::size_t R = static_cast<std::size_t>(N) * D, per = diag ? R * N : R * R;
-  std::vector<double> out(raw.size());
-  if (diag) {
-    const std::size_t NN = static_cast<std::size_t>(N) * N;
-    for (int g = 0; g < groups; ++g)
-      for (int i = 0; i < D; ++i)
-        for (std::size_t ab = 0; ab < NN; ++ab)  // block i is column-major: (a, b) at a + N b
-          out[g * per + ab * D + i] = raw[g * per + i * NN + (ab % N) * N + ab / N];
-    return out;
-  }
-  for (int g = 0; g < groups; ++g)
-    for (int a = 0; a < N; ++a)
-      for (int b = 0; b < N; ++b)
-        for (int i = 0; i < D; ++i)
-          for (int j = 0; j < D; ++j)
-            out[g * per + ((static_cast<std::size_t>(a) * N + b) * D + i) * D + j] =
-                raw[g * per + (static_cast<std::size_t>(i) * N + a) + R * (static_cast<std::size_t>(j) * N + b)];
-  return out;
-}
-
-KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D,
-                                    const std::vector<double>& counts, bool diag) {
-  KernelEstimate e{KernelTensor(N, D, diag), KernelTensor(N, D, diag)};
-  const std::size_t n = e.mean.v.size();
-  double total = 0;
-  int live = 0;
-  for (int g = 0; g < G; ++g) {
-    total += counts[g];
-    live += counts[g] > 0;
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    double m = 0;
-    for (int g = 0; g < G; ++g) m += sums[g * n + i];
-    m /= total;
-    // Weighted spread of the group means; with equal counts this is sum (m_g - m)^2 / (G (G - 1)).
-    double v = 0;
-    for (int g = 0; g < G; ++g)
-      if (counts[g] > 0) v += std::pow(counts[g] / total * (sums[g * n + i] / counts[g] - m), 2);
-    e.mean.v[i] = m;
-    e.mcse.v[i] = live > 1 ? std::sqrt(v * live / (live - 1)) : std::numeric_limits<double>::quiet_NaN();
-    // A spread at the rounding level of the mean is no spread (an exact estimator, e.g. Stein at beta = 0): 0, so
-    // that z-scores skip the entry instead of dividing by rounding noise.
-    if (e.mcse.v[i] <= 64 * std::numeric_limits<double>::epsilon() * std::abs(m)) e.mcse.v[i] = 0;
-  }
-  return e;
-}
-
-Statistics::Statistics(const ModelSpec& m, bool with_stein)
-    : layers(m.depth()),
-      stein(with_stein),
-      preact(with_stein && m.activation != Activation::linear),
-      readout(with_stein && m.positions() == 1),
-      field(with_stein && m.activation != Activation::linear && m.positions() == 1) {
-  for (int l = 1; l <= layers; ++l) slots.push_back({Kind::K, l});
-  if (!stein) return;
-  for (int l = 1; l <= layers; ++l) slots.push_back({Kind::R, l});
-  if (preact)
-    for (int l = 1; l <= layers; ++l) slots.push_back({Kind::Q, l});
-  if (readout) {
-    slots.push_back({Kind::R, layers + 1});
-    slots.push_back({Kind::Q, layers + 1});
-  }
-  if (field)
-    for (const Kind k : {Kind::CF, Kind::K2, Kind::CF2})
-      for (int l = 1; l <= layers; ++l) slots.push_back({k, l});
-}
-
-int Statistics::index(Kind kind, int l) const {
-  for (std::size_t k = 0; k < slots.size(); ++k)
-    if (slots[k].kind == kind && slots[k].layer == l) return static_cast<int>(k);
-  return -1;
-}
-
-std::string Statistics::name(int k) const {
-  const Slot& s = slots[k];
-  const std::string l = s.layer > layers ? "out" : std::to_string(s.layer);
-  switch (s.kind) {
-    case Kind::K:
-      return "sums" + l;
-    case Kind::R:
-      return "stein_R" + l;
-    case Kind::Q:
-      return "stein_Q" + l;
-    case Kind::CF:
-      return "stein_CF" + l;
-    case Kind::K2:
-      return "squares_K" + l;
-    default:
-      return "squares_CF" + l;
-  }
-}
-
 template <class T>
 KernelAccumulator<T>::KernelAccumulator(FeatureModel<T>& model, int groups, const Eigen::MatrixXd& phi,
                                         const KernelSelection& sel, bool stein, const SteinFieldData* field)
     : model_(model),
       stats_(model.spec(), stein),
-      G_(groups),
-      C_(model.chains()),
-      N_(model.N()),
-      P_(model.P()),
-      L_(model.spec().depth()),
-      D_(model.positions()),
-      R_(model.rows()),
-      M_(sel.count(model.N())),
-      Rs_(model.positions() * sel.count(model.N())),
-      Tc_(model.positions() > 1 ? model.rows() : model.P()),
-      diag_(sel.diagonal && model.positions() > 1),
-      gather_(!sel.inputs.empty()) {
+      n_{groups,
+         model.chains(),
+         model.N(),
+         model.P(),
+         model.spec().depth(),
+         model.positions(),
+         model.rows(),
+         sel.count(model.N()),
+         model.positions() * sel.count(model.N()),
+         model.positions() > 1 ? model.rows() : model.P(),
+         sel.diagonal && model.positions() > 1,
+         !sel.inputs.empty()} {
   auto& be = model.backend();
-  std::vector<T> ph(static_cast<std::size_t>(P_) * P_);
-  for (int j = 0; j < P_; ++j)
-    for (int i = 0; i < P_; ++i) ph[i + static_cast<std::size_t>(j) * P_] = static_cast<T>(phi(i, j));
+  std::vector<T> ph(static_cast<std::size_t>(n_.train) * n_.train);
+  for (int j = 0; j < n_.train; ++j)
+    for (int i = 0; i < n_.train; ++i) ph[i + static_cast<std::size_t>(j) * n_.train] = static_cast<T>(phi(i, j));
   phi_ = Buffer<T, T>(be, ph.size());
   phi_.upload(ph);
   int wmax = 0;
   for (int w : model.spec().widths) wmax = std::max(wmax, w);
-  const std::size_t entries = static_cast<std::size_t>(D_) * M_ * M_ * (diag_ ? 1 : D_);
-  kscratch_ = Buffer<T, T>(be, G_ * entries);
-  phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * P_ * D_ * wmax);
-  for (int k = 0; k < stats_.count(); ++k) acc_.emplace_back(be, G_ * entries);
-  if (gather_) {
-    std::vector<int> rows(R_, 0);
-    for (int i = 0; i < D_; ++i)
-      for (int a = 0; a < M_; ++a) rows[i * M_ + a] = i * N_ + sel.inputs[a];
+  const std::size_t entries =
+      static_cast<std::size_t>(n_.positions) * n_.selected * n_.selected * (n_.diagonal ? 1 : n_.positions);
+  kscratch_ = Buffer<T, T>(be, n_.groups * entries);
+  phiH_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.chains) * n_.train * n_.positions * wmax);
+  for (int k = 0; k < stats_.count(); ++k) acc_.emplace_back(be, n_.groups * entries);
+  if (n_.gather) {
+    std::vector<int> rows(n_.rows, 0);
+    for (int i = 0; i < n_.positions; ++i)
+      for (int a = 0; a < n_.selected; ++a) rows[i * n_.selected + a] = i * n_.inputs + sel.inputs[a];
     rows_ = Buffer<int, T>(be, rows.size());
     rows_.upload(rows);
-    gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * std::max(wmax, model.spec().n_out));
+    gathered_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.chains) * n_.rows * std::max(wmax, model.spec().n_out));
   }
   if (stein) {
     // Per chain: the kernel of the layer's input (selected rows x training side) and Z delta^T (the same shape).
-    kin_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * Rs_ * Tc_);
+    kin_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.chains) * n_.selected_rows * n_.train_cols);
     zdelta_ = Buffer<T, T>(be, kin_.size());
-    shared_kin_ = Buffer<T, T>(be, static_cast<std::size_t>(Rs_) * Tc_);
-    zsum_ = Buffer<T, T>(be, static_cast<std::size_t>(G_) * Rs_ * Tc_);
-    ones_ = Buffer<T, T>(be, C_ / G_);
-    ones_.upload(std::vector<T>(C_ / G_, T(1)));
+    shared_kin_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.selected_rows) * n_.train_cols);
+    zsum_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.groups) * n_.selected_rows * n_.train_cols);
+    ones_ = Buffer<T, T>(be, n_.chains / n_.groups);
+    ones_.upload(std::vector<T>(n_.chains / n_.groups, T(1)));
     int in_max = 0;
-    for (int l = 1; l <= L_ + 1; ++l)
+    for (int l = 1; l <= n_.layers + 1; ++l)
       in_max = std::max(in_max, model.spec().window_size() * model.spec().layer_width(l - 1));
-    if (gather_) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(C_) * R_ * in_max);
+    if (n_.gather) gathered_in_ = Buffer<T, T>(be, static_cast<std::size_t>(n_.chains) * n_.rows * in_max);
   }
   if (stats_.field) {
     if (!field || field->empty())
       throw std::logic_error("KernelAccumulator: a nonlinear fcn's Stein statistics need the field's tables");
-    field_ = std::make_unique<FieldAccumulator<T>>(be, *field, model.spec(), C_, G_, Rs_, Tc_, wmax);
+    field_ = std::make_unique<FieldAccumulator<T>>(be, *field, model.spec(), n_.chains, n_.groups, n_.selected_rows,
+                                                   n_.train_cols, wmax);
   }
-  dots_ = Buffer<double, T>(be, C_);
-  counts_.assign(G_, 0.0);
-  traces_.chains = C_;
-  traces_.names = trace_names(L_);
+  dots_ = Buffer<double, T>(be, n_.chains);
+  counts_.assign(n_.groups, 0.0);
+  traces_.chains = n_.chains;
+  traces_.names = trace_names(n_.layers);
   traces_.values.resize(traces_.names.size());
 }
 
@@ -183,9 +79,9 @@ KernelAccumulator<T>::~KernelAccumulator() = default;
 
 template <class T>
 const T* KernelAccumulator<T>::select_rows(const T* src, int cols, long stride, T* buf) {
-  if (!gather_) return src;
+  if (!n_.gather) return src;
   // Rows i*N + a (a selected) to the top of each chain's block, as im2col with one input, R positions, window 1.
-  model_.backend().im2col(1, R_, 1, cols, stride ? C_ : 1, rows_.data(), src, buf);
+  model_.backend().im2col(1, n_.rows, 1, cols, stride ? n_.chains : 1, rows_.data(), src, buf);
   return buf;
 }
 
@@ -193,21 +89,24 @@ template <class T>
 void KernelAccumulator<T>::add_group_outer(const MatrixBatch<const T>& A, const MatrixBatch<const T>& B, T alpha,
                                            int stat) {
   auto& be = model_.backend();
-  if (diag_) {
+  if (n_.diagonal) {
     // One (M x M) product per position i and group g, from the rows i*M + a: D calls batched over the groups, or,
     // when there are more positions than groups, G calls batched over the positions (the same products).
-    const long MM = static_cast<long>(M_) * M_;
-    if (D_ <= G_) {
-      for (int i = 0; i < D_; ++i)
-        be.gemm(alpha, A.row_block(i * M_, M_), B.row_block(i * M_, M_).t(), T(0),
-                matrices(kscratch_.data() + i * MM, M_, M_, M_, D_ * MM), G_);
+    const long MM = static_cast<long>(n_.selected) * n_.selected;
+    if (n_.positions <= n_.groups) {
+      for (int i = 0; i < n_.positions; ++i)
+        be.gemm(alpha, A.row_block(i * n_.selected, n_.selected), B.row_block(i * n_.selected, n_.selected).t(), T(0),
+                matrices(kscratch_.data() + i * MM, n_.selected, n_.selected, n_.selected, n_.positions * MM),
+                n_.groups);
     } else {
-      for (int g = 0; g < G_; ++g)
-        be.gemm(alpha, A.item(g).row_block(0, M_).with_stride(M_), B.item(g).row_block(0, M_).with_stride(M_).t(), T(0),
-                matrices(kscratch_.data() + g * D_ * MM, M_, M_, M_, MM), D_);
+      for (int g = 0; g < n_.groups; ++g)
+        be.gemm(alpha, A.item(g).row_block(0, n_.selected).with_stride(n_.selected),
+                B.item(g).row_block(0, n_.selected).with_stride(n_.selected).t(), T(0),
+                matrices(kscratch_.data() + g * n_.positions * MM, n_.selected, n_.selected, n_.selected, MM),
+                n_.positions);
     }
   } else {
-    be.gemm(alpha, A, B.t(), T(0), packed(kscratch_.data(), Rs_, Rs_), G_);
+    be.gemm(alpha, A, B.t(), T(0), packed(kscratch_.data(), n_.selected_rows, n_.selected_rows), n_.groups);
   }
   be.accumulate(static_cast<long>(kscratch_.size()), kscratch_.data(), 1.0, acc_[stat].data());
 }
@@ -216,45 +115,50 @@ template <class T>
 void KernelAccumulator<T>::add_chain_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha,
                                            int stat) {
   // A group's chains side by side form one (rows x cg cols) matrix, so its sum is one GEMM per group.
-  const int cg = C_ / G_;
-  add_group_outer(matrices(A, Rs_, cg * cols, lda, cg * stride), matrices(B, Rs_, cg * cols, ldb, cg * stride), alpha,
-                  stat);
+  const int cg = n_.chains / n_.groups;
+  add_group_outer(matrices(A, n_.selected_rows, cg * cols, lda, cg * stride),
+                  matrices(B, n_.selected_rows, cg * cols, ldb, cg * stride), alpha, stat);
 }
 
 template <class T>
 void KernelAccumulator<T>::observe_stein(int l) {
   auto& be = model_.backend();
   // l = L + 1 is the readout (fcn): its pre-activation is f, its error signal d(beta L)/df.
-  const bool out = l > L_;
+  const bool out = l > n_.layers;
   const int n = out ? model_.spec().n_out : model_.spec().widths[l - 1];
-  const long Rn = static_cast<long>(R_) * n, block = static_cast<long>(Rs_) * Tc_;
+  const long Rn = static_cast<long>(n_.rows) * n, block = static_cast<long>(n_.selected_rows) * n_.train_cols;
   // K_in(sel, T) = scale F[sel] F[T]^T (F: the layer's input features). At l = 1 they are the data, shared by every
   // chain: K_in is the same for the whole run, computed once into shared_kin_.
   const auto in = model_.layer_input(l);
   const bool shared = in.stride == 0;
   if (!shared || !shared_kin_ready_) {
     const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
-    be.gemm(T(in.scale), matrices(Fs, Rs_, in.cols, R_, in.stride), matrices(in.data, Tc_, in.cols, R_, in.stride).t(),
-            T(0), matrices(shared ? shared_kin_.data() : kin_.data(), Rs_, Tc_, Rs_, block), shared ? 1 : C_);
+    be.gemm(
+        T(in.scale), matrices(Fs, n_.selected_rows, in.cols, n_.rows, in.stride),
+        matrices(in.data, n_.train_cols, in.cols, n_.rows, in.stride).t(), T(0),
+        matrices(shared ? shared_kin_.data() : kin_.data(), n_.selected_rows, n_.train_cols, n_.selected_rows, block),
+        shared ? 1 : n_.chains);
     shared_kin_ready_ = shared_kin_ready_ || shared;
   }
   // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
   const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
   const T* err = out ? model_.output_error() : model_.error_signal(l);
-  be.gemm(T(1), matrices(Zs, Rs_, n, R_, Rn), matrices(err, Tc_, n, R_, Rn).t(), T(0),
-          matrices(zdelta_.data(), Rs_, Tc_, Rs_, block), C_);
+  be.gemm(T(1), matrices(Zs, n_.selected_rows, n, n_.rows, Rn), matrices(err, n_.train_cols, n, n_.rows, Rn).t(), T(0),
+          matrices(zdelta_.data(), n_.selected_rows, n_.train_cols, n_.selected_rows, block), n_.chains);
   if (shared) {
     // sum_c K_in B_c^T = K_in (sum_c B_c)^T: each group's Z delta^T summed (a GEMM against ones), then one GEMM.
-    const int cg = C_ / G_;
+    const int cg = n_.chains / n_.groups;
     const int bl = static_cast<int>(block);
     be.gemm(T(1), matrices(zdelta_.data(), bl, cg, bl, cg * block), matrix(ones_.data(), cg, 1, cg), T(0),
-            matrices(zsum_.data(), bl, 1, bl, block), G_);
-    add_group_outer(matrix(shared_kin_.data(), Rs_, Tc_, Rs_), matrices(zsum_.data(), Rs_, Tc_, Rs_, block), T(1),
+            matrices(zsum_.data(), bl, 1, bl, block), n_.groups);
+    add_group_outer(matrix(shared_kin_.data(), n_.selected_rows, n_.train_cols, n_.selected_rows),
+                    matrices(zsum_.data(), n_.selected_rows, n_.train_cols, n_.selected_rows, block), T(1),
                     stats_.R(l));
   } else {
-    add_chain_outer(kin_.data(), Rs_, zdelta_.data(), Rs_, Tc_, block, T(1), stats_.R(l));
+    add_chain_outer(kin_.data(), n_.selected_rows, zdelta_.data(), n_.selected_rows, n_.train_cols, block, T(1),
+                    stats_.R(l));
   }
-  if (stats_.preact || out) add_chain_outer(Zs, R_, Zs, R_, n, Rn, T(1.0 / n), stats_.Q(l));
+  if (stats_.preact || out) add_chain_outer(Zs, n_.rows, Zs, n_.rows, n, Rn, T(1.0 / n), stats_.Q(l));
   if (field_ && !out) {
     const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());  // still there: re-gathered if not
     typename FieldAccumulator<T>::Layer x{l,
@@ -263,11 +167,11 @@ void KernelAccumulator<T>::observe_stein(int l) {
                                           shared ? 0 : block,
                                           err,
                                           Zs,
-                                          R_,
+                                          n_.rows,
                                           Rn,
                                           Fs,
                                           in.cols,
-                                          R_,
+                                          n_.rows,
                                           in.stride,
                                           in.scale};
     field_->add(x, alive_, acc_[stats_.CF(l)].data(), acc_[stats_.CF2(l)].data());
@@ -287,8 +191,8 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     stein_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   if (stats_.stein) stein_time([&] { model_.backward(theta, nullptr, true); });
-  const int cg = C_ / G_;
-  for (int c = 0; c < C_; ++c) {
+  const int cg = n_.chains / n_.groups;
+  for (int c = 0; c < n_.chains; ++c) {
     const bool live = !alive || (*alive)[c];
     counts_[c / cg] += live;
     if (live) continue;
@@ -297,27 +201,29 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
     u[c] = loss[c] = std::numeric_limits<double>::quiet_NaN();
     model_.clear_chain(c);
   }
-  traces_.values[0].insert(traces_.values[0].end(), u.begin(), u.end());
-  traces_.values[1].insert(traces_.values[1].end(), loss.begin(), loss.end());
-  for (int l = 1; l <= L_; ++l) {
+  traces_.append(0, u);
+  traces_.append(1, loss);
+  for (int l = 1; l <= n_.layers; ++l) {
     const int n = model_.spec().widths[l - 1];
     const T* H = model_.hidden(l);
     // Sum over a group's chains of H_c H_c^T / n over the selected rows.
-    const T* src = select_rows(H, n, static_cast<long>(R_) * n, gathered_.data());
-    add_chain_outer(src, R_, src, R_, n, static_cast<long>(R_) * n, T(1.0 / n), stats_.K(l));
-    if (field_) field_->add_plain_squares(src, R_, static_cast<long>(R_) * n, n, acc_[stats_.K2(l)].data());
+    const T* src = select_rows(H, n, static_cast<long>(n_.rows) * n, gathered_.data());
+    add_chain_outer(src, n_.rows, src, n_.rows, n, static_cast<long>(n_.rows) * n, T(1.0 / n), stats_.K(l));
+    if (field_) field_->add_plain_squares(src, n_.rows, static_cast<long>(n_.rows) * n, n, acc_[stats_.K2(l)].data());
     if (stats_.stein) stein_time([&] { observe_stein(l); });
     // tr(K_l Phi) (cnn: of the spatial trace) = (1/(D n)) sum <H_c[:P], Phi H_c[:P]>, H_c viewed as N x (D n).
-    const int cols = D_ * n;
-    be.gemm(T(1), matrix(phi_.data(), P_, P_, P_), matrices(H, P_, cols, N_, static_cast<long>(R_) * n), T(0),
-            packed(phiH_.data(), P_, cols), C_);
-    be.chain_dot(P_, cols, C_, H, N_, static_cast<long>(R_) * n, phiH_.data(), P_, static_cast<long>(P_) * cols,
-                 dots_.data());
+    const int cols = n_.positions * n;
+    be.gemm(T(1), matrix(phi_.data(), n_.train, n_.train, n_.train),
+            matrices(H, n_.train, cols, n_.inputs, static_cast<long>(n_.rows) * n), T(0),
+            packed(phiH_.data(), n_.train, cols), n_.chains);
+    be.chain_dot(n_.train, cols, n_.chains, H, n_.inputs, static_cast<long>(n_.rows) * n, phiH_.data(), n_.train,
+                 static_cast<long>(n_.train) * cols, dots_.data());
     std::vector<double> d = dots_.download();
-    for (int c = 0; c < C_; ++c) d[c] = alive && !(*alive)[c] ? std::numeric_limits<double>::quiet_NaN() : d[c] / cols;
-    traces_.values[1 + l].insert(traces_.values[1 + l].end(), d.begin(), d.end());
+    for (int c = 0; c < n_.chains; ++c)
+      d[c] = alive && !(*alive)[c] ? std::numeric_limits<double>::quiet_NaN() : d[c] / cols;
+    traces_.append(1 + l, d);
   }
-  if (stats_.readout) stein_time([&] { observe_stein(L_ + 1); });
+  if (stats_.readout) stein_time([&] { observe_stein(n_.layers + 1); });
   ++draws_;
   traces_.draws = draws_;
 }
@@ -325,8 +231,7 @@ void KernelAccumulator<T>::observe(const T* theta, const std::vector<double>& U,
 template <class T>
 void KernelAccumulator<T>::save(CheckpointData& ck, const std::string& prefix) const {
   for (int k = 0; k < stats_.count(); ++k) ck.put(prefix + stats_.name(k), acc_[k].download());
-  for (std::size_t k = 0; k < traces_.values.size(); ++k)
-    ck.put(prefix + "trace" + std::to_string(k), traces_.values[k]);
+  traces_.save(ck, prefix);
   ck.put_value(prefix + "draws", draws_);
   ck.put(prefix + "counts", counts_);
   ck.put_value(prefix + "stein_s", stein_s_);
@@ -342,28 +247,23 @@ void KernelAccumulator<T>::load(const CheckpointData& ck, const std::string& pre
   draws_ = ck.get_value<long>(prefix + "draws");
   stein_s_ = ck.has(prefix + "stein_s") ? ck.get_value<double>(prefix + "stein_s") : 0.0;
   counts_ = ck.get<double>(prefix + "counts");
-  if (counts_.size() != static_cast<std::size_t>(G_))
+  if (counts_.size() != static_cast<std::size_t>(n_.groups))
     throw RuntimeError("checkpoint: group counts do not match this run");
-  for (std::size_t k = 0; k < traces_.values.size(); ++k) {
-    auto v = ck.get<double>(prefix + "trace" + std::to_string(k));
-    if (v.size() != static_cast<std::size_t>(draws_) * C_)
-      throw RuntimeError("checkpoint: traces do not match this run");
-    traces_.values[k].assign(v.begin(), v.end());
-  }
-  traces_.draws = draws_;
+  traces_.load(ck, prefix, draws_);
 }
 
 template <class T>
 void KernelAccumulator<T>::reserve_draws(long draws) {
-  for (auto& v : traces_.values) v.reserve(static_cast<std::size_t>(draws) * C_);
+  traces_.reserve(draws);
 }
 
 template <class T>
 std::vector<KernelEstimate> KernelAccumulator<T>::estimates() const {
   std::vector<KernelEstimate> out;
-  for (int l = 1; l <= L_; ++l)
+  for (int l = 1; l <= n_.layers; ++l)
     out.push_back(
-        estimate_from_groups(kernel_order(acc_[l - 1].download(), G_, M_, D_, diag_), G_, M_, D_, counts_, diag_));
+        estimate_from_groups(kernel_order(acc_[l - 1].download(), n_.groups, n_.selected, n_.positions, n_.diagonal),
+                             n_.groups, n_.selected, n_.positions, counts_, n_.diagonal));
   return out;
 }
 

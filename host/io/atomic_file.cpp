@@ -63,11 +63,14 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
   }
 }
 
+bool is_temp_file(const std::string& path) {
+  return std::filesystem::path(path).filename().string().rfind(kTempPrefix, 0) == 0 && is_plain_file(path);
+}
+
 void remove_stale_temp_files(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.path().filename().string().rfind(kTempPrefix, 0) == 0 && is_plain_file(e.path().string()))
-      std::filesystem::remove(e.path(), ec);
+    if (is_temp_file(e.path().string())) std::filesystem::remove(e.path(), ec);
 }
 
 void clear_fwmc_outputs(const std::string& dir) {

@@ -89,9 +89,12 @@ OutputFolder::OutputFolder(const std::string& dir, Mode mode, const std::string&
     if (::ftruncate(lock_fd_, 0) != 0 ||
         ::pwrite(lock_fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
       throw InputError(name + ": not writable (" + std::strerror(errno) + ")");
+    // Fresh: nothing but what a killed fwmc leaves before its first record (its lock, temp files of an atomic write
+    // cut short, a staging folder), all removed below; a kill at any moment of a start must not block the next one.
     if (mode == Mode::fresh)
       for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().filename() != kLock) throw InputError(name + ": exists and is not empty; " + hint);
+        if (e.path().filename() != kLock && e.path().filename() != kStaging && !is_temp_file(e.path().string()))
+          throw InputError(name + ": exists and is not empty; " + hint);
     // What a killed writer left: temp files of atomic writes and a staging folder never published.
     remove_stale_temp_files(dir);
     fs::remove_all(dir + "/" + kStaging, ec);

@@ -1,5 +1,7 @@
-// Turning draws into answers: per-layer posterior mean kernels with MCSE from independent chain groups, and
-// per-chain traces of invariant scalars for convergence diagnostics.
+// Turning draws into answers: each draw's statistics (Statistics: the kernels, and the Stein estimators') summed
+// per chain group on the backend, and the per-chain traces (Traces); the estimates come from the group sums
+// (group_estimate.hpp). The parts: Layout (sizes, named), the plain sums, the Stein statistics (observe_stein and
+// FieldAccumulator), the traces, and the checkpoint state (save/load).
 #pragma once
 #include <memory>
 #include <string>
@@ -9,69 +11,12 @@
 
 #include "fwmc/checkpoint.hpp"
 #include "fwmc/feature_model.hpp"
-#include "fwmc/kernel_tensor.hpp"
+#include "fwmc/group_estimate.hpp"
+#include "fwmc/statistics.hpp"
 #include "fwmc/stein_field.hpp"
+#include "fwmc/traces.hpp"
 
 namespace fwmc {
-
-struct KernelEstimate {
-  KernelTensor mean, mcse;
-};
-
-// Per-chain scalar traces, draw-major: values[k][draw * chains + c].
-struct Traces {
-  int chains = 0;
-  long draws = 0;
-  std::vector<std::string> names;
-  std::vector<std::vector<double>> values;
-  // The series of trace k as one vector per chain.
-  std::vector<std::vector<double>> per_chain(std::size_t k) const;
-};
-
-// Names of the traces a run records: U, loss, trK<l>Phi for l = 1..L.
-std::vector<std::string> trace_names(int L);
-
-// Reorders `groups` consecutive (D N x D N) column-major kernels (row i*N + a, column j*N + b) into KernelTensor
-// order ((a*N + b)*D + i)*D + j. diag: the raw kernels are D blocks of (N x N), block i holding K(.,.)_ii, and
-// the result is in the spatial-diagonal order (a*N + b)*D + i.
-std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int N, int D, bool diag = false);
-
-// Group sums -> estimate and MCSE: groups are independent chains, so their spread is the error. counts[g] is the
-// number of (chain, draw) terms in group g's sum (equal unless chains were dropped): the mean is sum / count over
-// all groups, and the MCSE the spread of the group means weighted by their counts (groups with none are skipped).
-KernelEstimate estimate_from_groups(const std::vector<double>& group_sums, int groups, int N, int D,
-                                    const std::vector<double>& counts, bool diag = false);
-
-// The per-draw tensors a run sums per chain group, as a list of named slots. For each layer l: the kernel K<l>
-// always; with the Stein estimators (docs/theory.md 11) also R<l> (before symmetrisation) and, for nonlinear nets,
-// the pre-activation kernel Q<l> (a linear net has Q_l = K_l); for fcn also the readout's R and Q (its
-// "pre-activation" is f, so Q_out = f f^T / n_d), whose zero-mean C_out tracks the slow function-space
-// fluctuations; and for nonlinear fcn the conditional field's per-draw estimate CF<l> (docs/theory.md 12), with
-// the sums of squares of it and of the plain per-draw kernel (K2<l>, CF2<l>) for their per-draw spreads.
-struct Statistics {
-  enum class Kind { K, R, Q, CF, K2, CF2 };
-  struct Slot {
-    Kind kind;
-    int layer;  // 1..L, or L + 1 for the readout's R and Q
-  };
-  int layers = 0;
-  bool stein = false, preact = false, readout = false, field = false;
-  std::vector<Slot> slots;
-  Statistics() = default;
-  Statistics(const ModelSpec& m, bool with_stein);
-  int count() const { return static_cast<int>(slots.size()); }
-  // The slot of a statistic, -1 when the run has none; l = L + 1 names the readout's R and Q.
-  int index(Kind kind, int l) const;
-  int K(int l) const { return index(Kind::K, l); }
-  int R(int l) const { return index(Kind::R, l); }
-  int Q(int l) const { return index(Kind::Q, l); }
-  int CF(int l) const { return index(Kind::CF, l); }
-  int K2(int l) const { return index(Kind::K2, l); }
-  int CF2(int l) const { return index(Kind::CF2, l); }
-  // Checkpoint names: "sums<l>" (the kernel), "stein_R<l>", "stein_Q<l>", "stein_Rout", "stein_Qout",
-  // "stein_CF<l>", "squares_K<l>", "squares_CF<l>".
-  std::string name(int k) const;
-};
 
 template <class T>
 class FieldAccumulator;
@@ -107,12 +52,19 @@ class KernelAccumulator {
   const std::vector<double>& group_counts() const { return counts_; }
 
  private:
+  // The sizes the accumulator works with, named once.
+  struct Layout {
+    int groups, chains, inputs, train, layers, positions;
+    int rows;           // rows of a chain's activations: positions x inputs
+    int selected;       // selected inputs M
+    int selected_rows;  // positions x M
+    int train_cols;     // columns of the training side of R: fcn P (rows a < P), cnn every row (D N)
+    bool diagonal;      // spatial diagonal only
+    bool gather;        // copy the selected rows into gathered_ first
+  };
   FeatureModel<T>& model_;
   Statistics stats_;
-  int G_, C_, N_, P_, L_, D_, R_;
-  int M_, Rs_;          // selected inputs; selected rows D M
-  int Tc_;              // columns of the training side of R: fcn P (rows a < P), cnn every row (D N)
-  bool diag_, gather_;  // spatial diagonal only; copy the selected rows into gathered_ first
+  Layout n_;
   long draws_ = 0;
   double stein_s_ = 0;
   Buffer<T, T> phi_, kscratch_, phiH_, gathered_, gathered_in_, kin_, zdelta_;
