@@ -189,7 +189,7 @@ TEST(Data, BoxResizeNonIntegerRatioPreservesMean) {
   NpyArray a;
   a.shape = {1, 3, 3};
   a.data = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-  NpyArray r = box_resize(a, 2, 2);
+  NpyArray r = resize_images(a, 2, 2, ResizeMethod::area);
   double m = 0;
   for (double v : r.data) m += v / 4;
   EXPECT_NEAR(m, 5.0, 1e-12);

@@ -119,3 +119,20 @@ TEST(PriorMomentEstimator, ApproachesTheOracleFasterThanTheCorrectionShrinks) {
   EXPECT_GT(resid[0] / resid[1], corr[0] / corr[1]);  // residual falls faster
   EXPECT_LT(resid[1], 0.5 * corr[1]);                 // and the theory beats the NNGP kernel
 }
+
+// Any number of draws is used in full and every group gets some: a ceil-sized split left the last of 32 groups
+// empty for 400 draws (0/0 group means, every standard error NaN: found by the paper's Fig 4 config).
+TEST(PriorMomentEstimator, AnyDrawCountFillsEveryGroup) {
+  Problem s = make_problem({"model.widths=[6,5]", "model.activation='relu'"});
+  for (long draws : {100L, 131L, 400L, 1000L}) {
+    PriorMomentResult pm =
+        prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, draws, 3);
+    EXPECT_EQ(pm.draws, draws);
+    for (const auto& layer : pm.theory)
+      for (std::size_t i = 0; i < layer.mcse.v.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(layer.mcse.v[i])) << draws << " draws, entry " << i;
+        ASSERT_TRUE(std::isfinite(layer.mean.v[i])) << draws << " draws, entry " << i;
+        EXPECT_GT(layer.mcse.v[i], 0.0);
+      }
+  }
+}

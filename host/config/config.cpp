@@ -70,6 +70,9 @@ void read_data(const toml::table& root, const std::string& src, Config& c) {
   if (!d.resize.empty() && d.resize.size() != 2) r.fail("resize", "expected [h, w]");
   if (!d.resize.empty() && d.kind == DataKind::synthetic)
     r.fail("resize", "synthetic data has no images to resize; give input_shape its size instead");
+  r.get_setting("resize_method", d.resize_method);
+  if (d.resize.empty() && d.resize_method != ResizeMethod::area)
+    r.fail("resize_method", "applies only with resize = [h, w]");
   d.csv_header = read_csv_header(r, root);
   if (d.kind != DataKind::csv && d.csv_header != CsvHeader::detect)
     r.fail("csv_header", "applies to kind = \"csv\" only");
@@ -171,6 +174,7 @@ void read_sweep(const toml::table& root, const std::string& src, Config& c) {
   r.get("widths", c.sweep.widths, 1, kMaxWidth);
   r.get("pattern", c.sweep.pattern);
   r.get("repeats", c.sweep.repeats, 1, 100000);
+  r.get("title", c.sweep.title);
 }
 
 // Cross-section rules that need both data and model.
@@ -271,6 +275,7 @@ std::string config_to_json(const Config& c) {
                {"noise", d.noise},
                {"normalize", name_of(d.normalize)},
                {"resize", d.resize},
+               {"resize_method", name_of(d.resize_method)},
                {"csv_header", d.csv_header == CsvHeader::detect    ? nlohmann::ordered_json("auto")
                               : d.csv_header == CsvHeader::present ? nlohmann::ordered_json(true)
                                                                    : nlohmann::ordered_json(false)}};

@@ -14,6 +14,7 @@ FWMC_NAMES(DataKind, {"synthetic", DataKind::synthetic}, {"npy", DataKind::npy},
 FWMC_NAMES(Targets, {"teacher", Targets::teacher}, {"noise", Targets::noise})
 FWMC_NAMES(Normalize, {"none", Normalize::none}, {"center_unit", Normalize::center_unit},
            {"center_l2", Normalize::center_l2}, {"standardize", Normalize::standardize})
+FWMC_NAMES(ResizeMethod, {"area", ResizeMethod::area}, {"skimage", ResizeMethod::skimage})
 FWMC_NAMES(CsvHeader, {"auto", CsvHeader::detect}, {"true", CsvHeader::present}, {"false", CsvHeader::absent})
 FWMC_NAMES(Arch, {"fcn", Arch::fcn}, {"cnn1d", Arch::cnn1d}, {"cnn2d", Arch::cnn2d})
 FWMC_NAMES(Activation, {"linear", Activation::linear}, {"relu", Activation::relu}, {"erf", Activation::erf},

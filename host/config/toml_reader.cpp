@@ -18,7 +18,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
   static const std::map<std::string, std::vector<std::string>> s = {
       {"data",
        {"kind", "x", "y", "x_test", "n_train", "n_test", "input_dim", "input_shape", "output_dim", "seed", "targets",
-        "noise", "normalize", "resize", "csv_header"}},
+        "noise", "normalize", "resize", "resize_method", "csv_header"}},
       {"model", {"arch", "widths", "activation", "sigma", "window", "evaluation"}},
       {"posterior", {"beta"}},
       {"sampler",
@@ -26,7 +26,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
         "adapt", "groups", "chain_batch", "mass", "seed", "device", "precision", "divergence_budget"}},
       {"theory", {"method", "draws", "seed", "cnn_form", "compare_cnn_forms"}},
       {"output", {"dir", "checkpoint_every", "kernel_inputs", "kernel_positions", "estimator"}},
-      {"sweep", {"widths", "pattern", "repeats"}},
+      {"sweep", {"widths", "pattern", "repeats", "title"}},
   };
   return s;
 }

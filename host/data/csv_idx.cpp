@@ -122,42 +122,4 @@ NpyArray parse_idx(std::istream& in, const std::string& path) {
   return a;
 }
 
-NpyArray box_resize(const NpyArray& img, int h, int w) {
-  if (img.shape.size() < 3) throw InputError("resize needs images of shape (P, H, W[, C])");
-  const std::size_t P = img.shape[0], H = img.shape[1], W = img.shape[2];
-  const std::size_t C = img.shape.size() > 3 ? img.shape[3] : 1;
-  // Area weights: output cell o covers [o*in/out, (o+1)*in/out) of the input axis.
-  auto weights = [](std::size_t in, std::size_t out) {
-    std::vector<std::vector<double>> m(out, std::vector<double>(in, 0.0));
-    const double r = double(in) / out;
-    for (std::size_t o = 0; o < out; ++o) {
-      const double lo = o * r, hi = (o + 1) * r;
-      for (std::size_t i = 0; i < in; ++i) {
-        double ov = std::min(hi, double(i + 1)) - std::max(lo, double(i));
-        if (ov > 0) m[o][i] = ov / r;
-      }
-    }
-    return m;
-  };
-  auto wh = weights(H, h), ww = weights(W, w);
-  NpyArray out;
-  out.shape = img.shape;
-  out.shape[1] = h;
-  out.shape[2] = w;
-  out.data.assign(P * h * w * C, 0.0);
-  for (std::size_t p = 0; p < P; ++p)
-    for (int oh = 0; oh < h; ++oh)
-      for (int ow = 0; ow < w; ++ow)
-        for (std::size_t c = 0; c < C; ++c) {
-          double s = 0;
-          for (std::size_t ih = 0; ih < H; ++ih) {
-            if (wh[oh][ih] == 0) continue;
-            for (std::size_t iw = 0; iw < W; ++iw)
-              s += wh[oh][ih] * ww[ow][iw] * img.data[((p * H + ih) * W + iw) * C + c];
-          }
-          out.data[((p * h + oh) * w + ow) * C + c] = s;
-        }
-  return out;
-}
-
 }  // namespace fwmc

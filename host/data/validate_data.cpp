@@ -83,8 +83,14 @@ void check_sources(const Config& c, DataSources& s) {
     if (s.has_test) reshape_rows(s.x_test, d.input_shape, s.x_test_name);
   }
   if (!d.resize.empty()) {
-    s.x = box_resize(s.x, d.resize[0], d.resize[1]);
-    if (s.has_test) s.x_test = box_resize(s.x_test, d.resize[0], d.resize[1]);
+    s.x = resize_images(s.x, d.resize[0], d.resize[1], d.resize_method);
+    if (s.has_test) s.x_test = resize_images(s.x_test, d.resize[0], d.resize[1], d.resize_method);
+  }
+  // npy and idx examples keep their file's shape (resized), or take input_shape's, e.g. 5x5 images read as a
+  // sequence of 25 by a cnn1d (the original code's Fig 2).
+  if (d.kind != DataKind::csv && !d.input_shape.empty()) {
+    reshape_rows(s.x, d.input_shape, s.x_name);
+    if (s.has_test) reshape_rows(s.x_test, d.input_shape, s.x_test_name);
   }
   check_input_rank(s.x, c.model.arch, s.x_name);
   if (s.has_test && std::vector<std::size_t>(s.x_test.shape.begin() + 1, s.x_test.shape.end()) !=

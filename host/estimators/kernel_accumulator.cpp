@@ -121,6 +121,15 @@ void KernelAccumulator<T>::add_chain_outer(const T* A, int lda, const T* B, int 
 }
 
 template <class T>
+bool KernelAccumulator<T>::reassociate(int n, int in_cols, bool shared) const {
+  const double sel = n_.selected_rows, T_ = n_.train_cols, cg = double(n_.chains) / n_.groups;
+  const double old_cost = (shared ? 0.0 : sel * T_ * in_cols) + sel * T_ * n + sel * sel * T_ / (shared ? cg : 1.0);
+  const double new_cost = T_ * in_cols * n + sel * in_cols * n + sel * sel * n;
+  const double room = static_cast<double>(kin_.size()) / n_.chains;  // kin_ and zdelta_ per chain
+  return new_cost < old_cost && double(in_cols) * n <= room && double(n_.rows) * n <= room;
+}
+
+template <class T>
 void KernelAccumulator<T>::observe_stein(int l) {
   auto& be = model_.backend();
   // l = L + 1 is the readout (fcn): its pre-activation is f, its error signal d(beta L)/df.
@@ -131,6 +140,24 @@ void KernelAccumulator<T>::observe_stein(int l) {
   // chain: K_in is the same for the whole run, computed once into shared_kin_.
   const auto in = model_.layer_input(l);
   const bool shared = in.stride == 0;
+  const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
+  const T* err = out ? model_.output_error() : model_.error_signal(l);
+  if (!field_ && reassociate(n, in.cols, shared)) {
+    // R_l = scale F[sel] (F[T]^T delta[T]) Z[sel]^T, the same sum multiplied in the cheaper order when the
+    // widths are below the data (P^2 n + 2 P n_in n against P^3 + P^2 (n + n_in) per chain). kin_ holds
+    // F[T]^T delta (n_in x n) and zdelta_ scale F[sel] (F[T]^T delta), laid out as Z is (ld rows).
+    const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
+    const long A = static_cast<long>(in.cols) * n;
+    be.gemm(T(1), matrices(in.data, n_.train_cols, in.cols, n_.rows, in.stride).t(),
+            matrices(err, n_.train_cols, n, n_.rows, Rn), T(0), matrices(kin_.data(), in.cols, n, in.cols, A),
+            n_.chains);
+    be.gemm(T(in.scale), matrices(Fs, n_.selected_rows, in.cols, n_.rows, in.stride),
+            matrices(kin_.data(), in.cols, n, in.cols, A), T(0),
+            matrices(zdelta_.data(), n_.selected_rows, n, n_.rows, Rn), n_.chains);
+    add_chain_outer(zdelta_.data(), n_.rows, Zs, n_.rows, n, Rn, T(1), stats_.R(l));
+    if (stats_.preact || out) add_chain_outer(Zs, n_.rows, Zs, n_.rows, n, Rn, T(1.0 / n), stats_.Q(l));
+    return;
+  }
   if (!shared || !shared_kin_ready_) {
     const T* Fs = select_rows(in.data, in.cols, in.stride, gathered_in_.data());
     be.gemm(
@@ -141,8 +168,6 @@ void KernelAccumulator<T>::observe_stein(int l) {
     shared_kin_ready_ = shared_kin_ready_ || shared;
   }
   // (Z delta^T)(sel, T) per chain, then R_l = sum over T of K_in(a, mu) z(b).delta_mu: K_in (Z delta^T)^T.
-  const T* Zs = select_rows(out ? model_.output() : model_.preactivation(l), n, Rn, gathered_.data());
-  const T* err = out ? model_.output_error() : model_.error_signal(l);
   be.gemm(T(1), matrices(Zs, n_.selected_rows, n, n_.rows, Rn), matrices(err, n_.train_cols, n, n_.rows, Rn).t(), T(0),
           matrices(zdelta_.data(), n_.selected_rows, n_.train_cols, n_.selected_rows, block), n_.chains);
   if (shared) {

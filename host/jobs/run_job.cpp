@@ -9,6 +9,7 @@
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/comm.hpp"
 #include "fwmc/compare.hpp"
+#include "fwmc/cost_model.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/memory_model.hpp"
@@ -17,6 +18,7 @@
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
 #include "fwmc/theory.hpp"
+#include "host/jobs/cpu_time.hpp"
 #include "host/jobs/run_folder.hpp"
 #include "host/jobs/run_report.hpp"
 #include "host/report/output_guard.hpp"
@@ -75,6 +77,7 @@ RunOutcome run_config(const Config& c, const RunSettings& s, const JobHooks& hoo
   const Dataset d = load_dataset(c, s.arrays);
   // Before any output: an unknown sampler, a missing device or a job that cannot fit in memory is an input error.
   const RunPlan plan = plan_run(c, d, world().size());
+  if (!plan.device.cuda) check_cpu_time(estimated_cpu_seconds(c, plan.model, d.P, d.N()), c, "run", hooks);
   const ModelSpec& m = plan.model;
   Comm& comm = world();
   const std::string& out = c.output.dir;
@@ -188,6 +191,9 @@ std::string dry_run_text(const JobInput& in) {
   std::string text = "fwmc run --dry-run: " + c.source + ", " + std::to_string(plan.model.total_params()) +
                      " parameters per chain, " + std::to_string(plan.chains) + " chains on " + plan.device.description +
                      "\n" + describe_memory(plan);
+  if (!plan.device.cuda)
+    text += "  estimated time on this CPU: " + duration_text(estimated_cpu_seconds(c, plan.model, d.P, d.N())) +
+            " (from its multiply-adds; good to a factor of ~3)\n";
   check_memory(plan);
   return text + "  fits: yes; nothing was sampled or written\n";
 }

@@ -11,12 +11,14 @@
 
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/comm.hpp"
+#include "fwmc/cost_model.hpp"
 #include "fwmc/device_select.hpp"
 #include "fwmc/errors.hpp"
 #include "fwmc/output_folder.hpp"
 #include "fwmc/provenance.hpp"
 #include "fwmc/run_plan.hpp"
 #include "host/jobs/appendf.hpp"
+#include "host/jobs/cpu_time.hpp"
 #include "host/jobs/run_folder.hpp"
 #include "host/jobs/sweep_plan.hpp"
 
@@ -58,20 +60,30 @@ const NamedArray& array_named(const RunOutcome& o, const std::string& name) {
   throw RuntimeError("fwmc sweep: " + o.out_dir + " has no " + name + ".npy");
 }
 
-std::vector<double> minus(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> d(a.size());
-  for (std::size_t i = 0; i < d.size(); ++i) d[i] = a[i] - b[i];
-  return d;
-}
-
 double number_or(const nlohmann::ordered_json& v, double otherwise) {
   return v.is_number() ? v.get<double>() : otherwise;  // null where a diagnostic had no finite value
 }
 
-// A finished width's rows (one per layer, from its summary) and, for its first repeat, the kernels for the
-// scatter figure.
-void add_width_results(const WidthJob& w, const RunOutcome& o, std::vector<SweepRow>& rows,
-                       std::vector<ScatterSet>& scatter) {
+// The scatter figure's entries of one kernel (evenly strided, ~20,000 at most) and the cnn figure's entries.
+ScatterSet scatter_set(int layer, int width, const NamedArray& mean, const NamedArray& nngp, const NamedArray& th,
+                       const NamedArray& mcse) {
+  ScatterSet s{layer, width, {}, {}, {}, mean.shape};
+  const std::size_t n = mean.values.size(), stride = std::max<std::size_t>(1, (n + 19999) / 20000);
+  for (std::size_t i = 0; i < n; i += stride) {
+    s.exp.push_back(mean.values[i] - nngp.values[i]);
+    s.th.push_back(th.values[i] - nngp.values[i]);
+  }
+  for (const auto& e : cnn_figure_entries(mean.shape))
+    s.entries.push_back(
+        {mean.values[e.index] - nngp.values[e.index], mcse.values[e.index], th.values[e.index] - nngp.values[e.index]});
+  return s;
+}
+
+// A finished width's rows (one per layer, from its summary) and, for its first repeat, the kernels' entries for the
+// scatter and heatmap figures.
+void add_width_results(const WidthJob& w, const RunOutcome& o, const std::vector<std::size_t>& heat_inputs,
+                       std::vector<SweepRow>& rows, std::vector<ScatterSet>& scatter,
+                       std::vector<HeatmapSet>& heatmaps) {
   const auto& j = o.summary;
   for (const auto& l : j["layers"]) {
     if (!l.contains("frob_dK_th"))
@@ -80,6 +92,7 @@ void add_width_results(const WidthJob& w, const RunOutcome& o, std::vector<Sweep
     r.width = w.width;
     r.repeat = w.repeat;
     r.layer = l["layer"];
+    r.layer_width = w.c.model.widths.at(static_cast<std::size_t>(r.layer - 1));
     r.dK_exp = l["frob_dK_exp"];
     r.dK_exp_se = l["frob_dK_exp_se"];
     r.dK_th = l["frob_dK_th"];
@@ -89,8 +102,25 @@ void add_width_results(const WidthJob& w, const RunOutcome& o, std::vector<Sweep
     const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + std::pow(l["frob_dK_th_se"].get<double>(), 2);
     r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
     r.noise = std::sqrt(noise2);
+    r.frob_mcse = l["frob_mcse"];
+    // Noise adds sum MCSE^2 to ||dK_exp||^2 on average: at P = 1000 that bias is ~0.1-0.2% of the deviation, far
+    // above the norm's own SE, and it differs between widths, so the slopes are fitted to the corrected norm.
+    r.dK_exp_bc = std::sqrt(std::max(0.0, r.dK_exp * r.dK_exp - r.frob_mcse * r.frob_mcse));
+    if (l.contains("cnn_forms")) {
+      const auto& f = l["cnn_forms"];
+      r.has_cnn_forms = true;
+      r.dK_th_unprop = f["frob_dK_th_unpropagated"];
+      r.dist_prop = f["distance_propagated_mcse"];
+      r.dist_unprop = f["distance_unpropagated_mcse"];
+    }
     r.rel_err = l["rel_err"];
-    r.rhat_max = number_or(j["diagnostics"]["rhat_max"], std::numeric_limits<double>::quiet_NaN());
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    r.rhat_max = number_or(j["diagnostics"]["rhat_max"], nan);
+    r.rhat_nested_max = number_or(j["diagnostics"]["rhat_nested_max"], nan);
+    r.drift_z_max = number_or(j["diagnostics"]["drift_z_max"], nan);
+    const auto& th = j.contains("theory") ? j["theory"] : nlohmann::ordered_json();
+    r.rank_depth_over_n = th.is_object() ? number_or(th.value("p_depth_over_n", nlohmann::ordered_json()), nan) : nan;
+    r.sum_nd_over_n = th.is_object() ? number_or(th.value("sum_nd_over_n", nlohmann::ordered_json()), nan) : nan;
     r.ess_bulk_min = number_or(j["diagnostics"]["ess_bulk_min"], 0.0);
     r.seconds = j["timing"]["total_s"];
     rows.push_back(r);
@@ -98,9 +128,9 @@ void add_width_results(const WidthJob& w, const RunOutcome& o, std::vector<Sweep
       const std::string k = "K" + std::to_string(r.layer);
       const NamedArray& nngp = array_named(o, k + "_nngp");
       const NamedArray& mean = array_named(o, k + "_mean");
-      scatter.push_back({r.layer, r.width, minus(mean.values, nngp.values),
-                         minus(array_named(o, k + "_theory").values, nngp.values), array_named(o, k + "_mcse").values,
-                         mean.shape});
+      const NamedArray& th = array_named(o, k + "_theory");
+      scatter.push_back(scatter_set(r.layer, r.width, mean, nngp, th, array_named(o, k + "_mcse")));
+      heatmaps.push_back(heatmap_block(r.layer, r.width, mean.shape, nngp.values, mean.values, th.values, heat_inputs));
     }
   }
 }
@@ -141,6 +171,13 @@ SweepOutcome sweep_job(const SweepRequest& req, const JobHooks& hooks) {
   // Before the folder is touched: an unknown sampler or a missing device (every width runs on the same one).
   resolve_sampler(base);
   const std::string backend = choose_device(base).cuda ? "cuda" : "cpu";
+  const Dataset d = load_dataset(base, req.input.arrays);
+  if (backend == "cpu") {  // before the folder is touched: a sweep that would take days is refused
+    double seconds = 0;
+    for (const auto& j : jobs)
+      seconds += estimated_cpu_seconds(j.c, make_model_spec(j.c.model, d.input_shape, d.n_out()), d.P, d.N());
+    check_cpu_time(seconds, base, "sweep", hooks);
+  }
   // The sweep folder: locked; reused when it holds an earlier sweep (finished widths are kept when their
   // provenance matches); a folder of something else is refused unless forced.
   const std::string& dir = base.output.dir;
@@ -165,6 +202,17 @@ SweepOutcome sweep_job(const SweepRequest& req, const JobHooks& hooks) {
   SweepOutcome o;
   o.widths = shape.widths;
   std::vector<ScatterSet> scatter;
+  std::vector<HeatmapSet> heatmaps;
+  std::vector<std::size_t> heat_inputs;  // the heatmaps' inputs, in class order for one-hot targets
+  if (req.write && base.output.kernel_inputs.empty()) {
+    std::vector<std::vector<double>> y(static_cast<std::size_t>(d.P));
+    for (int a = 0; a < d.P; ++a)
+      for (Eigen::Index k = 0; k < d.Y.cols(); ++k) y[a].push_back(d.Y(a, k));
+    heat_inputs = heatmap_inputs(y, 100);
+  } else if (req.write) {  // the selected inputs, in the order the kernel files hold them
+    for (std::size_t a = 0; a < std::min<std::size_t>(100, base.output.kernel_inputs.size()); ++a)
+      heat_inputs.push_back(a);
+  }
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     const WidthJob& w = jobs[k];
     SweepRun run{w.width, w.repeat, have[k].holds == FolderHolds::finished, {}};
@@ -182,13 +230,14 @@ SweepOutcome sweep_job(const SweepRequest& req, const JobHooks& hooks) {
                s.resume ? " (resuming its checkpoint)" : "");
       run.run = run_config(w.c, s, hooks);
     }
-    add_width_results(w, run.run, o.rows, scatter);
+    add_width_results(w, run.run, heat_inputs, o.rows, scatter, heatmaps);
     o.runs.push_back(std::move(run));
   }
   std::string note;
   bool figures = false;
   if (req.write) {
-    figures = write_sweep_report(dir, o.rows, scatter, note);
+    figures =
+        write_sweep_report(dir, o.rows, scatter, heatmaps, {base.sweep.title, base.model.arch != Arch::fcn}, note);
     o.out_dir = dir;
   }
   o.summary = sweep_summary_json(o.rows);

@@ -53,11 +53,14 @@ std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const Theory
   for (std::size_t l = 0; l < r.kernels.size(); ++l) {
     const auto& e = r.kernels[l];
     const KernelTensor pl = restrict_kernel(prop[l], sel), ul = restrict_kernel(unprop[l], sel);
+    const KernelTensor k0 = restrict_kernel(K0[l + 1], sel);
     CnnFormDistance d;
     d.layer = static_cast<int>(l) + 1;
-    double n2 = 0, dp = 0, du = 0;
+    double n2 = 0, dp = 0, du = 0, tp = 0, tu = 0;
     for (std::size_t i = 0; i < e.mean.v.size(); ++i) {
       const double s = e.mcse.v[i], rp = e.mean.v[i] - pl.v[i], ru = e.mean.v[i] - ul.v[i];
+      tp += (pl.v[i] - k0.v[i]) * (pl.v[i] - k0.v[i]);
+      tu += (ul.v[i] - k0.v[i]) * (ul.v[i] - k0.v[i]);
       n2 += s * s;
       dp += rp * rp;
       du += ru * ru;
@@ -68,6 +71,8 @@ std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const Theory
     }
     d.propagated = std::sqrt(dp / n2);
     d.unpropagated = std::sqrt(du / n2);
+    d.dK_propagated = std::sqrt(tp);
+    d.dK_unpropagated = std::sqrt(tu);
     out.push_back(d);
   }
   return out;

@@ -88,10 +88,9 @@ nlohmann::ordered_json layers_json(const JobResult& job) {
     }
     if (li < job.cnn_forms.size()) {
       const auto& f = job.cnn_forms[li];
-      e["cnn_forms"] = {{"distance_propagated_mcse", f.propagated},
-                        {"distance_unpropagated_mcse", f.unpropagated},
-                        {"max_abs_z_propagated", f.max_z_propagated},
-                        {"max_abs_z_unpropagated", f.max_z_unpropagated}};
+      e["cnn_forms"] = {{"distance_propagated_mcse", f.propagated},   {"distance_unpropagated_mcse", f.unpropagated},
+                        {"max_abs_z_propagated", f.max_z_propagated}, {"max_abs_z_unpropagated", f.max_z_unpropagated},
+                        {"frob_dK_th_propagated", f.dK_propagated},   {"frob_dK_th_unpropagated", f.dK_unpropagated}};
     }
     out.push_back(e);
   }

@@ -13,6 +13,7 @@
 
 #include "fwmc/atomic_file.hpp"
 #include "fwmc/sweep_report.hpp"
+#include "host/report/sweep_parts.hpp"
 
 namespace fwmc {
 
@@ -98,23 +99,23 @@ std::vector<KernelEntry> cnn_figure_entries(const std::vector<std::size_t>& shap
 
 namespace {
 
-// Per layer: the deviation's power-law fit, the residual's, and the deviation's with its next order.
-struct LayerFits {
-  SlopeFit first, second, next;
-};
-using Fits = std::map<int, LayerFits>;
-
 // The log-log fits of every layer, as sweep.json's "fits", and into `fits` for the figures and the report.
 nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (int l : layers) {
-    std::vector<double> x, y, ys, xr, yr, yrs, xt, yt, yts;
-    std::vector<int> noise_limited;
+    std::vector<double> x, y, ys, xr, yr, yrs, xt, yt, yts, xg, yg, ygs;
+    std::vector<int> noise_limited, regime;
     for (const auto& r : rows) {
       if (r.layer != l) continue;
       x.push_back(r.width);
-      y.push_back(r.dK_exp);
+      y.push_back(r.dK_exp_bc);
       ys.push_back(r.dK_exp_se);
+      if (r.rank_depth_over_n <= 1 && r.sum_nd_over_n <= 0.2) {  // false for NaN (unknown)
+        regime.push_back(r.width);
+        xg.push_back(r.width);
+        yg.push_back(r.dK_exp_bc);
+        ygs.push_back(r.dK_exp_se);
+      }
       xt.push_back(r.width);
       yt.push_back(r.dK_th);
       yts.push_back(0.0);
@@ -128,7 +129,9 @@ nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::
         noise_limited.push_back(r.width);
     }
     const SlopeFit fe = fit_loglog(x, y, ys), fr = fit_loglog(xr, yr, yrs), ft = fit_loglog(xt, yt, yts);
-    fits[l] = {fe, fr, fit_loglog_next_order(x, y, ys)};
+    fits[l] = {fe, fr, fit_loglog_next_order(x, y, ys), {}, {}, regime};
+    if (xg.size() >= 2) fits[l].regime = fit_loglog(xg, yg, ygs);
+    if (xg.size() >= 4) fits[l].regime_next = fit_loglog_next_order(xg, yg, ygs);
     // For each noise-limited width: how many times the draws would resolve a 1/n^2 residual extrapolated from the
     // narrowest resolved width (noise falls like 1/sqrt(draws); resolving means residual > 2 noise).
     nlohmann::ordered_json more = nlohmann::ordered_json::array();
@@ -148,6 +151,9 @@ nlohmann::ordered_json fit_layers(const std::vector<SweepRow>& rows, const std::
     out.push_back({{"layer", l},
                    {"dK_exp", fit_json(fe)},
                    {"dK_exp_next_order", next},
+                   {"regime_widths", regime},
+                   {"dK_exp_in_regime", fit_json(fits[l].regime)},
+                   {"dK_exp_in_regime_next_order", fit_json(fits[l].regime_next)},
                    {"residual_bias_corrected", fit_json(fr)},
                    {"dK_th", fit_json(ft)},
                    {"noise_limited_widths", noise_limited},
@@ -161,6 +167,7 @@ nlohmann::ordered_json summary_json(const std::vector<SweepRow>& rows, const std
   nlohmann::ordered_json j;
   j["fits"] = fit_layers(rows, layers, fits);
   j["expected"] = {{"dK_exp", -1.0}, {"residual_bias_corrected", -2.0}};
+  j["claims"] = sweep_claims(rows, fits);
   return j;
 }
 
@@ -170,11 +177,11 @@ bool write_plot_data(const std::string& pd, const std::vector<SweepRow>& rows, c
   std::filesystem::create_directories(pd);
   for (int l : layers) {
     std::ofstream f(pd + "/deviation_L" + std::to_string(l) + ".dat");
-    f << "# width dK_exp se dK_th residual_bc se noise\n";
+    f << "# width dK_exp se dK_th residual_bc se noise dK_th_unpropagated (cnn; NaN otherwise)\n";
     for (const auto& r : rows)
       if (r.layer == l)
         f << r.width << " " << r.dK_exp << " " << r.dK_exp_se << " " << r.dK_th << " " << r.residual_bc << " "
-          << r.exp_minus_th_se << " " << r.noise << "\n";
+          << r.exp_minus_th_se << " " << r.noise << " " << (r.has_cnn_forms ? r.dK_th_unprop : std::nan("")) << "\n";
   }
   for (const auto& s : scatter) {
     std::ofstream f(pd + "/scatter_L" + std::to_string(s.layer) + "_w" + std::to_string(s.width) + ".dat");
@@ -191,9 +198,7 @@ bool write_plot_data(const std::string& pd, const std::vector<SweepRow>& rows, c
     f << "# width, then per entry: n dK_exp, n MCSE, n dK_th\n";
     for (const ScatterSet* s : sets) {
       f << s->width;
-      for (const auto& e : cnn_figure_entries(s->shape))
-        f << " " << s->width * s->exp[e.index] << " " << s->width * s->mcse[e.index] << " "
-          << s->width * s->th[e.index];
+      for (const auto& e : s->entries) f << " " << s->width * e[0] << " " << s->width * e[1] << " " << s->width * e[2];
       f << "\n";
     }
   }
@@ -201,7 +206,7 @@ bool write_plot_data(const std::string& pd, const std::vector<SweepRow>& rows, c
 }
 
 // The deviation figure's gnuplot commands for one terminal.
-void deviation_plot(std::ostream& gp, const std::string& pd, const std::set<int>& layers, Fits& fits) {
+void deviation_plot(std::ostream& gp, const std::string& pd, const std::set<int>& layers, Fits& fits, bool cnn_forms) {
   gp << "set multiplot layout 1," << layers.size() << "\nset logscale xy\nset key bottom left\nset grid\n"
      << "set xlabel 'width n'\nset ylabel 'Frobenius norm'\n";
   for (int l : layers) {
@@ -210,18 +215,25 @@ void deviation_plot(std::ostream& gp, const std::string& pd, const std::set<int>
        << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", " << f.second.slope_se << ")\n";
     const std::string d = "'" + pd + "/deviation_L" + std::to_string(l) + ".dat'";
     gp << "plot " << d << " u 1:2:3 w yerrorbars pt 7 lc rgb '#1f77b4' t '||<K>_{exp} - K^{(0)}||', " << d
-       << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||', " << d
+       << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||" << (cnn_forms ? " (propagated)" : "")
+       << "', " << d
+       << (cnn_forms ? " u 1:8 w lp dt 4 pt 6 lc rgb '#ff7f0e' t 'theory, unpropagated (original code)', " + d : "")
        << " u 1:($5>2*$7?$5:1/0):6 w yerrorbars pt 5 lc rgb '#d62728' t '||<K>_{exp} - K_{th}|| (bias-corrected)', "
-       << d << " u 1:7 w lp dt 3 pt 1 lc rgb 'gray' t 'noise floor', "
-       << "exp(" << f.first.intercept << ")*x**(" << f.first.slope << ") lc rgb '#1f77b4' t 'fit (deviation)', "
-       << "exp(" << f.second.intercept << ")*x**(" << f.second.slope << ") lc rgb '#d62728' t 'fit (residual)'\n";
+       << d << " u 1:7 w lp dt 3 pt 1 lc rgb 'gray' t 'noise floor'";
+    // A fitted line only where there was a fit (two points at least).
+    if (f.first.points >= 2)
+      gp << ", exp(" << f.first.intercept << ")*x**(" << f.first.slope << ") lc rgb '#1f77b4' t 'fit (deviation)'";
+    if (f.second.points >= 2)
+      gp << ", exp(" << f.second.intercept << ")*x**(" << f.second.slope << ") lc rgb '#d62728' t 'fit (residual)'";
+    gp << "\n";
   }
   gp << "unset multiplot\nunset logscale\n";
 }
 
 // The gnuplot script of every figure, to PNG and SVG.
 std::string gnuplot_script(const std::string& dir, const std::string& pd, const std::vector<ScatterSet>& scatter,
-                           const std::set<int>& layers, Fits& fits, bool cnn) {
+                           const std::vector<HeatmapSet>& heatmaps, const std::set<int>& layers, Fits& fits, bool cnn,
+                           bool cnn_forms) {
   std::set<int> widths;
   for (const auto& s : scatter) widths.insert(s.width);
   std::ostringstream gp;
@@ -232,7 +244,7 @@ std::string gnuplot_script(const std::string& dir, const std::string& pd, const 
     t.replace(t.find("520*L"), 5, std::to_string(520 * L));
     gp << "set terminal " << t << "\n";
     gp << "set output '" << dir << "/fig_deviation." << (png ? "png" : "svg") << "'\n";
-    deviation_plot(gp, pd, layers, fits);
+    deviation_plot(gp, pd, layers, fits, cnn_forms);
     gp << "set output '" << dir << "/fig_scatter." << (png ? "png" : "svg") << "'\n";
     gp << "set multiplot layout 1," << L << "\nset key top left\nset xlabel 'theory dK_{th} entries'\n"
        << "set ylabel 'measured dK_{exp} entries'\n";
@@ -244,6 +256,7 @@ std::string gnuplot_script(const std::string& dir, const std::string& pd, const 
     }
     gp << "unset multiplot\n";
     if (cnn) cnn_entries_plot(gp, pd, scatter, layers, png ? "png" : "svg", dir);
+    heatmap_plot(gp, pd, heatmaps, png ? "png" : "svg", dir);
   }
   return gp.str();
 }
@@ -260,11 +273,13 @@ bool render_figures(const std::string& pd, std::string& note) {
 }
 
 std::string report_markdown(const std::vector<SweepRow>& rows, const std::set<int>& layers, Fits& fits, bool cnn,
+                            bool heatmaps, const nlohmann::ordered_json& claims, const SweepContext& context,
                             const std::string& note) {
   std::ostringstream md;
-  md << "# fwmc width sweep\n\n";
+  md << "# " << (context.title.empty() ? "fwmc width sweep" : context.title) << "\n\n";
   md << "Deviation from the NNGP kernel, ||<K>_exp - K0||, should fall like 1/n; the residual from the leading-order "
-        "theory, ||<K>_exp - K_th|| (bias-corrected: sqrt(max(0, ||.||^2 - sum MCSE^2))), like 1/n^2.\n\n";
+        "theory, ||<K>_exp - K_th||, like 1/n^2. Both norms are fitted bias-corrected: sqrt(max(0, ||.||^2 - sum "
+        "MCSE^2)), since the noise of many entries adds sum MCSE^2 to a squared norm.\n\n";
   md << "| layer | slope dK_exp | slope dK_exp with its 1/n^2 term | slope residual | residual points |\n"
         "|---|---|---|---|---|\n";
   for (int l : layers)
@@ -275,6 +290,8 @@ std::string report_markdown(const std::vector<SweepRow>& rows, const std::set<in
   md << "\nThe power law's slope over all widths feels the expansion's next order when the error bars are small; "
         "the fit y = a n^s (1 + c/n) measures the leading exponent s with it.\n\n";
   md << "\n![deviation vs width](fig_deviation.png)\n\n![measured vs theory entries](fig_scatter.png)\n\n";
+  if (heatmaps) md << "![kernel heatmaps at the widest width](fig_heatmaps.png)\n\n";
+  md << claims_markdown(claims, context);
   if (cnn)
     md << "Selected cnn kernel entries, scaled by the width (the theory's n dK is nearly flat in n; bars are MCSE):\n\n"
           "![selected cnn kernel entries](fig_cnn_entries.png)\n\n";
@@ -303,18 +320,24 @@ std::vector<std::pair<std::string, double>> sweep_row_fields(const SweepRow& r) 
           {"layer", r.layer},
           {"frob_dK_exp", r.dK_exp},
           {"frob_dK_exp_se", r.dK_exp_se},
+          {"frob_dK_exp_bias_corrected", r.dK_exp_bc},
           {"frob_dK_th", r.dK_th},
           {"frob_exp_minus_th", r.exp_minus_th},
           {"frob_exp_minus_th_se", r.exp_minus_th_se},
           {"residual_bias_corrected", r.residual_bc},
           {"rel_err", r.rel_err},
           {"rhat_max", r.rhat_max},
+          {"rhat_nested_max", r.rhat_nested_max},
+          {"drift_z_max", r.drift_z_max},
+          {"frob_mcse", r.frob_mcse},
+          {"layer_width", r.layer_width},
           {"ess_bulk_min", r.ess_bulk_min},
           {"seconds", r.seconds}};
 }
 
 bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& rows,
-                        const std::vector<ScatterSet>& scatter, std::string& note) {
+                        const std::vector<ScatterSet>& scatter, const std::vector<HeatmapSet>& heatmaps,
+                        const SweepContext& context, std::string& note) {
   // sweep.json is the sweep's manifest: removed first and written last, so that it never stands beside a
   // half-written report.
   std::error_code ec;
@@ -327,9 +350,13 @@ bool write_sweep_report(const std::string& dir, const std::vector<SweepRow>& row
   // Figures: data files + one gnuplot script, rendered to PNG and SVG.
   const std::string pd = dir + "/plot_data";
   const bool cnn = write_plot_data(pd, rows, scatter, layers);
-  write_file_atomic(pd + "/figures.gp", gnuplot_script(dir, pd, scatter, layers, fits, cnn));
+  write_heatmap_data(pd, heatmaps);
+  bool cnn_forms = false;
+  for (const auto& r : rows) cnn_forms = cnn_forms || r.has_cnn_forms;
+  write_file_atomic(pd + "/figures.gp", gnuplot_script(dir, pd, scatter, heatmaps, layers, fits, cnn, cnn_forms));
   const bool figures = render_figures(pd, note);
-  write_file_atomic(dir + "/report.md", report_markdown(rows, layers, fits, cnn, note));
+  write_file_atomic(dir + "/report.md", report_markdown(rows, layers, fits, cnn, !widest_heatmaps(heatmaps).empty(),
+                                                        j["claims"], context, note));
   write_file_atomic(dir + "/sweep.json", j.dump(2) + "\n");
   return figures;
 }

@@ -31,7 +31,8 @@ nlohmann::ordered_json theory_json(const TheoryResult& t) {
   j["draws"] = t.draws;
   j["gamma_condition_number"] = t.phi.gamma_cond;
   j["sum_nd_over_n"] = t.sum_nd_over_n;
-  j["p_depth_over_n"] = t.p_depth_over_n;
+  j["p_depth_over_n"] = t.p_depth_over_n;  // rank(G) L / n_min
+  j["data_rank"] = t.data_rank;
   j["warnings"] = t.warnings;
   j["layers"] = nlohmann::ordered_json::array();
   for (const auto& lt : t.layers) {

@@ -84,7 +84,11 @@ PriorMomentResult prior_moment_theory(const PriorSourceFactory& make_prior, cons
   if (!make_prior) throw RuntimeError("the prior-moment theory needs a source of prior draws");
   const int L = m.depth();
   const double s_out = m.sigma[L] * m.sigma[L];
-  const long per_group = (draws + groups - 1) / groups;
+  // Draws split as evenly as possible over the groups (every group gets at least one): a ceil-sized split left the
+  // last groups empty whenever draws was not a multiple of groups near it (0/0 means, NaN standard errors).
+  groups = static_cast<int>(std::max<long>(2, std::min<long>(groups, draws)));
+  const long base = draws / groups, extra = draws % groups;
+  const long per_group = base + (extra > 0);
   const std::unique_ptr<PriorKernelSource> source = make_prior(static_cast<int>(std::min<long>(per_group, 256)));
   PriorKernelSource& prior = *source;
   const std::size_t NN = static_cast<std::size_t>(prior.rows()) * prior.rows();
@@ -92,7 +96,7 @@ PriorMomentResult prior_moment_theory(const PriorSourceFactory& make_prior, cons
   GroupSums sums(groups, L, NN);
   long done = 0, batch = 0;
   for (int g = 0; g < groups; ++g) {
-    long left = std::min(per_group, draws - static_cast<long>(g) * per_group);
+    long left = base + (g < extra);
     while (left > 0) {
       const int b = static_cast<int>(std::min<long>(B, left));
       const auto& K = prior.draw(batch, seed);

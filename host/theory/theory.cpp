@@ -19,6 +19,19 @@ TheoryOptions theory_options(const Config& c) {
   return o;
 }
 
+namespace {
+
+// Numerical rank of X X^T: singular values of X above the largest times max(rows, cols) eps (numpy's matrix_rank).
+int gram_rank(const Eigen::MatrixXd& X) {
+  if (X.size() == 0) return 0;
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(X);
+  const auto& s = svd.singularValues();
+  const double tol = s.size() ? s(0) * double(std::max(X.rows(), X.cols())) * 2.220446049250313e-16 : 0.0;
+  return static_cast<int>((s.array() > tol).count());
+}
+
+}  // namespace
+
 TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOptions& o,
                             const PriorSourceFactory& prior) {
   TheoryResult r;
@@ -34,7 +47,8 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOp
   // Regime of the expansion: n >> P and sum_l n_d / n_l << 1.
   const int nmin = *std::min_element(m.widths.begin(), m.widths.end());
   for (int w : m.widths) r.sum_nd_over_n += double(m.n_out) / w;
-  r.p_depth_over_n = double(P) * L / nmin;
+  r.data_rank = gram_rank(d.X.topRows(P));
+  r.p_depth_over_n = double(r.data_rank) * L / nmin;
   if (r.sum_nd_over_n > 0.2) {
     std::ostringstream os;
     os << "sum_l n_d/n_l = " << r.sum_nd_over_n << " is not small: the leading-order theory may be inaccurate";
@@ -48,7 +62,8 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOp
   }
   if (r.p_depth_over_n > 1.0) {
     std::ostringstream os;
-    os << "P*L/n = " << r.p_depth_over_n << " is not small: widths are not large against data and depth";
+    os << "rank(G)*L/n = " << r.p_depth_over_n << " is not small (rank of the " << P << " inputs' Gram matrix "
+       << r.data_rank << "): widths are not large against data and depth";
     r.warnings.push_back(os.str());
   }
   const bool linear = m.activation == Activation::linear;

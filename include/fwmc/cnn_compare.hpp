@@ -14,6 +14,7 @@ struct CnnFormDistance {
   int layer = 0;
   double propagated = 0, unpropagated = 0;  // ||<K>_exp - K_th|| / ||MCSE|| (1 = noise level)
   double max_z_propagated = 0, max_z_unpropagated = 0;
+  double dK_propagated = 0, dK_unpropagated = 0;  // ||K_th - K0|| of each form (the sweep draws both)
 };
 // Deep linear cnn only (the closed forms); empty otherwise.
 // th: the full (unrestricted) theory; sel: the entries the run accumulated.

@@ -14,13 +14,14 @@ struct DataConfig {
   std::string x, y, x_test;      // paths (npy/csv/idx)
   int n_train = 0, n_test = 0;   // synthetic sizes; files: 0 = all rows
   int input_dim = 16;            // synthetic fcn input dimension
-  std::vector<int> input_shape;  // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape
+  std::vector<int> input_shape;  // synthetic cnn: [D, c0] or [H, W, c0]; csv reshape; npy/idx: after resize
   int output_dim = 1;            // synthetic n_d
   std::uint64_t seed = 1;
   Targets targets = Targets::teacher;  // synthetic: a random net of the same arch (+ noise), or noise
   double noise = 0.1;                  // synthetic: std of the target noise
   Normalize normalize = Normalize::none;
-  std::vector<int> resize;                   // [h, w] box down-sampling of images
+  std::vector<int> resize;  // [h, w] down-sampling of images
+  ResizeMethod resize_method = ResizeMethod::area;
   CsvHeader csv_header = CsvHeader::detect;  // csv_header = "auto" | true | false
 };
 
@@ -79,6 +80,7 @@ struct SweepConfig {
   std::vector<int> widths;
   std::string pattern;  // hidden widths per layer with n for the sweep width, e.g. "n,50,n"
   int repeats = 1;
+  std::string title;  // report.md's heading, e.g. the figure a config reproduces
 };
 
 // The widest hidden layer a config may ask for (fwmc sweep checks its widths against it too).

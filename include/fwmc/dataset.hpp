@@ -65,8 +65,9 @@ struct KernelRange {
 };
 KernelRange representable_kernels(Precision precision);
 
-// Area-weighted box down-sampling of (P, H, W[, C]) images to (P, h, w[, C]).
-NpyArray box_resize(const NpyArray& images, int h, int w);
+// (P, H, W[, C]) images to (P, h, w[, C]): area-weighted box averaging, or skimage.transform.resize's defaults
+// (Gaussian anti-aliasing, then bilinear sampling, mirror boundaries); values keep their range.
+NpyArray resize_images(const NpyArray& images, int h, int w, ResizeMethod method);
 // Throws InputError naming `source` when the inputs are degenerate: an example constant under centring, every
 // feature constant under standardize, every input zero, or an overflow.
 void normalize_inputs(Dataset& d, Normalize mode, const std::string& source = "");

@@ -85,6 +85,9 @@ class KernelAccumulator {
   // `stride` apart, so the group's sum of A_c B_c^T is one GEMM.
   void add_chain_outer(const T* A, int lda, const T* B, int ldb, int cols, long stride, T alpha, int stat);
   // The Stein statistics of layer l from the model's last error_signals pass.
+  // Whether a layer's R statistic (width n, n_in input features) is cheaper as scale F[sel] (F[T]^T delta) Z^T than as
+  // K_in (Z delta^T)^T, and the per-chain buffers hold its intermediates.
+  bool reassociate(int n, int in_cols, bool shared) const;
   void observe_stein(int l);
   std::unique_ptr<FieldAccumulator<T>> field_;        // nonlinear fcn with Stein: the conditional field's statistic
   const std::vector<std::uint8_t>* alive_ = nullptr;  // during observe: the chains still sampled

@@ -15,6 +15,9 @@ namespace fwmc {
 enum class DataKind { synthetic, npy, csv, idx, arrays };  // arrays: given in memory (the Python API)
 enum class Targets { teacher, noise };                     // synthetic targets
 enum class Normalize { none, center_unit, center_l2, standardize };
+// How [data] resize shrinks images: area-weighted box averaging, or what the original code did with
+// skimage.transform.resize (a Gaussian anti-aliasing filter, then bilinear sampling; docs/configuration.md).
+enum class ResizeMethod { area, skimage };
 // Whether a CSV file's first row is a header: detect (only when none of its fields is a number), present, absent.
 enum class CsvHeader { detect, present, absent };
 enum class Arch { fcn, cnn1d, cnn2d };
@@ -62,10 +65,10 @@ bool value_of(const std::string& name, E& out) {
 template <class E>
 inline constexpr bool is_setting_v =
     std::disjunction_v<std::is_same<E, DataKind>, std::is_same<E, Targets>, std::is_same<E, Normalize>,
-                       std::is_same<E, CsvHeader>, std::is_same<E, Arch>, std::is_same<E, Activation>,
-                       std::is_same<E, Evaluation>, std::is_same<E, DeviceKind>, std::is_same<E, Precision>,
-                       std::is_same<E, TheoryMethod>, std::is_same<E, CnnForm>, std::is_same<E, KernelPositions>,
-                       std::is_same<E, EstimatorChoice>>;
+                       std::is_same<E, ResizeMethod>, std::is_same<E, CsvHeader>, std::is_same<E, Arch>,
+                       std::is_same<E, Activation>, std::is_same<E, Evaluation>, std::is_same<E, DeviceKind>,
+                       std::is_same<E, Precision>, std::is_same<E, TheoryMethod>, std::is_same<E, CnnForm>,
+                       std::is_same<E, KernelPositions>, std::is_same<E, EstimatorChoice>>;
 template <class E, class = std::enable_if_t<is_setting_v<E>>>
 std::ostream& operator<<(std::ostream& os, E value) {
   return os << name_of(value);

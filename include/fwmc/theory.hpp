@@ -57,7 +57,10 @@ struct TheoryResult {
   PhiResult phi;
   std::string method;  // e.g. "closed_form:deep_linear_fcn"
   std::vector<std::string> warnings;
+  // The expansion's regime: sum_l n_d / n_l and r L / n_min, with r the rank of the training inputs' Gram matrix
+  // (at most P, and at most n0 - 1 for centred inputs: 99 for centred 10x10 images, whatever P is).
   double sum_nd_over_n = 0, p_depth_over_n = 0;
+  int data_rank = 0;
   long draws = 0;
 };
 
