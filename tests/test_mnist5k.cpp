@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "fwmc/dataset.hpp"
+#include "fwmc/errors.hpp"
 
 using namespace fwmc;
 
@@ -71,4 +72,19 @@ TEST(Mnist5k, SkimageResizeMatchesScikitImage) {
   double diff = 0;
   for (std::size_t k = 0; k < a.data.size(); ++k) diff = std::max(diff, std::abs(a.data[k] - s.data[k]));
   EXPECT_GT(diff, 1.0);
+}
+
+// input_shape reshapes idx images after resize; a shape of another size is an input error naming the key, and the
+// CLI exits 2 writing nothing.
+TEST(Mnist5k, InputShapeAfterResizeMustHoldEveryPixel) {
+  const std::string base = "[data]\nkind = 'idx'\nx = '" + kMnist + "train-images-idx3-ubyte'\ny = '" + kMnist +
+                           "train-labels-idx1-ubyte'\nn_train = 10\nresize = [5, 5]\nresize_method = 'skimage'\n";
+  const Dataset ok = load_dataset(parse_config(base + "input_shape = [25, 1]\n[model]\narch = 'cnn1d'\n", "t.toml"));
+  EXPECT_EQ(ok.input_shape, (std::vector<int>{25, 1}));
+  try {
+    load_dataset(parse_config(base + "input_shape = [24, 1]\n[model]\narch = 'cnn1d'\n", "t.toml"));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("[data] input_shape needs 24"), std::string::npos) << e.what();
+  }
 }
