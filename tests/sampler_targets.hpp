@@ -88,10 +88,11 @@ inline Problem make_problem() {
 struct ChainMoments {
   std::vector<Eigen::VectorXd> m1;
   std::vector<Eigen::MatrixXd> m2;
+  std::vector<int> leapfrog;  // HMC: each chain's leapfrog steps after warm-up
 };
 
 inline ChainMoments sample(const std::string& method, double h, bool adapt, int warmup, int iters, int C = 64,
-                           int leapfrog = 5) {
+                           int leapfrog = 5, double trajectory_length = 0) {
   auto be = make_cpu_backend<double>();
   Problem p = make_problem();
   LinearRegression pot(*be, p.X, p.y, p.beta, p.sigma, C);
@@ -100,6 +101,8 @@ inline ChainMoments sample(const std::string& method, double h, bool adapt, int 
   s.step_size = h;
   s.adapt = adapt;
   s.leapfrog_steps = leapfrog;
+  s.trajectory_length = trajectory_length;
+  s.jitter = trajectory_length > 0 ? 0.3 : 0.0;
   s.seed = 7;
   Sampler<double> smp(pot, s);
   smp.init_from_prior();
@@ -120,6 +123,7 @@ inline ChainMoments sample(const std::string& method, double h, bool adapt, int 
       cm.m2[c] += v * v.transpose() / iters;
     }
   }
+  for (double hc : smp.step_sizes()) cm.leapfrog.push_back(hmc_leapfrog_steps(s, hc));
   return cm;
 }
 

@@ -127,6 +127,10 @@ TEST(Config, EveryKeyAddedBeyondDesignRejectsGarbage) {
       {"[data]\nnormalize = \"l2\"\n", "[data] normalize"},
       {"[sampler]\ndivergence_budget = -2\n", "[sampler] divergence_budget"},
       {"[sampler]\ndivergence_budget = 1.5\n", "[sampler] divergence_budget"},
+      {"[sampler]\ntrajectory_length = -1.0\n", "[sampler] trajectory_length"},
+      {"[sampler]\ntrajectory_length = \"long\"\n", "[sampler] trajectory_length"},
+      {"[sampler]\nmethod = \"mala\"\ntrajectory_length = 1.5\n",
+       "[sampler] trajectory_length = 1.5: is an HMC setting"},
   };
   for (const auto& [toml, expect] : cases) {
     const std::string e = error_of(toml);

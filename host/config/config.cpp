@@ -124,6 +124,10 @@ void read_sampler(const toml::table& root, const std::string& src, Config& c) {
   r.get("thin", s.thin, 1, 1000000);
   r.get("step_size", s.step_size, 0.0, 1e3, true);
   r.get("leapfrog_steps", s.leapfrog_steps, 1, 100000);
+  r.get("trajectory_length", s.trajectory_length, 0.0, 1e6);
+  if (s.trajectory_length > 0 && s.method != "hmc")
+    r.fail("trajectory_length",
+           "is an HMC setting; method = \"" + s.method + "\" takes one gradient step per iteration");
   r.get("jitter", s.jitter, 0.0, 0.95);
   r.get("target_accept", s.target_accept, 0.0, 0.99);
   r.get("adapt", s.adapt);
@@ -291,6 +295,7 @@ std::string config_to_json(const Config& c) {
                   {"thin", s.thin},
                   {"step_size", s.step_size},
                   {"leapfrog_steps", s.leapfrog_steps},
+                  {"trajectory_length", s.trajectory_length},
                   {"jitter", s.jitter},
                   {"target_accept", s.target_accept},
                   {"adapt", s.adapt},

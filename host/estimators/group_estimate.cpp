@@ -29,7 +29,7 @@ std::vector<double> kernel_order(const std::vector<double>& raw, int groups, int
 
 KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int N, int D,
                                     const std::vector<double>& counts, bool diag) {
-  KernelEstimate e{KernelTensor(N, D, diag), KernelTensor(N, D, diag)};
+  KernelEstimate e{KernelTensor(N, D, diag), KernelTensor(N, D, diag), {}};
   const std::size_t n = e.mean.v.size();
   double total = 0;
   int live = 0;
@@ -52,6 +52,37 @@ KernelEstimate estimate_from_groups(const std::vector<double>& sums, int G, int 
     if (e.mcse.v[i] <= 64 * std::numeric_limits<double>::epsilon() * std::abs(m)) e.mcse.v[i] = 0;
   }
   return e;
+}
+
+GroupMeans group_means(const std::vector<double>& sums, int G, int N, int D, const std::vector<double>& counts,
+                       bool diag) {
+  GroupMeans out;
+  double total = 0;
+  for (int g = 0; g < G; ++g) total += counts[g];
+  for (int g = 0; g < G; ++g) {
+    if (!(counts[g] > 0)) continue;
+    KernelTensor m(N, D, diag);
+    const std::size_t n = m.v.size();
+    for (std::size_t i = 0; i < n; ++i) m.v[i] = sums[g * n + i] / counts[g];
+    out.means.push_back(std::move(m));
+    out.weights.push_back(counts[g] / total);
+  }
+  return out;
+}
+
+double functional_se(const GroupMeans& g, const std::vector<double>& u) {
+  const std::size_t live = g.means.size();
+  if (live < 2) return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> f(live, 0.0);
+  double mean = 0;
+  for (std::size_t k = 0; k < live; ++k) {
+    const auto& m = g.means[k].v;
+    for (std::size_t i = 0; i < u.size(); ++i) f[k] += u[i] * m[i];
+    mean += g.weights[k] * f[k];
+  }
+  double v = 0;
+  for (std::size_t k = 0; k < live; ++k) v += std::pow(g.weights[k] * (f[k] - mean), 2);
+  return std::sqrt(v * live / (live - 1));
 }
 
 }  // namespace fwmc

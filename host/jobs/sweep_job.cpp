@@ -98,8 +98,10 @@ void add_width_results(const WidthJob& w, const RunOutcome& o, const std::vector
     r.dK_th = l["frob_dK_th"];
     r.exp_minus_th = l["frob_exp_minus_th"];
     r.exp_minus_th_se = l["frob_exp_minus_th_se"];
-    // Bias-corrected residual: the squared norm of pure noise is sum MCSE^2 (+ the theory's own SE^2).
-    const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + std::pow(l["frob_dK_th_se"].get<double>(), 2);
+    // Bias-corrected residual: the squared norm of pure noise is sum MCSE^2 (+ the theory's own sum SE^2; summaries
+    // from before frob_theory_mcse have only the norm's SE, which is 0 for a closed form too).
+    const double th_noise = l.value("frob_theory_mcse", l["frob_dK_th_se"].get<double>());
+    const double noise2 = std::pow(l["frob_mcse"].get<double>(), 2) + th_noise * th_noise;
     r.residual_bc = std::sqrt(std::max(0.0, r.exp_minus_th * r.exp_minus_th - noise2));
     r.noise = std::sqrt(noise2);
     r.frob_mcse = l["frob_mcse"];

@@ -91,7 +91,7 @@ OracleResult run_oracle(const Config& c, const ModelSpec& m, const Dataset& d, l
       const double v = (ws.sw2k2[l][i] - 2 * mean[i] * ws.sw2k[l][i] + mean[i] * mean[i] * ws.sw2) / (ws.sw * ws.sw);
       se[i] = std::sqrt(std::max(v, 0.0));
     }
-    KernelEstimate e{KernelTensor(N, D), KernelTensor(N, D)};
+    KernelEstimate e{KernelTensor(N, D), KernelTensor(N, D), {}};
     e.mean.v = kernel_order(mean, 1, N, D);
     e.mcse.v = kernel_order(se, 1, N, D);
     r.kernels.push_back(e);

@@ -35,6 +35,9 @@ std::vector<LayerComparison> spatial_trace_comparisons(const TheoryResult& th, c
             for (int i = 0; i < se.D; ++i) s += se.at(a, b, i, i);
             t.theory_se.at(a, b) = s / se.D;
           }
+        // The norm's SE is exact from the batches' own traces.
+        for (const auto& g : th.layers[l].theory_groups.means) t.theory_groups.means.push_back(trace_of(g));
+        t.theory_groups.weights = th.layers[l].theory_groups.weights;
       }
     }
     out.push_back(compare_layer(t, r.spatial_trace[l]));
@@ -48,8 +51,8 @@ std::vector<CnnFormDistance> cnn_form_distances(const ModelSpec& m, const Theory
   if (m.arch == Arch::fcn || m.activation != Activation::linear) return out;
   std::vector<KernelTensor> K0{KernelTensor()};
   for (const auto& lt : th.layers) K0.push_back(lt.nngp);
-  const auto prop = deep_linear_cnn_theory(m, K0, th.phi.phi, static_cast<int>(th.phi.phi.rows()), true);
-  const auto unprop = deep_linear_cnn_theory(m, K0, th.phi.phi, static_cast<int>(th.phi.phi.rows()), false);
+  const CnnTheoryForms forms = deep_linear_cnn_theory_forms(m, K0, th.phi.phi, static_cast<int>(th.phi.phi.rows()));
+  const auto &prop = forms.propagated, &unprop = forms.unpropagated;
   for (std::size_t l = 0; l < r.kernels.size(); ++l) {
     const auto& e = r.kernels[l];
     const KernelTensor pl = restrict_kernel(prop[l], sel), ul = restrict_kernel(unprop[l], sel);

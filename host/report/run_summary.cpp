@@ -45,6 +45,8 @@ nlohmann::ordered_json diagnostics_json(const RunDiagnostics& dg) {
                               {"dropped_chains_nonfinite", dg.dropped_nonfinite},
                               {"dropped_chains_divergent", dg.dropped_divergent},
                               {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
+  if (dg.leapfrog_max > 0)
+    j["leapfrog_steps"] = {{"min", dg.leapfrog_min}, {"mean", dg.leapfrog_mean}, {"max", dg.leapfrog_max}};
   nlohmann::ordered_json traces = nlohmann::ordered_json::array();
   for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
     traces.push_back({{"name", dg.trace_names[k]},
@@ -70,6 +72,7 @@ nlohmann::ordered_json layers_json(const JobResult& job) {
     if (l.has_theory) {
       e["frob_dK_th"] = l.frob_dK_th;
       e["frob_dK_th_se"] = l.frob_dK_th_se;
+      e["frob_theory_mcse"] = l.frob_theory_mcse;
       e["frob_exp_minus_th"] = l.frob_exp_minus_th;
       e["frob_exp_minus_th_se"] = l.frob_exp_minus_th_se;
       e["rel_err"] = l.rel_err;
@@ -182,7 +185,7 @@ nlohmann::ordered_json run_summary_json(const Config& c, const RunPlan& plan, co
   j["layers"] = layers_json(job);
   if (r.has_preact) {  // the exact Stein estimate of layer 1's pre-activation kernel, against the plain one
     double n, se;
-    frob_with_se(r.preact.mean.v, r.preact.mcse.v, n, se);
+    frob_with_se(r.preact.mean.v, {&r.preact.groups}, n, se);
     j["preactivation_layer1"] = {{"frob", n}, {"frob_se", se}, {"estimator", stein_json(r.preact_report)}};
   }
   j["provenance"] = prov.to_json();

@@ -211,8 +211,12 @@ void deviation_plot(std::ostream& gp, const std::string& pd, const std::set<int>
      << "set xlabel 'width n'\nset ylabel 'Frobenius norm'\n";
   for (int l : layers) {
     const auto& f = fits[l];
-    gp << "set title noenhanced sprintf('layer " << l << ": slopes %.2f +- %.2f (deviation), %.2f +- %.2f (residual)', "
-       << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", " << f.second.slope_se << ")\n";
+    gp << "set title noenhanced sprintf('layer " << l << ": slopes %.2f +- %.2f (deviation), ";
+    if (f.second.points >= 2)  // fewer than two widths resolve the residual above its noise: no slope to show
+      gp << "%.2f +- %.2f (residual)', " << f.first.slope << ", " << f.first.slope_se << ", " << f.second.slope << ", "
+         << f.second.slope_se << ")\n";
+    else
+      gp << "residual not resolved (bounded)', " << f.first.slope << ", " << f.first.slope_se << ")\n";
     const std::string d = "'" + pd + "/deviation_L" + std::to_string(l) + ".dat'";
     gp << "plot " << d << " u 1:2:3 w yerrorbars pt 7 lc rgb '#1f77b4' t '||<K>_{exp} - K^{(0)}||', " << d
        << " u 1:4 w lp dt 2 lc rgb '#1f77b4' t 'theory ||K_{th} - K^{(0)}||" << (cnn_forms ? " (propagated)" : "")

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "fwmc/compare.hpp"
+
 namespace fwmc {
 
 void add_theory_arrays(const TheoryResult& t, std::vector<NamedArray>& out) {
@@ -18,10 +20,8 @@ void theory_correction_norm(const LayerTheory& lt, double& norm, double& se) {
   if (!lt.has_theory) return;
   const KernelTensor d = lt.theory - lt.nngp;
   norm = d.frobenius();
-  if (lt.theory_se.v.empty() || norm == 0) return;
-  double v = 0;
-  for (std::size_t i = 0; i < d.v.size(); ++i) v += std::pow(d.v[i] / norm * lt.theory_se.v[i], 2);
-  se = std::sqrt(v);
+  if (lt.theory_se.v.empty()) return;
+  frob_with_se(d.v, {&lt.theory_groups}, norm, se);
 }
 
 nlohmann::ordered_json theory_json(const TheoryResult& t) {

@@ -7,6 +7,7 @@
 #include "fwmc/cost_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "fwmc/cpu_info.hpp"
@@ -15,7 +16,10 @@ namespace fwmc {
 
 double estimated_cpu_seconds(const Config& c, const ModelSpec& m, int P, int N) {
   const auto& s = c.sampler;
-  const double grads_per_iteration = s.method == "hmc" ? s.leapfrog_steps : 1.0;
+  // A trajectory length takes T / h steps; the configured step size stands in for the adapted one.
+  const double grads_per_iteration = s.method != "hmc"         ? 1.0
+                                     : s.trajectory_length > 0 ? std::ceil(s.trajectory_length / s.step_size)
+                                                               : s.leapfrog_steps;
   const bool product = uses_weight_product(m, P);
   const double grad = product ? product_evaluation_flops(m, P) : layers_evaluation_flops(m, P);
   const double n_sel = c.output.kernel_inputs.empty() ? N : static_cast<double>(c.output.kernel_inputs.size());

@@ -97,6 +97,10 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   std::size_t unused = 0;
   // NNGP K0_0..K0_L and, per layer, its NNGP copy, theory and theory SE: full (N D)^2 tensors.
   add(ho, e.host_always, "NNGP and theory tensors (all the run)", (4 * L + 1) * DN * DN * 8);
+  // A Monte Carlo theory (prior moments, or one nonlinear layer) keeps its batches' estimates for norm SEs.
+  if (plan.theory.method == TheoryMethod::prior_moments || m.activation != Activation::linear)
+    add(ho, e.host_always, "Monte Carlo theory: its batches' own estimates (norm SEs)",
+        kTheoryGroups * L * DN * DN * 8);
   add(ho, e.host_with_backend, "traces of a batch and of the run (while sampling)", draws * (L + 2) * 8 * (C + batch));
   add(ho, e.host_with_backend, "kernel group sums, merging the last batch",
       ((L * stats + readout_stats) * G + groups) * E8);
@@ -105,7 +109,9 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   const std::size_t est = (2 * (L * stats + readout_stats) + (stein ? 4 * L + 3 : 1)) * G * E8;
   add(ho, unused, "after sampling: group sums, reordered, and the estimators' per-group tensors", est);
   add(ho, unused, "after sampling: rank-normalisation copies of one trace", 6 * SC * 8);
-  e.host_after = SC * (L + 2) * 8 + std::max(est, 6 * SC * 8);
+  const std::size_t kept = L * G * (E8 + (Dp > 1 ? M * M * 8 : 0));  // cnn: and the spatial traces' (M x M)
+  add(ho, unused, "after sampling: the reported kernels' group estimates (norm SEs)", kept);
+  e.host_after = SC * (L + 2) * 8 + std::max(est, 6 * SC * 8) + kept;
   e.host = e.host_always + std::max(e.host_with_backend, e.host_after);
   return e;
 }

@@ -14,7 +14,9 @@ KernelEstimate spatial_trace_estimate(const std::vector<double>& ordered, const 
   for (int g = 0; g < s.groups; ++g)
     for (std::size_t ab = 0; ab < NN; ++ab)
       for (int i = 0; i < s.D; ++i) tr[g * NN + ab] += ordered[g * per + layout.index(ab / s.N, ab % s.N, i, i)] / s.D;
-  return estimate_from_groups(tr, s.groups, s.N, 1, s.counts);
+  KernelEstimate e = estimate_from_groups(tr, s.groups, s.N, 1, s.counts);
+  e.groups = group_means(tr, s.groups, s.N, 1, s.counts);
+  return e;
 }
 
 }  // namespace
@@ -51,10 +53,14 @@ void estimate_run(RunResult& r, const ModelSpec& m, const Eigen::MatrixXd& X, co
     r.has_preact = sr.has_preact;
     if (sr.has_preact) {
       r.preact = sr.preact.stein;
+      r.preact.groups = group_means(sr.preact.stein_sums, groups, s.N, s.D, counts, s.diag);
       r.preact_plain = sr.preact.plain;
       r.preact_report = sr.preact.report;
     }
   }
+  // The reported kernels keep their groups: the SEs of their norms come from them (compare.hpp).
+  for (std::size_t l = 0; l < reported.size(); ++l)
+    r.kernels[l].groups = group_means(*reported[l], groups, s.N, s.D, counts, s.diag);
   if (s.D > 1)
     for (const auto* v : reported) r.spatial_trace.push_back(spatial_trace_estimate(*v, s));
 }

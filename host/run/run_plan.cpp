@@ -36,6 +36,7 @@ SamplerSettings sampler_settings(const SamplerConfig& sc) {
   ss.method = sc.method;
   ss.step_size = sc.step_size;
   ss.leapfrog_steps = sc.leapfrog_steps;
+  ss.trajectory_length = sc.trajectory_length;
   ss.jitter = sc.jitter;
   ss.target_accept = sc.target_accept;
   ss.adapt = sc.adapt;

@@ -46,7 +46,7 @@ void estimate_layer(const GroupSums& s, int l, double M, double half_nd, int N, 
   const int groups = static_cast<int>(s.sq.size());
   const std::size_t NN = s.NN;
   // Raw (D N)^2 order here; reordered into KernelTensor order below.
-  std::vector<double> th_mean(NN), th_se(NN), pm_mean(NN), pm_se(NN);
+  std::vector<double> th_mean(NN), th_se(NN), pm_mean(NN), pm_se(NN), th_groups(groups * NN);
   double Sq = 0;
   for (int g = 0; g < groups; ++g) Sq += s.sq[g];
   for (std::size_t i = 0; i < NN; ++i) {
@@ -62,17 +62,20 @@ void estimate_layer(const GroupSums& s, int l, double M, double half_nd, int N, 
     for (int g = 0; g < groups; ++g) {
       const double n = s.count[g], mg = s.sK[g][l * NN + i] / n;
       const double eg = mg + half_nd * (s.sKq[g][l * NN + i] / n - mg * s.sq[g] / n);
+      th_groups[g * NN + i] = eg * n;  // as a sum of n terms, the form group_means takes
       v_th += std::pow(eg - th_mean[i], 2);
       v_pm += std::pow(mg - mean, 2);
     }
     th_se[i] = std::sqrt(v_th / (groups - 1) / groups);
     pm_se[i] = std::sqrt(v_pm / (groups - 1) / groups);
   }
-  KernelEstimate th{KernelTensor(N, D), KernelTensor(N, D)}, pm{KernelTensor(N, D), KernelTensor(N, D)};
+  KernelEstimate th{KernelTensor(N, D), KernelTensor(N, D), {}}, pm{KernelTensor(N, D), KernelTensor(N, D), {}};
   th.mean.v = kernel_order(th_mean, 1, N, D);
   th.mcse.v = kernel_order(th_se, 1, N, D);
   pm.mean.v = kernel_order(pm_mean, 1, N, D);
   pm.mcse.v = kernel_order(pm_se, 1, N, D);
+  const std::vector<double> ordered = kernel_order(th_groups, groups, N, D);
+  th.groups = group_means(ordered, groups, N, D, s.count);  // each group's own theory estimate, for norm SEs
   r.theory.push_back(th);
   r.prior_mean.push_back(pm);
 }

@@ -1,4 +1,5 @@
 // One nonlinear hidden layer (docs/theory.md 6): <K_1> = K0_1 + (n_d sigma_2^2 / (2 n_1)) Cov_w[phi_a phi_b, Q(w)].
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -83,12 +84,17 @@ KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTenso
 
 void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
                             const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed, KernelTensor& mean,
-                            KernelTensor& se) {
+                            KernelTensor& se, GroupMeans* groups) {
   const int N = static_cast<int>(X.rows()), n0 = static_cast<int>(X.cols());
   const long B = 2048;
   // Moments of X_ab = phi_a phi_b and Y = Q - y0 (y0: a pilot mean, to keep the sums well conditioned).
   Eigen::MatrixXd sX = Eigen::MatrixXd::Zero(N, N), sX2 = sX, sXY = sX, sX2Y = sX, sX2Y2 = sX, sXY2 = sX;
   double sY = 0, sY2 = 0, y0 = 0;
+  // Draw d belongs to batch d G / draws (consecutive, as even as possible); each batch keeps its own sums of X and
+  // X Y and Y, so that its own estimate can be formed (the random stream does not depend on G).
+  const int G = static_cast<int>(std::min<long>(kTheoryGroups, draws));
+  std::vector<Eigen::MatrixXd> gX(G, Eigen::MatrixXd::Zero(N, N)), gXY(gX);
+  std::vector<double> gY(G, 0.0), gM(G, 0.0);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> nd;
   const Eigen::MatrixXd Xs = X * (m.sigma[0] / std::sqrt(double(n0)));
@@ -110,6 +116,17 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
     Q.array() -= y0;
     const Eigen::MatrixXd F2 = F.array().square().matrix();
     const Eigen::VectorXd Q2 = Q.array().square().matrix();
+    for (long j = 0; j < b;) {  // the column blocks of this chunk that fall in each batch
+      const int g = static_cast<int>((done + j) * G / draws);
+      long end = j;
+      while (end < b && (done + end) * G / draws == g) ++end;
+      const auto Fb = F.middleCols(j, end - j);
+      gX[g].noalias() += Fb * Fb.transpose();
+      gXY[g].noalias() += Fb * Q.segment(j, end - j).asDiagonal() * Fb.transpose();
+      gY[g] += Q.segment(j, end - j).sum();
+      gM[g] += static_cast<double>(end - j);
+      j = end;
+    }
     sX.noalias() += F * F.transpose();
     sX2.noalias() += F2 * F2.transpose();
     sXY.noalias() += F * Q.asDiagonal() * F.transpose();
@@ -136,6 +153,16 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
       mean.at(a, b) += coef * cov;
       se.at(a, b) = std::abs(coef) * std::sqrt(var / M);
     }
+  if (!groups) return;
+  *groups = GroupMeans{};
+  for (int g = 0; g < G; ++g) {
+    const Eigen::MatrixXd cov = gXY[g] / gM[g] - (gX[g] / gM[g]) * (gY[g] / gM[g]);
+    KernelTensor e = K0_1;
+    for (int a = 0; a < N; ++a)
+      for (int b = 0; b < N; ++b) e.at(a, b) += coef * cov(a, b);
+    groups->means.push_back(std::move(e));
+    groups->weights.push_back(gM[g] / M);
+  }
 }
 
 }  // namespace fwmc

@@ -73,6 +73,7 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOp
     for (int l = 0; l < L; ++l) {
       th.push_back(pm.theory[l].mean);
       r.layers[l].theory_se = pm.theory[l].mcse;
+      r.layers[l].theory_groups = std::move(pm.theory[l].groups);
     }
     r.draws = pm.draws;
     r.method = "prior_moments";
@@ -92,7 +93,7 @@ TheoryResult compute_theory(const ModelSpec& m, const Dataset& d, const TheoryOp
     r.method = "closed_form:single_layer_quadratic";
   } else if (L == 1 && m.arch == Arch::fcn) {
     KernelTensor mean, se;
-    single_layer_mc_theory(m, K0[1], d.X, r.phi.phi, P, o.draws, o.seed, mean, se);
+    single_layer_mc_theory(m, K0[1], d.X, r.phi.phi, P, o.draws, o.seed, mean, se, &r.layers[0].theory_groups);
     th = {mean};
     r.layers[0].theory_se = se;
     r.draws = o.draws;
@@ -117,6 +118,7 @@ TheoryResult restrict_theory(const TheoryResult& th, const KernelSelection& s) {
     l.nngp = restrict_kernel(l.nngp, s);
     l.theory = restrict_kernel(l.theory, s);
     l.theory_se = restrict_kernel(l.theory_se, s);
+    for (auto& g : l.theory_groups.means) g = restrict_kernel(g, s);
   }
   return r;
 }

@@ -46,13 +46,14 @@ struct SamplerConfig {
   int thin = 1;
   double step_size = 0.01;
   int leapfrog_steps = 10;
-  double jitter = 0.5;          // HMC: step size (so path length) uniform in h (1 +- jitter) per chain and iteration
-  double target_accept = 0.0;   // 0: method default (MALA 0.574, HMC 0.8)
-  bool adapt = true;            // dual averaging during warm-up (ULA: never)
-  int groups = 32;              // chain groups for MCSE
-  int chain_batch = 0;          // chains advanced together (0: all); a multiple of chains/groups
-  std::vector<double> mass;     // HMC diagonal mass per layer (empty: identity; scalar broadcast)
-  long divergence_budget = -1;  // drop a chain after this many post-warm-up divergences (-1: never)
+  double trajectory_length = 0;  // HMC: each chain takes round(T / h) leapfrog steps, h its adapted step (0: off)
+  double jitter = 0.5;           // HMC: step size (so path length) uniform in h (1 +- jitter) per chain and iteration
+  double target_accept = 0.0;    // 0: method default (MALA 0.574, HMC 0.8)
+  bool adapt = true;             // dual averaging during warm-up (ULA: never)
+  int groups = 32;               // chain groups for MCSE
+  int chain_batch = 0;           // chains advanced together (0: all); a multiple of chains/groups
+  std::vector<double> mass;      // HMC diagonal mass per layer (empty: identity; scalar broadcast)
+  long divergence_budget = -1;   // drop a chain after this many post-warm-up divergences (-1: never)
   std::uint64_t seed = 0;
   DeviceKind device = DeviceKind::automatic;
   Precision precision = Precision::f32;

@@ -21,6 +21,7 @@ struct PriorMomentResult {
 
 // phi: P x P (docs/theory.md 3). Standard errors from `groups` independent batches of draws.
 PriorMomentResult prior_moment_theory(const PriorSourceFactory& prior, const ModelSpec& m, const Dataset& d,
-                                      const Eigen::MatrixXd& phi, long draws, std::uint64_t seed, int groups = 32);
+                                      const Eigen::MatrixXd& phi, long draws, std::uint64_t seed,
+                                      int groups = kTheoryGroups);
 
 }  // namespace fwmc

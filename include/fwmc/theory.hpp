@@ -10,6 +10,7 @@
 
 #include "fwmc/config.hpp"
 #include "fwmc/dataset.hpp"
+#include "fwmc/group_estimate.hpp"
 #include "fwmc/kernel_tensor.hpp"
 #include "fwmc/model_spec.hpp"
 
@@ -46,9 +47,13 @@ struct PhiResult {
 };
 PhiResult compute_phi(const ModelSpec& m, const KernelTensor& K_L, int P, const Eigen::MatrixXd& Y, double beta);
 
+// Independent batches a Monte Carlo theory keeps its draws in: their spread gives the SE of a norm of the theory.
+constexpr int kTheoryGroups = 32;
+
 struct LayerTheory {
   int layer = 0;
   KernelTensor nngp, theory, theory_se;  // theory_se empty (v.size()==0) for closed forms
+  GroupMeans theory_groups;              // a Monte Carlo theory's independent batches (norm SEs); empty if exact
   bool has_theory = false;
 };
 
@@ -69,12 +74,21 @@ std::vector<KernelTensor> deep_linear_fcn_theory(const ModelSpec& m, const std::
                                                  const Eigen::MatrixXd& phi, int P);
 std::vector<KernelTensor> deep_linear_cnn_theory(const ModelSpec& m, const std::vector<KernelTensor>& K0,
                                                  const Eigen::MatrixXd& phi, int P, bool propagated);
+// Both forms (section 5: propagated, and the original code's unpropagated one) from one set of Phi contractions,
+// the costly part (N^2 D^3 P multiply-adds per layer).
+struct CnnTheoryForms {
+  std::vector<KernelTensor> propagated, unpropagated;
+};
+CnnTheoryForms deep_linear_cnn_theory_forms(const ModelSpec& m, const std::vector<KernelTensor>& K0,
+                                            const Eigen::MatrixXd& phi, int P, bool propagated = true,
+                                            bool unpropagated = true);
 KernelTensor quadratic_single_layer_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
                                            const Eigen::MatrixXd& phi, int P);
-// docs/theory.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry.
+// docs/theory.md 6 by Monte Carlo over w ~ N(0, I_n0): mean and standard error per entry, and (when groups is
+// given) the estimates of consecutive batches of the draws, for the SEs of norms.
 void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const Eigen::MatrixXd& X,
                             const Eigen::MatrixXd& phi, int P, long draws, std::uint64_t seed, KernelTensor& mean,
-                            KernelTensor& se);
+                            KernelTensor& se, GroupMeans* groups = nullptr);
 
 // Batches of i.i.d. prior networks' feature kernels, as the theory consumes them. The theory owns this interface
 // and never builds networks itself: the caller hands it a factory (oracle/prior_draws.hpp runs them on a backend).

@@ -7,6 +7,8 @@
 // FWMC_SAMPLER(name, Kernel), plus `X(name)` in fwmc/sampler_names.hpp's list (the config and the registry both
 // read it). register_sampler<Kernel>(name) adds one at run time (tests do this).
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +23,11 @@ struct SamplerSettings {
   std::string method = "hmc";  // a registered sampler: ula | mala | hmc
   double step_size = 0.01;     // initial (adapted during warm-up unless the kernel does not adapt or adapt = false)
   int leapfrog_steps = 10;
+  // HMC: a trajectory length in time units instead of a step count. Each chain takes round(T / h_c) leapfrog steps
+  // (at least 1, at most kMaxLeapfrogSteps), h_c its own adapted step size before jitter, so the time integrated
+  // stays near T as the step size shrinks with width (a fixed count integrates ever shorter times: slower mixing
+  // of the prior-dominated directions). 0: leapfrog_steps for every chain.
+  double trajectory_length = 0;
   // HMC: each chain's step size, and so its path length L h, is drawn uniformly in h (1 +- jitter) at every
   // iteration from the chain's own stream (a fixed L h near half a period of a statistic's oscillation inflates its
   // autocorrelation; Stan and NumPyro jitter for the same reason). 0: no jitter.
@@ -31,6 +38,17 @@ struct SamplerSettings {
   std::vector<double> mass;  // HMC diagonal mass per parameter block (empty: identity)
   double divergence_threshold = 1000.0;
 };
+
+// Most leapfrog steps one HMC trajectory may take with a trajectory length (a bound on a step size collapsed in an
+// early warm-up).
+constexpr int kMaxLeapfrogSteps = 1024;
+
+// HMC's leapfrog steps for a chain whose step size (before jitter) is h.
+inline int hmc_leapfrog_steps(const SamplerSettings& s, double h) {
+  if (!(s.trajectory_length > 0)) return s.leapfrog_steps;
+  const double n = std::round(s.trajectory_length / h);
+  return std::isnan(n) || n >= kMaxLeapfrogSteps ? kMaxLeapfrogSteps : std::max(1, static_cast<int>(n));
+}
 
 // The chain-batched state: theta, grad U (backend memory), U per chain (host).
 template <class T>
