@@ -59,8 +59,8 @@ void expect_bitwise(const std::string& name, const std::string& toml) {
     ASSERT_GE(ref.size(), 5u) << name;
     if (toml.find("trajectory_length") != std::string::npos) {  // the counts must differ, or nothing is masked
       const auto j = nlohmann::json::parse(slurp(dir + "/" + precision + "_t1_b0/summary.json"));
-      EXPECT_LT(j["diagnostics"]["leapfrog_steps"]["min"].get<int>(),
-                j["diagnostics"]["leapfrog_steps"]["max"].get<int>())
+      EXPECT_LT(j["diagnostics"]["gradients_per_iteration"]["min"].get<int>(),
+                j["diagnostics"]["gradients_per_iteration"]["max"].get<int>())
           << name;
     }
     const struct { int threads, batch; } variants[] = {{2, 0}, {2, 4}, {1, 8}};

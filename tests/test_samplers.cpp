@@ -36,6 +36,19 @@ TEST(Samplers, HmcWithATrajectoryLengthIsExactOnAGaussianTarget) {
   EXPECT_LT(*lo, *hi) << "every chain took the same number of steps";
 }
 
+TEST(Samplers, EachKernelSaysHowManyGradientsAnIterationTakes) {
+  SamplerSettings s;
+  s.leapfrog_steps = 7;
+  EXPECT_EQ(find_sampler("hmc").gradients_per_iteration(s, 0.1), 7);
+  s.trajectory_length = 1.6;
+  EXPECT_EQ(find_sampler("hmc").gradients_per_iteration(s, 0.1), 16);
+  EXPECT_EQ(find_sampler("hmc").gradients_per_iteration(s, 0.7), 2);
+  EXPECT_EQ(find_sampler("hmc").gradients_per_iteration(s, 1e-9), kMaxLeapfrogSteps);
+  EXPECT_EQ(find_sampler("hmc").gradients_per_iteration(s, 10.0), 1);
+  EXPECT_EQ(find_sampler("mala").gradients_per_iteration(s, 0.1), 1);
+  EXPECT_EQ(find_sampler("ula").gradients_per_iteration(s, 0.1), 1);
+}
+
 TEST(Samplers, UlaConvergesToItsBiasedLawAndTheBiasShrinksWithTheStep) {
   // For a Gaussian target with precision A, ULA's stationary law is N(mean, [A (I - h A / 2)]^{-1}).
   Gaussian g = make_problem().posterior();

@@ -45,8 +45,7 @@ nlohmann::ordered_json diagnostics_json(const RunDiagnostics& dg) {
                               {"dropped_chains_nonfinite", dg.dropped_nonfinite},
                               {"dropped_chains_divergent", dg.dropped_divergent},
                               {"step_size", {{"min", dg.step_min}, {"mean", dg.step_mean}, {"max", dg.step_max}}}};
-  if (dg.leapfrog_max > 0)
-    j["leapfrog_steps"] = {{"min", dg.leapfrog_min}, {"mean", dg.leapfrog_mean}, {"max", dg.leapfrog_max}};
+  j["gradients_per_iteration"] = {{"min", dg.gradients_min}, {"mean", dg.gradients_mean}, {"max", dg.gradients_max}};
   nlohmann::ordered_json traces = nlohmann::ordered_json::array();
   for (std::size_t k = 0; k < dg.trace_names.size(); ++k)
     traces.push_back({{"name", dg.trace_names[k]},

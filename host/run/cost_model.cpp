@@ -11,15 +11,14 @@
 #include <thread>
 
 #include "fwmc/cpu_info.hpp"
+#include "fwmc/run_plan.hpp"
 
 namespace fwmc {
 
 double estimated_cpu_seconds(const Config& c, const ModelSpec& m, int P, int N) {
   const auto& s = c.sampler;
-  // A trajectory length takes T / h steps; the configured step size stands in for the adapted one.
-  const double grads_per_iteration = s.method != "hmc"         ? 1.0
-                                     : s.trajectory_length > 0 ? std::ceil(s.trajectory_length / s.step_size)
-                                                               : s.leapfrog_steps;
+  // The configured step size stands in for the adapted one (a trajectory length takes T / h steps).
+  const double grads_per_iteration = find_sampler(s.method).gradients_per_iteration(sampler_settings(s), s.step_size);
   const bool product = uses_weight_product(m, P);
   const double grad = product ? product_evaluation_flops(m, P) : layers_evaluation_flops(m, P);
   const double n_sel = c.output.kernel_inputs.empty() ? N : static_cast<double>(c.output.kernel_inputs.size());

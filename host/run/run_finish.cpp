@@ -88,17 +88,16 @@ RunResult finish_run(const RunTotals& totals, const RunPlan& plan, const Dataset
   r.diag.step_min = smin;
   r.diag.step_max = smax;
   r.diag.step_mean = ssum / r.step_sizes.size();
-  if (plan.settings.method == "hmc") {  // the step sizes are frozen after warm-up, so each chain's count is too
-    r.diag.leapfrog_min = kMaxLeapfrogSteps;
-    double lsum = 0;
-    for (double h : r.step_sizes) {
-      const int n = hmc_leapfrog_steps(plan.settings, h);
-      r.diag.leapfrog_min = std::min(r.diag.leapfrog_min, n);
-      r.diag.leapfrog_max = std::max(r.diag.leapfrog_max, n);
-      lsum += n;
-    }
-    r.diag.leapfrog_mean = lsum / r.step_sizes.size();
+  // Gradients per iteration (HMC: each chain's leapfrog steps): fixed after warm-up, as the step sizes are.
+  r.diag.gradients_min = std::numeric_limits<int>::max();
+  double gsum = 0;
+  for (double h : r.step_sizes) {
+    const int n = plan.sampler->gradients_per_iteration(plan.settings, h);
+    r.diag.gradients_min = std::min(r.diag.gradients_min, n);
+    r.diag.gradients_max = std::max(r.diag.gradients_max, n);
+    gsum += n;
   }
+  r.diag.gradients_mean = gsum / r.step_sizes.size();
   const int C = r.traces.chains;
   for (int cc = 0; cc < C; ++cc)
     if (!std::isfinite(r.traces.values[0][(r.traces.draws - 1) * C + cc])) ++r.diag.nonfinite_chains;

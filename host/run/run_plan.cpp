@@ -29,8 +29,6 @@ int chain_batch_size(const Config& c, int ranks) {
   return s.chains / ranks;
 }
 
-namespace {
-
 SamplerSettings sampler_settings(const SamplerConfig& sc) {
   SamplerSettings ss;
   ss.method = sc.method;
@@ -44,6 +42,8 @@ SamplerSettings sampler_settings(const SamplerConfig& sc) {
   ss.mass = sc.mass;
   return ss;
 }
+
+namespace {
 
 // Sigmas (and activations, and inputs) whose kernels fall outside what the precision represents would give zero
 // kernels or NaN after sampling: refused now, naming model.sigma.

@@ -15,6 +15,7 @@ template <class T>
 class HmcKernel final : public TransitionKernel<T> {
  public:
   static constexpr int kExtraVectors = 1;  // the momentum
+  static int gradients_per_iteration(const SamplerSettings& s, double h) { return hmc_leapfrog_steps(s, h); }
   HmcKernel(Potential<T>& pot, const SamplerSettings& s) : pot_(pot), be_(pot.backend()), s_(s), prop_(pot, s.seed, 2) {
     if (s_.mass.empty()) s_.mass.assign(pot.blocks().size(), 1.0);
     momentum_ = Buffer<T, T>(be_, pot.state_size());

@@ -51,6 +51,9 @@ struct RunPlan {
 // that does not fit in memory.
 RunPlan plan_run(const Config& c, const Dataset& d, int ranks, bool check_fit = true);
 
+// The sampler's settings from the config's [sampler] section.
+SamplerSettings sampler_settings(const SamplerConfig& sc);
+
 // The factory of c's [sampler] method; an InputError naming the file and key otherwise.
 const SamplerFactory& resolve_sampler(const Config& c);
 

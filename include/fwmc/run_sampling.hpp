@@ -31,8 +31,8 @@ struct RunDiagnostics {
   long dropped_nonfinite = 0, dropped_divergent = 0;  // chains dropped (non-finite state; over the divergence budget)
   int nonfinite_chains = 0;
   double step_min = 0, step_max = 0, step_mean = 0;
-  int leapfrog_min = 0, leapfrog_max = 0;  // HMC: leapfrog steps per trajectory after warm-up (0: not HMC)
-  double leapfrog_mean = 0;
+  int gradients_min = 0, gradients_max = 0;  // gradient evaluations per iteration after warm-up (HMC: leapfrog steps)
+  double gradients_mean = 0;
   std::vector<std::string> trace_names;
   std::vector<double> rhat, ess_bulk, ess_tail, rhat_nested, drift_z;  // per trace
 };

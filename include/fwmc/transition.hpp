@@ -94,6 +94,9 @@ class SamplerFactory {
   // Parameter-sized backend vectors a kernel keeps besides the state and one proposal (HMC: the momentum), for the
   // memory model. A kernel declares them as `static constexpr int kExtraVectors`; none declared: 0.
   virtual int extra_vectors() const = 0;
+  // Gradient evaluations per iteration of a chain whose step size (before jitter) is h, for cost estimates and
+  // the summary. A kernel declares `static int gradients_per_iteration(const SamplerSettings&, double)`; none: 1.
+  virtual int gradients_per_iteration(const SamplerSettings& s, double h) const = 0;
 };
 
 template <class K, class = void>
@@ -103,6 +106,15 @@ struct ExtraVectorsOf {
 template <class K>
 struct ExtraVectorsOf<K, std::void_t<decltype(K::kExtraVectors)>> {
   static constexpr int value = K::kExtraVectors;
+};
+
+template <class K, class = void>
+struct GradientsOf {
+  static int value(const SamplerSettings&, double) { return 1; }
+};
+template <class K>
+struct GradientsOf<K, std::void_t<decltype(K::gradients_per_iteration(SamplerSettings{}, 1.0))>> {
+  static int value(const SamplerSettings& s, double h) { return K::gradients_per_iteration(s, h); }
 };
 
 template <template <class> class Kernel>
@@ -115,6 +127,9 @@ class FactoryOf final : public SamplerFactory {
     return std::make_unique<Kernel<double>>(p, s);
   }
   int extra_vectors() const override { return ExtraVectorsOf<Kernel<float>>::value; }
+  int gradients_per_iteration(const SamplerSettings& s, double h) const override {
+    return GradientsOf<Kernel<float>>::value(s, h);
+  }
 };
 
 void register_sampler(const std::string& name, std::unique_ptr<SamplerFactory> factory);
