@@ -172,9 +172,10 @@ SweepOutcome sweep_job(const SweepRequest& req, const JobHooks& hooks) {
   std::vector<WidthJob> jobs = width_jobs(base, shape);
   // Before the folder is touched: an unknown sampler or a missing device (every width runs on the same one).
   resolve_sampler(base);
-  const std::string backend = choose_device(base).cuda ? "cuda" : "cpu";
+  const bool on_cuda = choose_device(base).cuda;
+  const std::string backend = on_cuda ? "cuda" : "cpu";  // the provenance's name for it
   const Dataset d = load_dataset(base, req.input.arrays);
-  if (backend == "cpu") {  // before the folder is touched: a sweep that would take days is refused
+  if (!on_cuda) {  // before the folder is touched: a sweep that would take days is refused
     double seconds = 0;
     for (const auto& j : jobs)
       seconds += estimated_cpu_seconds(j.c, make_model_spec(j.c.model, d.input_shape, d.n_out()), d.P, d.N());
