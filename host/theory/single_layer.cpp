@@ -127,15 +127,18 @@ void single_layer_mc_theory(const ModelSpec& m, const KernelTensor& K0_1, const 
       gM[g] += static_cast<double>(end - j);
       j = end;
     }
-    sX.noalias() += F * F.transpose();
     sX2.noalias() += F2 * F2.transpose();
-    sXY.noalias() += F * Q.asDiagonal() * F.transpose();
     sXY2.noalias() += F * Q2.asDiagonal() * F.transpose();
     sX2Y.noalias() += F2 * Q.asDiagonal() * F2.transpose();
     sX2Y2.noalias() += F2 * Q2.asDiagonal() * F2.transpose();
     sY += Q.sum();
     sY2 += Q2.sum();
     done += b;
+  }
+  // The totals are the batches' sums (each draw's F F^T and F Q F^T is multiplied once).
+  for (int g = 0; g < G; ++g) {
+    sX += gX[g];
+    sXY += gXY[g];
   }
   const double M = double(draws);
   const double coef = m.n_out * m.sigma[1] * m.sigma[1] / (2.0 * m.widths[0]);
