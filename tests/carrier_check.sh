@@ -5,6 +5,7 @@
 # there and nowhere under /usr, links the fwmc binary, and then checks that every package's cmake config, every
 # header the compiler read from a carried package and every shared library fwmc loads came from the prefix, and that
 # no library link in the prefix dangles. Exit 77 (a skip) when there is no nvcc or Debian's registry is unreachable.
+# A unity build: what is checked is where headers and libraries come from, and batching the sources halves the time.
 #   usage: tests/carrier_check.sh SOURCE_DIR
 set -uo pipefail
 src=$(cd "$1" && pwd)
@@ -21,7 +22,7 @@ prefix=$work/prefix
 dangling=$(find "$prefix" -xtype l -name '*.so*')
 [ -z "$dangling" ] || fail "dangling library links (a runtime package is missing from bench/fetch_gpu_deps.sh): $dangling"
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DFWMC_CUDA=ON -DFWMC_MPI=OFF -DCMAKE_CUDA_COMPILER="$nvcc" \
-  -DCMAKE_CUDA_ARCHITECTURES=90 "${FWMC_DEPS_CMAKE_ARGS[@]}" > "$work/configure.log" 2>&1 \
+  -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_UNITY_BUILD=ON "${FWMC_DEPS_CMAKE_ARGS[@]}" > "$work/configure.log" 2>&1 \
   || { tail -20 "$work/configure.log"; fail "configuring against the carried packages failed"; }
 for pkg in tomlplusplus GTest Eigen3 nlohmann_json CLI11; do
   dir=$(grep -E "^${pkg}_DIR:" "$work/build/CMakeCache.txt" | cut -d= -f2-)

@@ -15,7 +15,7 @@ using namespace fwmc::test;
 
 namespace {
 
-struct Case {
+struct RunCase {
   const char* name;
   const char* toml;
 };
@@ -24,7 +24,7 @@ struct Case {
 const char* kData = "[data]\nn_train=24\nn_test=3\ninput_dim=20\noutput_dim=3\nseed=2\n[posterior]\nbeta=2.0\n";
 const char* kChains = "chains=16\ngroups=8\nwarmup=30\nsamples=30\nleapfrog_steps=4\n[theory]\ndraws=2000\n";
 
-const Case kCases[] = {
+const RunCase kCases[] = {
     {"linear_product_hmc", "[model]\nwidths=[24,16]\nevaluation='product'\n[sampler]\nmethod='hmc'\n"},
     {"linear_layers_hmc", "[model]\nwidths=[24,16]\nevaluation='layers'\n[sampler]\nmethod='hmc'\n"},
     {"erf_mala", "[model]\nwidths=[24,16]\nactivation='erf'\n[sampler]\nmethod='mala'\n"},
@@ -79,7 +79,7 @@ void expect_bitwise(const std::string& name, const std::string& toml) {
 }  // namespace
 
 TEST(BitwiseRuns, FcnOutputsDoNotDependOnThreadsOrChainBatching) {
-  for (const Case& c : kCases)
+  for (const RunCase& c : kCases)
     expect_bitwise(c.name, std::string(kData) + c.toml + kChains + "[output]\nestimator='both'\n");
 }
 

@@ -15,15 +15,15 @@ using namespace fwmc;
 
 namespace {
 
-struct Problem {
+struct MomentProblem {
   Config c;
   Dataset d;
   ModelSpec m;
   TheoryResult closed;
 };
 
-Problem make_problem(const std::vector<std::string>& overrides) {
-  Problem s;
+MomentProblem make_problem(const std::vector<std::string>& overrides) {
+  MomentProblem s;
   s.c = parse_config("[data]\nn_train=4\nn_test=1\ninput_dim=3\nseed=3\nnoise=0.5\n[posterior]\nbeta=2.0\n", "pm.toml",
                      overrides);
   s.d = load_dataset(s.c);
@@ -49,7 +49,7 @@ std::pair<double, double> z_and_signal(const KernelEstimate& e, const KernelTens
 TEST(PriorMomentEstimator, ReproducesTheDeepLinearClosedForm) {
   // Layer 1 is exact in expectation (E[K_L | K_1] is linear in K_1); layer 2 differs by O(1/n^2) terms, about
   // 1/(2n) ~ 1% of the correction at n = 60, far below the estimator's standard error (>= 1/5 of it, checked).
-  Problem s = make_problem({"model.widths=[60,60]", "model.sigma=[1.2,0.9,1.1]"});
+  MomentProblem s = make_problem({"model.widths=[60,60]", "model.sigma=[1.2,0.9,1.1]"});
   PriorMomentResult pm =
       prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 5);
   for (int l = 0; l < 2; ++l) {
@@ -62,7 +62,7 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearClosedForm) {
 TEST(PriorMomentEstimator, ReproducesTheDeepLinearCnnClosedForm) {
   // docs/theory.md 5's propagated form; layer 1 is exact in expectation, layer 2 carries O(1/c^2) ~ 1.5% of the
   // correction at c = 32, below the estimator's standard error (checked via the signal).
-  Problem s =
+  MomentProblem s =
       make_problem({"model.arch=cnn1d", "data.input_shape=[4,1]", "model.widths=[32,32]", "model.sigma=[1.1,0.9,1.2]"});
   PriorMomentResult pm =
       prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 60000, 9);
@@ -75,7 +75,7 @@ TEST(PriorMomentEstimator, ReproducesTheDeepLinearCnnClosedForm) {
 }
 
 TEST(PriorMomentEstimator, ReproducesTheSingleReluLayer) {
-  Problem s = make_problem({"model.widths=[30]", "model.activation=relu", "theory.draws=200000"});
+  MomentProblem s = make_problem({"model.widths=[30]", "model.activation=relu", "theory.draws=200000"});
   PriorMomentResult pm =
       prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 200000, 6);
   auto [z, sig] =
@@ -88,7 +88,7 @@ TEST(PriorMomentEstimator, DeepReluPriorMeanApproachesTheNngpAsOneOverWidth) {
   double dev[2];
   int k = 0;
   for (const char* w : {"model.widths=[8,8]", "model.widths=[32,32]"}) {
-    Problem s = make_problem({w, "model.activation=relu"});
+    MomentProblem s = make_problem({w, "model.activation=relu"});
     PriorMomentResult pm =
         prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 7);
     const KernelTensor diff = pm.prior_mean[1].mean - s.closed.layers[1].nngp;
@@ -105,7 +105,7 @@ TEST(PriorMomentEstimator, ApproachesTheOracleFasterThanTheCorrectionShrinks) {
   double resid[2], corr[2];
   int k = 0;
   for (const char* w : {"model.widths=[8,8]", "model.widths=[32,32]"}) {
-    Problem s = make_problem({w, "model.activation=relu"});
+    MomentProblem s = make_problem({w, "model.activation=relu"});
     PriorMomentResult pm =
         prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, 100000, 8);
     OracleResult o = run_oracle(s.c, s.m, s.d, 200000);
@@ -123,7 +123,7 @@ TEST(PriorMomentEstimator, ApproachesTheOracleFasterThanTheCorrectionShrinks) {
 // Any number of draws is used in full and every group gets some: a ceil-sized split left the last of 32 groups
 // empty for 400 draws (0/0 group means, every standard error NaN: found by the paper's Fig 4 config).
 TEST(PriorMomentEstimator, AnyDrawCountFillsEveryGroup) {
-  Problem s = make_problem({"model.widths=[6,5]", "model.activation='relu'"});
+  MomentProblem s = make_problem({"model.widths=[6,5]", "model.activation='relu'"});
   for (long draws : {100L, 131L, 400L, 1000L}) {
     PriorMomentResult pm =
         prior_moment_theory(backend_prior_source(choose_device(s.c), s.m, s.d), s.m, s.d, s.closed.phi.phi, draws, 3);
