@@ -9,6 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fwmc/config.hpp"
+#include "fwmc/dataset.hpp"
+#include "fwmc/run_plan.hpp"
 #include "test_helpers.hpp"
 
 using namespace fwmc::test;
@@ -85,4 +88,29 @@ TEST(BitwiseRuns, FcnOutputsDoNotDependOnThreadsOrChainBatching) {
 
 TEST(BitwiseRuns, CnnOutputsDoNotDependOnThreadsOrChainBatching) {
   expect_bitwise("cnn1d", std::string(kCnn) + kChains + "[output]\nestimator='both'\n");
+}
+
+// chain_batch = 0 on the CPU: batches whose step vectors fit the 32 MiB budget, in whole chain groups, at least 2
+// chains; all chains on a GPU, and an explicit chain_batch as given. (Any batching gives the same outputs: above.)
+TEST(ChainBatch, ZeroPicksCacheSizedBatchesInWholeGroupsOnTheCpu) {
+  const auto batch = [](const std::string& widths, int groups, const std::string& extra, bool cuda = false) {
+    const fwmc::Config c = fwmc::parse_config(
+        "[data]\nn_train=20\nn_test=2\ninput_dim=100\n[model]\nwidths=" + widths +
+            "\nactivation='linear'\n[sampler]\nmethod='hmc'\nchains=8\ngroups=" + std::to_string(groups) + "\n" + extra,
+        "batch.toml", {});
+    const fwmc::Dataset d = fwmc::load_dataset(c);
+    fwmc::RunPlan p = fwmc::plan_run(c, d, 1);
+    p.device.cuda = cuda;
+    return fwmc::chain_batch_size(c, p, 1);
+  };
+  // 786k weights: 5 vectors x 3.1 MB = 15.7 MB per chain in float, so 2 chains fit; in double one would, but a
+  // batch keeps 2 for the cores.
+  EXPECT_EQ(batch("[600,600,600]", 8, ""), 2);
+  EXPECT_EQ(batch("[600,600,600]", 8, "precision='double'\n"), 2);
+  EXPECT_EQ(batch("[400,400,400]", 8, ""), 4);  // 6.9 MiB per chain: 4 chains fit, 8 do not
+  EXPECT_EQ(batch("[250,250,250]", 8, ""), 8);  // 2.9 MiB per chain: all 8 fit
+  EXPECT_EQ(batch("[600,600,600]", 2, ""), 4);  // groups of 4 chains: one group, over the budget
+  EXPECT_EQ(batch("[8]", 8, ""), 8);            // small nets: every chain together
+  EXPECT_EQ(batch("[600,600,600]", 8, "chain_batch=8\n"), 8);
+  EXPECT_EQ(batch("[600,600,600]", 8, "", true), 8);  // a GPU advances all chains
 }

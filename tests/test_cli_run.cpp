@@ -107,8 +107,11 @@ TEST(CliRun, OracleWritesItsEstimateAndEss) {
 
 TEST(CliRun, ImpossibleMemoryIsRefusedWithAChainCountThatFits) {
   auto dir = temp_dir("runmem");
-  auto r = run_fwmc("run --set model.widths=[20000,20000] --set data.targets=noise --set sampler.chains=64 --out " +
-                    dir + "/o");
+  // All 64 chains in one batch (chain_batch = 0 would cut cache-sized batches on the CPU, which fit).
+  auto r = run_fwmc(
+      "run --set model.widths=[20000,20000] --set data.targets=noise --set sampler.chains=64 "
+      "--set sampler.chain_batch=64 --out " +
+      dir + "/o");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("[sampler] chains = 64"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("use chain_batch (or chains) <= "), std::string::npos) << r.output;

@@ -57,8 +57,9 @@ SamplerSettings sampler_settings(const SamplerConfig& sc);
 // The factory of c's [sampler] method; an InputError naming the file and key otherwise.
 const SamplerFactory& resolve_sampler(const Config& c);
 
-// Chains advanced together: sampler.chain_batch (0: all), or the chains split evenly over `ranks` processes when
-// there would be fewer batches than processes. InputError naming the key when that cannot be done.
-int chain_batch_size(const Config& c, int ranks);
+// Chains advanced together: sampler.chain_batch (0: all on a GPU; on the CPU as many as keep a step's vectors
+// cache-sized), or the chains split evenly over `ranks` processes when there would be fewer batches than processes.
+// InputError naming the key when that cannot be done. Needs p's model, device, precision, sampler, N.
+int chain_batch_size(const Config& c, const RunPlan& p, int ranks);
 
 }  // namespace fwmc
