@@ -13,6 +13,17 @@
 
 namespace fwmc {
 
+std::size_t state_vector_bytes(const RunPlan& plan) {
+  return (4 + static_cast<std::size_t>(plan.sampler->extra_vectors())) *
+         static_cast<std::size_t>(plan.model.total_params()) * precision_bytes(plan.precision);
+}
+
+std::size_t activation_bytes(const RunPlan& plan) {
+  std::size_t sum_w = 0;
+  for (int w : plan.model.widths) sum_w += w;
+  return 2 * static_cast<std::size_t>(plan.model.positions()) * plan.N * sum_w * precision_bytes(plan.precision);
+}
+
 MemoryEstimate estimate_memory(const RunPlan& plan) {
   const ModelSpec& m = plan.model;
   const RunPlan& s = plan;  // the run's sizes
@@ -20,7 +31,6 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   const int N = plan.N, P = plan.P, batch = plan.chain_batch;
   const bool stein = plan.stein();
   const std::size_t t = precision_bytes(plan.precision);
-  const std::size_t params = static_cast<std::size_t>(m.total_params());
   std::size_t sum_w = 0, wmax = static_cast<std::size_t>(m.in_channels);
   for (int w : m.widths) {
     sum_w += w;
@@ -37,10 +47,10 @@ MemoryEstimate estimate_memory(const RunPlan& plan) {
   };
   // Per chain (sampler, model, accumulator).
   auto& pc = e.per_chain_items;
-  add(pc, e.per_chain, "theta, gradient, proposal, proposal gradient", 4 * params * t);
-  if (const int extra = plan.sampler->extra_vectors())
-    add(pc, e.per_chain, "the sampler's own vectors (HMC: momentum)", extra * params * t);
-  add(pc, e.per_chain, "activations Z, H of every layer", 2 * DN * sum_w * t);
+  const std::size_t state = state_vector_bytes(plan), extra = plan.sampler->extra_vectors();
+  add(pc, e.per_chain, "theta, gradient, proposal, proposal gradient", state / (4 + extra) * 4);
+  if (extra) add(pc, e.per_chain, "the sampler's own vectors (HMC: momentum)", state / (4 + extra) * extra);
+  add(pc, e.per_chain, "activations Z, H of every layer", activation_bytes(plan));
   add(pc, e.per_chain, "outputs and their gradient", 2 * static_cast<std::size_t>(N) * nd * t);
   add(pc, e.per_chain, "backward scratch (2 x widest layer)", 2 * DN * wmax * t);
   if (plan.weight_product) {

@@ -19,20 +19,14 @@ namespace {
 // chain_batch = 0 on the CPU: the most chains whose per-step vectors fit kCpuStepBytes, in whole chain groups,
 // never fewer than 2 chains (or one group) so that both cores' GEMMs have a chain. Each leapfrog or Langevin step
 // streams these vectors (state, gradients, proposal, the sampler's own; the activations without the weight
-// product): with a batch's within the cache rather than in memory, Fig 1's n = 600 steps ran 1.67x faster in
-// batches of 2 than with all 8 chains together (docs/performance.md). A fixed budget, not this machine's cache,
-// so that a run resumed elsewhere cuts the same batches. The results do not depend on batching.
+// product) several times: a batch's then stay in the cache. On Fig 1's n = 600 net, batches of 2 took 0.74 of the
+// wall time of all 8 chains together (docs/performance.md). A fixed budget, not this machine's cache, so that a
+// run resumed elsewhere cuts the same batches. The results do not depend on batching.
 constexpr double kCpuStepBytes = 32.0 * (1 << 20);
 
 int cpu_chain_batch(const Config& c, const RunPlan& p) {
   const int chains = c.sampler.chains, cg = chains / c.sampler.groups;
-  const double t = double(precision_bytes(p.precision));
-  double per_chain = (4 + p.sampler->extra_vectors()) * double(p.model.total_params()) * t;
-  if (!p.weight_product) {
-    double sum_w = 0;
-    for (int w : p.model.widths) sum_w += w;
-    per_chain += 2 * double(p.model.positions()) * p.N * sum_w * t;
-  }
+  const double per_chain = double(state_vector_bytes(p)) + (p.weight_product ? 0.0 : double(activation_bytes(p)));
   int best = 0;
   for (int b = cg; b <= chains; b += cg) {
     if (chains % b != 0) continue;

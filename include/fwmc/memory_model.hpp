@@ -35,6 +35,11 @@ struct RunPlan;
 // What plan's job allocates: its model, data sizes, sampler, chain batch, kernel selection and estimator.
 MemoryEstimate estimate_memory(const RunPlan& plan);
 
+// Per chain, the parameter-sized vectors (theta, gradient, proposal, its gradient, the sampler's own) and the
+// activations Z, H of every layer: two items of estimate_memory, which the CPU's chain batching also sizes by.
+std::size_t state_vector_bytes(const RunPlan& plan);
+std::size_t activation_bytes(const RunPlan& plan);
+
 // The plan's estimate as text: itemised bytes and totals for its chains and batching.
 std::string describe_memory(const RunPlan& plan);
 
